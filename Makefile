@@ -1,0 +1,49 @@
+# Two commands do everything: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+export PORTAL_CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install translations run test lint browsers clean-db
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+translations: install
+	PORTAL_ENV=development $(FLASK) i18n compile
+
+run: install translations
+	PORTAL_ENV=development $(FLASK) db upgrade
+	PORTAL_ENV=development $(FLASK) demo --if-empty
+	PORTAL_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+
+# Chromium for the browser tests: Debian's package when we can install it, else Playwright's own download.
+browsers:
+	@if [ -x "$(PORTAL_CHROMIUM)" ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  echo "Chromium: $(PORTAL_CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq chromium fonts-noto-cjk || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)) >/dev/null; \
+	else \
+	  $(BIN)/python -m playwright install chromium; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r portal
+	PORTAL_ENV=development $(FLASK) i18n check
+
+test: install browsers translations lint
+	$(BIN)/python -m pytest
+	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -m "not domain"; \
+	fi
+
+clean-db:
+	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm

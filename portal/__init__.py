@@ -1,0 +1,147 @@
+"""The arrears relief portal: `create_app` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from portal import config as config_module
+from portal import db, i18n
+
+csrf = CSRFProtect()
+log = logging.getLogger("portal")
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment (portal/config.py), with `overrides` applied last (tests)."""
+    settings = config_module.load(overrides)
+    root = config_module.ROOT
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+        instance_path=str(root / "instance"),
+    )
+    app.config.update(settings)
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+    _configure_logging(app)
+    db.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+
+    from portal.auth import sessions
+
+    sessions.init_app(app)
+
+    from portal.auth.views import bp as auth_bp
+    from portal.borrower.views import bp as borrower_bp
+    from portal.staff.views import bp as staff_bp
+
+    for blueprint in (auth_bp, borrower_bp, staff_bp):
+        app.register_blueprint(blueprint)
+
+    _security_headers(app)
+    _error_pages(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+
+    from portal.templating import init_app as init_templating
+
+    init_templating(app)
+    return app
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        # A newline in user input must not start a forged log line.
+        if isinstance(record.msg, str):
+            record.msg = record.msg.replace("\r", "\\r").replace("\n", "\\n")
+        if record.args:
+            record.args = tuple(
+                a.replace("\r", "\\r").replace("\n", "\\n") if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        return True
+
+
+def _configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    root_logger = logging.getLogger("portal")
+    if not any(isinstance(h, logging.StreamHandler) for h in root_logger.handlers):
+        root_logger.addHandler(handler)
+    root_logger.setLevel(logging.INFO)
+
+    @app.before_request
+    def _request_id():
+        g.request_id = str(uuid.uuid4())
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if g.get("request_id"):
+            response.headers["X-Request-Id"] = g.request_id
+        return response
+
+
+def _error_pages(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message,
+                               reference=g.get("request_id")), status
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return page(404, _("Page not found"), _("If you typed the address, check it is correct. If you followed a "
+                                                "link, you may need to sign in first."))
+
+    @app.errorhandler(405)
+    def _not_allowed(_e):
+        return page(405, _("That did not work"), _("This page cannot be used that way."))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return page(400, _("The form had expired"), _("For your safety the form expired. Go back, reload the page "
+                                                      "and try again."))
+
+    @app.errorhandler(400)
+    def _bad_request(_e):
+        return page(400, _("That did not work"), _("The request could not be understood. Go back and try again."))
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return page(413, _("The file is too large"), _("Each file can be at most 10 MB."))
+
+    @app.errorhandler(500)
+    def _server_error(_e):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return page(500, _("Sorry, something went wrong"), _("Nothing was saved. Please try again in a few "
+                                                             "minutes. If it keeps happening, call us and give "
+                                                             "this reference."))

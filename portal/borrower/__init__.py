@@ -1,0 +1,1 @@
+"""The borrower's own pages: what they owe and why."""

@@ -1,0 +1,88 @@
+"""Flask commands: `db`, `demo`, `i18n`, `audit`, `notify`. They call the same services as the views and commit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal import db
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(notify_cli)
+    from portal.i18n_cli import i18n_cli
+
+    app.cli.add_command(i18n_cli)
+
+
+db_cli = AppGroup("db", help="Database schema.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the latest migration."""
+    from portal.migrations import upgrade
+
+    upgrade(current_app.extensions["db_engine"])
+    click.echo("Database is at the latest schema.")
+
+
+@db_cli.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    from portal.migrations import revision
+
+    revision(current_app.extensions["db_engine"], message)
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds borrowers.")
+@click.option("--extra", default=300, show_default=True, help="How many extra borrowers to generate.")
+def demo_command(if_empty: bool, extra: int) -> None:
+    """Build the demo data set through the services, relative to the business date."""
+    from portal.demo import build_demo, has_data, sign_ins
+
+    if if_empty and has_data(db.session):
+        click.echo("Demo data already present.")
+    else:
+        click.echo(build_demo(db.session, extra_borrowers=extra))
+        db.session.commit()
+    click.echo(sign_ins())
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the audit trail; exit 1 and name the rows when it does not hold."""
+    from portal.loans import audit
+
+    breaks = audit.verify(db.session)
+    if not breaks:
+        click.echo("Audit trail intact.")
+        return
+    for item in breaks:
+        click.echo(f"row {item.event_id}: {item.problem}", err=True)
+    sys.exit(1)
+
+
+notify_cli = AppGroup("notify", help="The notification outbox.")
+
+
+@notify_cli.command("send")
+def notify_send() -> None:
+    """Deliver every message whose time has come (quiet hours hold messages until 08:00)."""
+    from portal.loans import outbox
+
+    count = outbox.deliver_due(db.session)
+    db.session.commit()
+    click.echo(f"Sent {count} message(s).")

@@ -1,0 +1,79 @@
+"""Configuration: the only module that reads the environment.
+
+Every setting has a name, a default for local development and, where it matters, a check that refuses to start
+an unsafe production configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ENV_PREFIX = "PORTAL_"
+DEV_SECRET = "dev-only-secret-key-not-for-production"  # noqa: S105 - refused outside development below
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or malformed."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _business_date(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PORTAL_BUSINESS_DATE must be YYYY-MM-DD, got {raw!r}") from exc
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the Flask configuration from the environment, then apply `overrides` (tests pass a dict)."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("PORTAL_ENV", None) or _env("ENV", "production")
+    development = env in ("development", "testing")
+    default_db = "sqlite:///" + str(ROOT / "instance" / "portal.sqlite3")
+    config = {
+        "PORTAL_ENV": env,
+        "DEBUG": False,
+        "TESTING": env == "testing",
+        "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET if development else None),
+        "DATABASE_URL": _env("DATABASE_URL", default_db),
+        "BUSINESS_DATE": _business_date(_env("BUSINESS_DATE")),
+        "TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
+        "SMS_SENDER": _env("SMS_SENDER", "log"),
+        "PREFERRED_URL_SCHEME": "http" if development else "https",
+        # Sessions: a signed cookie, checked against a server-side session version on each request.
+        "SESSION_COOKIE_NAME": "portal_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "IDLE_TIMEOUT": timedelta(minutes=30),
+        "ABSOLUTE_TIMEOUT": timedelta(hours=12),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Sign-in throttling (SECURITY.md): 5 failures in 15 minutes lock the account for the rest of the window.
+        "LOCKOUT_FAILURES": 5,
+        "LOCKOUT_WINDOW": timedelta(minutes=15),
+        "OTP_TTL": timedelta(minutes=5),
+        "OTP_MAX_TRIES": 5,
+        "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own timeouts
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "LANGUAGES": ("zh_Hans", "zh_Hant", "en"),
+        "INSTITUTION_PHONE": _env("INSTITUTION_PHONE", "400-800-9600"),
+        "BANK_ACCOUNT": _env("BANK_ACCOUNT", "6228 4801 2345 6789 012"),
+    }
+    config.update(overrides)
+    if not config["SECRET_KEY"]:
+        raise ConfigError("PORTAL_SECRET_KEY must be set outside development (set PORTAL_ENV=development to try it)")
+    if config["PORTAL_ENV"] == "production" and config["SECRET_KEY"] == DEV_SECRET:
+        raise ConfigError("the development secret key cannot be used in production")
+    return config

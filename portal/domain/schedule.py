@@ -1,0 +1,163 @@
+"""Repayment schedules: the four repayment methods as pure functions of principal, rate, term, first due."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from portal.domain.money import round_money, split
+
+METHODS = ("equal_installment", "equal_principal", "interest_first", "bullet")
+
+# Rates are repeating decimals (4.9 % / 12 = 0.00408333...); carry far more digits than any amount needs, so
+# the only rounding that shows is the one to the fen.
+_PRECISION = 50
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One scheduled installment: what falls due on ``due_date``, split into principal and interest."""
+
+    number: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """The amount due: principal plus interest."""
+        return self.principal + self.interest
+
+
+def add_months(anchor: date, months: int) -> date:
+    """Return the date ``months`` months after ``anchor`` on the anchor's day, clamped to the month's end.
+
+    Always counted from the anchor, never step by step: 31 Jan + 1 is 28 (or 29) Feb but 31 Jan + 2 is 31 Mar.
+    """
+    index = anchor.year * 12 + (anchor.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+
+
+def annual_fraction(annual_rate: Decimal | int) -> Decimal:
+    """Return an annual rate as a fraction: 0.049 stays 0.049; a value >= 1 is a percentage (4.9 -> 0.049).
+
+    No lender charges 100 % a year, so a value of 1 or more can only be a percentage; callers outside the code
+    (forms, imports, policy files) pass either. A negative rate is a ValueError.
+    """
+    if isinstance(annual_rate, float):
+        raise TypeError("rates must be a Decimal or an int, not a float")
+    rate = Decimal(annual_rate)
+    if rate < 0:
+        raise ValueError("the annual rate cannot be negative")
+    # Scaling by a power of ten is exact, so this needs no extra precision.
+    return rate.scaleb(-2) if rate >= 1 else rate
+
+
+def monthly_rate(annual_rate: Decimal | int) -> Decimal:
+    """Return the monthly rate r = R / 12, to 50 significant digits.
+
+    ``annual_rate`` is a fraction (``Decimal("0.049")`` is 4.9 %) or, when it is 1 or more, a percentage
+    (``Decimal("4.9")`` is also 4.9 %); see ``annual_fraction``.
+    """
+    fraction = annual_fraction(annual_rate)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return fraction / 12
+
+
+def _monthly_interest(balance: Decimal, annual: Decimal) -> Decimal:
+    """Return round(balance * r).
+
+    Computed as balance * R / 12 rather than balance * r: the product is exact, so the one division lands on
+    an exact half fen when there is one (60.00 at 4.9 % is 0.245 -> 0.25), where a truncated r would fall just
+    short.
+    """
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return round_money(balance * annual / 12)
+
+
+def build_schedule(
+    principal: Decimal | int,
+    annual_rate: Decimal | int,
+    months: int,
+    method: str,
+    first_due: date,
+) -> list[Installment]:
+    """Build the repayment schedule of a loan of ``principal`` at ``annual_rate`` over ``months`` months.
+
+    Installment i (from 1) falls due ``add_months(first_due, i - 1)``; ``bullet`` has a single installment due
+    in month ``months``. ``method`` is one of ``METHODS``; ``annual_rate`` follows ``annual_fraction``. The
+    principal parts always sum exactly to ``principal`` (rounded to the fen). Invalid input is a ValueError.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown repayment method {method!r}; expected one of {', '.join(METHODS)}")
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise TypeError("months must be an int")
+    if months < 1:
+        raise ValueError("the term must be at least one month")
+    amount = round_money(principal)
+    if amount <= 0:
+        raise ValueError("the principal must be positive")
+    annual = annual_fraction(annual_rate)
+
+    if method == "bullet":
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            interest = round_money(amount * annual * months / 12)
+        return [Installment(1, add_months(first_due, months - 1), amount, interest)]
+
+    if method == "interest_first":
+        interest = _monthly_interest(amount, annual)
+        principals = [Decimal("0.00")] * (months - 1) + [amount]
+        return _installments(first_due, principals, [interest] * months)
+
+    if method == "equal_principal" or annual == 0:
+        # With no interest an annuity is just the principal in equal parts (its formula would divide by zero).
+        principals = split(amount, months)
+        interests = []
+        balance = amount
+        for part in principals:
+            interests.append(_monthly_interest(balance, annual))
+            balance -= part
+        return _installments(first_due, principals, interests)
+
+    return _installments(first_due, *_equal_installment_parts(amount, annual, months))
+
+
+def _equal_installment_parts(
+    amount: Decimal, annual: Decimal, months: int
+) -> tuple[list[Decimal], list[Decimal]]:
+    """Return the principal and interest parts of an annuity (等額本息) with a rounded constant payment."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        r = monthly_rate(annual)
+        growth = (1 + r) ** months
+        payment = round_money(amount * r * growth / (growth - 1))
+    principals: list[Decimal] = []
+    interests: list[Decimal] = []
+    balance = amount
+    for number in range(1, months + 1):
+        interest = _monthly_interest(balance, annual)
+        if number == months:
+            part = balance
+        else:
+            # On a tiny loan the payment can round up to more than the amortization needs (0.06 over 12 months
+            # pays 0.01 a month); never repay more principal than is left, so no later part goes negative.
+            part = min(payment - interest, balance)
+        principals.append(part)
+        interests.append(interest)
+        balance -= part
+    return principals, interests
+
+
+def _installments(first_due: date, principals: list[Decimal], interests: list[Decimal]) -> list[Installment]:
+    """Number the parts from 1 and give each its monthly due date."""
+    return [
+        Installment(number, add_months(first_due, number - 1), principal, interest)
+        for number, (principal, interest) in enumerate(zip(principals, interests, strict=True), start=1)
+    ]

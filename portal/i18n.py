@@ -1,0 +1,125 @@
+"""Locale and variant selection, and the only helpers that format money, numbers and dates for people.
+
+Locale order: the signed-in user's preference, then the language switcher (kept in the session), then the
+browser's Accept-Language, then Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from portal.domain.money import round_money
+from portal.loans.clock import local_time
+
+LANGUAGES = ("zh_Hans", "zh_Hant", "en")
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
+# Babel formats with a regional locale: English pages write "29 November 2026", not "November 29, 2026".
+FORMAT_LOCALES = {"zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_HK", "en": "en_GB"}
+TRADITIONAL_REGIONS = ("tw", "hk", "mo", "hant")
+
+babel = Babel()
+
+
+def from_accept_language(header_values: list[tuple[str, float]]) -> str | None:
+    """Map Accept-Language entries (zh-CN, zh-TW, zh-Hant-HK, en-US...) to one of our languages."""
+    for value, _quality in header_values:
+        parts = value.lower().replace("_", "-").split("-")
+        if parts[0] == "zh":
+            return "zh_Hant" if any(p in TRADITIONAL_REGIONS for p in parts[1:]) else "zh_Hans"
+        if parts[0] == "en":
+            return "en"
+    return None
+
+
+def select_locale() -> str:
+    """The locale for this request (see the module docstring for the order)."""
+    if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return from_accept_language(list(request.accept_languages)) or "zh_Hans"
+
+
+def current_language() -> str:
+    """The language code of this request (one of LANGUAGES)."""
+    locale = get_locale()
+    if locale is None:
+        return "zh_Hans"
+    if locale.language == "zh":
+        return "zh_Hant" if locale.script == "Hant" else "zh_Hans"
+    return "en"
+
+
+def _format_locale() -> str:
+    return FORMAT_LOCALES[current_language()]
+
+
+def money(amount: Decimal | int | None) -> str:
+    """An amount with its currency, rounded half-up first so the screen shows the ledger's figure."""
+    if amount is None:
+        return ""
+    return format_currency(round_money(Decimal(amount)), "CNY", locale=_format_locale())
+
+
+def number(value) -> str:
+    """A number for the locale."""
+    return format_decimal(value, locale=_format_locale())
+
+
+def date_long(value: date | None) -> str:
+    """A date written out: 2026年11月29日 / 29 November 2026."""
+    if value is None:
+        return ""
+    return _format_date(value, "long", locale=_format_locale())
+
+
+def date_short(value: date | None) -> str:
+    """A compact date for dense staff tables."""
+    if value is None:
+        return ""
+    return _format_date(value, "medium", locale=_format_locale())
+
+
+def datetime_local(value: datetime | None) -> str:
+    """A stored UTC timestamp in the institution's zone, for the locale."""
+    if value is None:
+        return ""
+    return _format_datetime(local_time(value), "medium", locale=_format_locale())
+
+
+def localized(names: dict | None) -> str:
+    """Pick a stored {language: text} value for this request, falling back to Simplified Chinese."""
+    if not names:
+        return ""
+    return names.get(current_language()) or names.get("zh_Hans") or next(iter(names.values()))
+
+
+def html_lang() -> str:
+    """The `lang` attribute for the page."""
+    return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}[current_language()]
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the template helpers."""
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=app.config[
+        "BABEL_TRANSLATION_DIRECTORIES"])
+    app.jinja_env.filters.update(
+        money=money, number=number, date_long=date_long, date_short=date_short, datetime_local=datetime_local,
+        localized=localized,
+    )
+    app.jinja_env.globals.update(
+        current_language=current_language, html_lang=html_lang, LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGES=LANGUAGES
+    )
+    # Parse once so a typo in the table fails at start-up, not on a page.
+    for name in FORMAT_LOCALES.values():
+        Locale.parse(name)

@@ -1,0 +1,1 @@
+"""Persistence shared by every blueprint: models, services (they flush, never commit) and queries."""

@@ -1,0 +1,100 @@
+"""The audit trail: one append-only, hash-chained row per action.
+
+Each row's hash covers its own fields and the previous row's hash, so changing or deleting any row breaks the
+chain from that row on; `flask audit verify` finds it. The database itself refuses UPDATE and DELETE (triggers
+created by the migration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from portal.loans.clock import utcnow
+from portal.loans.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _digest(event: AuditEvent) -> str:
+    payload = json.dumps(
+        {
+            "id": event.id,
+            "at": event.at.isoformat(timespec="microseconds"),
+            "actor": event.actor,
+            "on_behalf_of": event.on_behalf_of,
+            "channel": event.channel,
+            "action": event.action,
+            "subject": event.subject,
+            "request_id": event.request_id,
+            "data": event.data,
+            "prev": event.prev_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+    data: dict | None = None,
+) -> AuditEvent:
+    """Append one audit row in the caller's transaction (flushes, never commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise writers of the chain so two transactions never link to the same previous row.
+        session.execute(text("SELECT pg_advisory_xact_lock(7310001)"))
+    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    event = AuditEvent(
+        id=(last.id + 1) if last else 1,
+        at=utcnow(),
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action=action,
+        subject=subject,
+        request_id=g.get("request_id") if has_request_context() else None,
+        data=data or {},
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = _digest(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """Where the chain stops holding, and why."""
+
+    event_id: int
+    problem: str
+
+
+def verify(session: Session) -> list[ChainBreak]:
+    """Walk the whole chain; return every row whose hash or link does not hold."""
+    breaks: list[ChainBreak] = []
+    prev = GENESIS
+    expected_id = 1
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
+        if event.id != expected_id:
+            breaks.append(ChainBreak(event.id, "missing rows before this one"))
+        if event.prev_hash != prev:
+            breaks.append(ChainBreak(event.id, "does not link to the previous row"))
+        if _digest(event) != event.hash:
+            breaks.append(ChainBreak(event.id, "contents changed after it was written"))
+        prev = event.hash
+        expected_id = event.id + 1
+    return breaks

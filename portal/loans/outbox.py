@@ -1,0 +1,103 @@
+"""The notification outbox: messages are written in the borrower's language and delivered later by a sender.
+
+Quiet hours (21:00–08:00 in the institution's zone) hold a message until morning; they never drop it. A sign-in
+code is urgent: the borrower asked for it and it expires in minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.loans.clock import institution_zone, utcnow
+from portal.loans.models import Borrower, Notification, mask_phone
+
+QUIET_START = time(21, 0)
+QUIET_END = time(8, 0)
+
+log = logging.getLogger("portal.outbox")
+
+
+def next_send_time(now_utc: datetime) -> datetime:
+    """The earliest moment (naive UTC) a non-urgent message may go out, given quiet hours."""
+    zone = institution_zone()
+    local = now_utc.replace(tzinfo=UTC).astimezone(zone)
+    if QUIET_END <= local.time() < QUIET_START:
+        return now_utc
+    morning = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
+    opens = datetime.combine(morning, QUIET_END, tzinfo=zone)
+    return opens.astimezone(UTC).replace(tzinfo=None)
+
+
+def queue(
+    session: Session, borrower: Borrower, *, kind: str, body: str, channel: str = "sms", urgent: bool = False
+) -> Notification:
+    """Add a message to the outbox (flushes, never commits). `body` is already in the borrower's language."""
+    now = utcnow()
+    message = Notification(
+        borrower_id=borrower.id,
+        channel=channel,
+        kind=kind,
+        locale=borrower.locale,
+        body=body,
+        created_at=now,
+        not_before=now if urgent else next_send_time(now),
+        urgent=urgent,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+class LogSender:
+    """Development sender: writes each message to the `portal.outbox` log instead of an SMS gateway."""
+
+    def send(self, message: Notification, borrower: Borrower) -> None:
+        log.info("%s to %s (%s): %s", message.channel.upper(), mask_phone(borrower.phone), message.kind, message.body)
+
+
+class MemorySender:
+    """Test sender: keeps what it sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, message: Notification, borrower: Borrower) -> None:
+        self.sent.append((borrower.phone, message.body))
+
+
+def sender():
+    """The configured sender (PORTAL_SMS_SENDER): `log` by default."""
+    name = current_app.config.get("SMS_SENDER", "log")
+    existing = current_app.extensions.get("outbox_sender")
+    if existing is None:
+        existing = MemorySender() if name == "memory" else LogSender()
+        current_app.extensions["outbox_sender"] = existing
+    return existing
+
+
+def deliver_due(session: Session, *, urgent_only: bool = False, limit: int = 500) -> int:
+    """Send every message whose time has come; mark each sent. Returns how many went out."""
+    now = utcnow()
+    query = (
+        select(Notification, Borrower)
+        .join(Borrower, Borrower.id == Notification.borrower_id)
+        .where(Notification.sent_at.is_(None), Notification.channel != "portal")
+        .where(or_(Notification.not_before <= now, Notification.urgent.is_(True)))
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    if urgent_only:
+        query = query.where(Notification.urgent.is_(True))
+    out = sender()
+    count = 0
+    for message, borrower in session.execute(query):
+        out.send(message, borrower)
+        message.sent_at = now
+        count += 1
+    session.flush()
+    return count

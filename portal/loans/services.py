@@ -1,0 +1,220 @@
+"""Services over loans: open a loan with its first schedule, record payments, and read arrears as of a date.
+
+Services flush and never commit: the view or CLI command that calls them owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import arrears as arrears_rules
+from portal.domain.money import from_fen, to_fen
+from portal.domain.schedule import Installment, build_schedule
+from portal.loans.clock import utcnow
+from portal.loans.models import Borrower, Branch, Loan, LoanProduct, Payment, ScheduleLine, ScheduleVersion
+
+PPM = Decimal(1_000_000)
+
+
+class ServiceError(Exception):
+    """A rule refused the operation; `code` is a stable key the view translates."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def register_borrower(
+    session: Session,
+    *,
+    phone: str,
+    name: str,
+    id_number: str,
+    birth_date: date,
+    branch: Branch,
+    locale: str = "zh_Hans",
+    occupation: str = "",
+    password_hash: str | None = None,
+) -> Borrower:
+    """Create a borrower whose variant comes from the branch that holds their loans."""
+    borrower = Borrower(
+        phone=phone,
+        name=name,
+        id_number=id_number,
+        birth_date=birth_date,
+        locale=locale,
+        variant=branch.kind,
+        home_branch=branch,
+        occupation=occupation,
+        password_hash=password_hash,
+        session_version=1,
+        created_at=utcnow(),
+    )
+    session.add(borrower)
+    session.flush()
+    return borrower
+
+
+def open_loan(
+    session: Session,
+    *,
+    number: str,
+    borrower: Borrower,
+    branch: Branch,
+    product: LoanProduct,
+    principal: Decimal,
+    annual_rate: Decimal,
+    months: int,
+    start_date: date,
+    first_due: date,
+    purpose: str,
+) -> Loan:
+    """Open a loan and write schedule version 1 from the product's repayment method."""
+    loan = Loan(
+        number=number,
+        borrower=borrower,
+        branch=branch,
+        product=product,
+        principal_fen=to_fen(principal),
+        annual_rate_ppm=int(annual_rate * PPM),
+        months=months,
+        method=product.method,
+        start_date=start_date,
+        first_due=first_due,
+        purpose=purpose,
+        status="active",
+        created_at=utcnow(),
+    )
+    session.add(loan)
+    session.flush()
+    installments = build_schedule(principal, annual_rate, months, product.method, first_due)
+    write_schedule_version(session, loan, installments, effective_on=start_date, reason="origination")
+    return loan
+
+
+def write_schedule_version(
+    session: Session, loan: Loan, installments: list[Installment], *, effective_on: date, reason: str
+) -> ScheduleVersion:
+    """Add the next schedule version for a loan; earlier versions stay as they were."""
+    latest = session.scalar(select(ScheduleVersion.version).where(ScheduleVersion.loan_id == loan.id).order_by(
+        ScheduleVersion.version.desc()).limit(1))
+    version = ScheduleVersion(
+        loan_id=loan.id, version=(latest or 0) + 1, effective_on=effective_on, reason=reason, created_at=utcnow()
+    )
+    session.add(version)
+    session.flush()
+    session.add_all(
+        ScheduleLine(
+            schedule_version_id=version.id,
+            number=item.number,
+            due_date=item.due_date,
+            principal_fen=to_fen(item.principal),
+            interest_fen=to_fen(item.interest),
+        )
+        for item in installments
+    )
+    session.flush()
+    return version
+
+
+def current_schedule(session: Session, loan: Loan) -> tuple[ScheduleVersion, list[Installment]]:
+    """The schedule version in force and its installments as domain objects."""
+    version = session.scalars(
+        select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version.desc())
+    ).first()
+    if version is None:
+        raise ServiceError("no_schedule")
+    return version, [
+        Installment(line.number, line.due_date, from_fen(line.principal_fen), from_fen(line.interest_fen))
+        for line in version.lines
+    ]
+
+
+def record_payment(
+    session: Session, loan: Loan, *, reference: str, amount: Decimal, paid_on: date, channel: str = "bank"
+) -> tuple[Payment, bool]:
+    """Record a payment once per external reference. Returns (payment, created); a repeat returns the first."""
+    if amount <= 0:
+        raise ServiceError("amount_not_positive")
+    existing = session.scalar(select(Payment).where(Payment.reference == reference))
+    if existing is not None:
+        if existing.loan_id != loan.id:
+            raise ServiceError("reference_used_for_other_loan")
+        return existing, False
+    payment = Payment(
+        loan_id=loan.id,
+        reference=reference,
+        paid_on=paid_on,
+        amount_fen=to_fen(amount),
+        channel=channel,
+        created_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        # Another request recorded the same reference between our read and our insert.
+        existing = session.scalar(select(Payment).where(Payment.reference == reference))
+        return existing, False
+    return payment, True
+
+
+def loan_payments(session: Session, loan: Loan) -> list[Payment]:
+    """A loan's payments, oldest first."""
+    return list(
+        session.scalars(select(Payment).where(Payment.loan_id == loan.id).order_by(Payment.paid_on, Payment.id))
+    )
+
+
+@dataclass(frozen=True)
+class LoanPosition:
+    """Everything a borrower needs to see about one loan, as of a date."""
+
+    loan: Loan
+    version: ScheduleVersion
+    report: arrears_rules.ArrearsReport
+    payments: list[Payment]
+
+    @property
+    def in_arrears(self) -> bool:
+        return self.report.total_to_bring_current > 0
+
+    @property
+    def paid_off(self) -> bool:
+        return all(item.status == "paid" for item in self.report.installments)
+
+
+def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
+    """Assess a loan's arrears as of a date from its current schedule and its payments."""
+    version, installments = current_schedule(session, loan)
+    payments = [p for p in loan_payments(session, loan) if p.paid_on >= version.effective_on or version.version == 1]
+    terms = arrears_rules.PenaltyTerms(
+        annual_rate=loan.annual_rate,
+        penalty_markup=loan.product.penalty_markup,
+        compound_interest=loan.product.compound_interest,
+    )
+    report = arrears_rules.assess(
+        installments,
+        [arrears_rules.Payment(p.reference, p.paid_on, p.amount) for p in payments],
+        terms,
+        as_of,
+    )
+    return LoanPosition(loan=loan, version=version, report=report, payments=payments)
+
+
+def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:
+    """A borrower's loans, oldest first."""
+    return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id)))
+
+
+def borrower_loan(session: Session, borrower_id: int, number: str) -> Loan | None:
+    """One of this borrower's loans by number; None for anyone else's (the caller answers 404)."""
+    return session.scalar(select(Loan).where(Loan.borrower_id == borrower_id, Loan.number == number))

@@ -1,0 +1,43 @@
+"""Template globals: the language switcher, the borrower's variant, and escaped translations."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import get_translations
+from flask_login import current_user
+from markupsafe import escape
+
+from portal.auth.forms import LanguageForm
+
+
+def variant() -> str:
+    """The wording variant of this page: the signed-in borrower's, or urban for everyone else."""
+    if current_user.is_authenticated and current_user.kind == "borrower":
+        return current_user.row.variant
+    return "urban"
+
+
+def _escaped_gettext(message: str) -> str:
+    # Translations are text, not markup: a catalog entry can never inject HTML into a page.
+    return escape(get_translations().ugettext(message))
+
+
+def _escaped_ngettext(singular: str, plural: str, n: int) -> str:
+    return escape(get_translations().ungettext(singular, plural, n))
+
+
+def _escaped_pgettext(context: str, message: str) -> str:
+    return escape(get_translations().upgettext(context, message))
+
+
+def init_app(app: Flask) -> None:
+    """Install the template globals."""
+    app.jinja_env.install_gettext_callables(
+        _escaped_gettext, _escaped_ngettext, newstyle=True, pgettext=_escaped_pgettext
+    )
+
+    @app.context_processor
+    def _globals():
+        form = LanguageForm(formdata=None)
+        form.next.data = request.full_path.rstrip("?") if request.method == "GET" else request.path
+        return {"language_form": form, "variant": variant(), "config_phone": app.config["INSTITUTION_PHONE"]}
