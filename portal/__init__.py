@@ -84,7 +84,9 @@ class _RequestIdFilter(logging.Filter):
 
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    )
     handler.addFilter(_RequestIdFilter())
     root_logger = logging.getLogger("portal")
     if not any(isinstance(h, logging.StreamHandler) for h in root_logger.handlers):
@@ -113,13 +115,20 @@ def _security_headers(app: Flask) -> None:
 
 def _error_pages(app: Flask) -> None:
     def page(status: int, title: str, message: str):
-        return render_template("errors/error.html", status=status, title=title, message=message,
-                               reference=g.get("request_id")), status
+        return render_template(
+            "errors/error.html", status=status, title=title, message=message, reference=g.get("request_id")
+        ), status
 
     @app.errorhandler(404)
     def _not_found(_e):
-        return page(404, _("Page not found"), _("If you typed the address, check it is correct. If you followed a "
-                                                "link, you may need to sign in first."))
+        return page(
+            404,
+            _("Page not found"),
+            _(
+                "If you typed the address, check it is correct. If you followed a "
+                "link, you may need to sign in first."
+            ),
+        )
 
     @app.errorhandler(405)
     def _not_allowed(_e):
@@ -127,12 +136,17 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_e):
-        return page(400, _("The form had expired"), _("For your safety the form expired. Go back, reload the page "
-                                                      "and try again."))
+        return page(
+            400,
+            _("The form had expired"),
+            _("For your safety the form expired. Go back, reload the page and try again."),
+        )
 
     @app.errorhandler(400)
     def _bad_request(_e):
-        return page(400, _("That did not work"), _("The request could not be understood. Go back and try again."))
+        return page(
+            400, _("That did not work"), _("The request could not be understood. Go back and try again.")
+        )
 
     @app.errorhandler(413)
     def _too_large(_e):
@@ -142,6 +156,12 @@ def _error_pages(app: Flask) -> None:
     def _server_error(_e):
         log.exception("unhandled error")
         db.session.rollback()
-        return page(500, _("Sorry, something went wrong"), _("Nothing was saved. Please try again in a few "
-                                                             "minutes. If it keeps happening, call us and give "
-                                                             "this reference."))
+        return page(
+            500,
+            _("Sorry, something went wrong"),
+            _(
+                "Nothing was saved. Please try again in a few "
+                "minutes. If it keeps happening, call us and give "
+                "this reference."
+            ),
+        )

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 ENV_PREFIX = "PORTAL_"
-DEV_SECRET = "dev-only-secret-key-not-for-production"  # noqa: S105 - refused outside development below
+DEV_SECRET = "dev-only-secret-key-not-for-production"  # refused outside development below  # noqa: S105  # nosec B105
 
 
 class ConfigError(RuntimeError):
@@ -73,7 +73,9 @@ def load(overrides: dict | None = None) -> dict:
     }
     config.update(overrides)
     if not config["SECRET_KEY"]:
-        raise ConfigError("PORTAL_SECRET_KEY must be set outside development (set PORTAL_ENV=development to try it)")
+        raise ConfigError(
+            "PORTAL_SECRET_KEY must be set outside development (set PORTAL_ENV=development to try it)"
+        )
     if config["PORTAL_ENV"] == "production" and config["SECRET_KEY"] == DEV_SECRET:
         raise ConfigError("the development secret key cannot be used in production")
     return config

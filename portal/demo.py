@@ -19,30 +19,72 @@ from portal.loans import services
 from portal.loans.clock import business_date, utcnow
 from portal.loans.models import Borrower, Branch, Loan, LoanProduct, StaffUser
 
-DEMO_PASSWORD = "Demo-pass-2026"  # noqa: S105 - published in the README for the demo
-DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"  # noqa: S105 - published in the README for the demo
+DEMO_PASSWORD = "Demo-pass-2026"  # published in the README for the demo  # noqa: S105  # nosec B105
+DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"  # published in the README  # noqa: S105  # nosec B105
 
 BRANCHES = [
     # code, kind, names (Simplified, Traditional, English), addresses, phone
-    ("QS01", "rural", ("青山镇支行", "青山鎮支行", "Qingshan Township Branch"),
-     ("青山镇人民路18号", "青山鎮人民路18號", "18 Renmin Road, Qingshan Township"), "0731-8560 1201"),
-    ("HX02", "rural", ("河西农村信用社", "河西農村信用社", "Hexi Rural Credit Cooperative"),
-     ("河西乡政府街6号", "河西鄉政府街6號", "6 Government Street, Hexi Township"), "0731-8560 2202"),
-    ("LT03", "rural", ("柳塘镇支行", "柳塘鎮支行", "Liutang Township Branch"),
-     ("柳塘镇新街33号", "柳塘鎮新街33號", "33 New Street, Liutang Township"), "0731-8560 3303"),
-    ("CC11", "urban", ("城中支行", "城中支行", "City Centre Branch"),
-     ("解放路200号", "解放路200號", "200 Jiefang Road"), "0731-8888 1111"),
-    ("KF12", "urban", ("开发区支行", "開發區支行", "Development Zone Branch"),
-     ("科技大道8号", "科技大道8號", "8 Keji Avenue"), "0731-8888 1212"),
-    ("DZ13", "urban", ("东站支行", "東站支行", "East Station Branch"),
-     ("车站北路66号", "車站北路66號", "66 Chezhan North Road"), "0731-8888 1313"),
+    (
+        "QS01",
+        "rural",
+        ("青山镇支行", "青山鎮支行", "Qingshan Township Branch"),
+        ("青山镇人民路18号", "青山鎮人民路18號", "18 Renmin Road, Qingshan Township"),
+        "0731-8560 1201",
+    ),
+    (
+        "HX02",
+        "rural",
+        ("河西农村信用社", "河西農村信用社", "Hexi Rural Credit Cooperative"),
+        ("河西乡政府街6号", "河西鄉政府街6號", "6 Government Street, Hexi Township"),
+        "0731-8560 2202",
+    ),
+    (
+        "LT03",
+        "rural",
+        ("柳塘镇支行", "柳塘鎮支行", "Liutang Township Branch"),
+        ("柳塘镇新街33号", "柳塘鎮新街33號", "33 New Street, Liutang Township"),
+        "0731-8560 3303",
+    ),
+    (
+        "CC11",
+        "urban",
+        ("城中支行", "城中支行", "City Centre Branch"),
+        ("解放路200号", "解放路200號", "200 Jiefang Road"),
+        "0731-8888 1111",
+    ),
+    (
+        "KF12",
+        "urban",
+        ("开发区支行", "開發區支行", "Development Zone Branch"),
+        ("科技大道8号", "科技大道8號", "8 Keji Avenue"),
+        "0731-8888 1212",
+    ),
+    (
+        "DZ13",
+        "urban",
+        ("东站支行", "東站支行", "East Station Branch"),
+        ("车站北路66号", "車站北路66號", "66 Chezhan North Road"),
+        "0731-8888 1313",
+    ),
 ]
 
 PRODUCTS = [
     # code, method, names, penalty markup, compound interest
-    ("CONSUMER", "equal_installment", ("个人消费贷款", "個人消費貸款", "Personal consumer loan"), "0.5", True),
+    (
+        "CONSUMER",
+        "equal_installment",
+        ("个人消费贷款", "個人消費貸款", "Personal consumer loan"),
+        "0.5",
+        True,
+    ),
     ("AGRI", "equal_principal", ("农户生产贷款", "農戶生產貸款", "Farm production loan"), "0.3", True),
-    ("BUSINESS", "interest_first", ("个体工商户经营贷款", "個體工商戶經營貸款", "Small business loan"), "0.5", True),
+    (
+        "BUSINESS",
+        "interest_first",
+        ("个体工商户经营贷款", "個體工商戶經營貸款", "Small business loan"),
+        "0.5",
+        True,
+    ),
     ("SEASONAL", "bullet", ("农户季节性贷款", "農戶季節性貸款", "Seasonal farm loan"), "0.3", False),
 ]
 
@@ -54,9 +96,44 @@ STAFF = [
     ("admin1", "钱志远", "admin", 0),
 ]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰",
-         "霞", "平", "刚", "桂英", "建华", "文", "华", "建国", "玉兰", "志强", "海燕", "春梅", "德福", "金凤", "长青"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "文",
+    "华",
+    "建国",
+    "玉兰",
+    "志强",
+    "海燕",
+    "春梅",
+    "德福",
+    "金凤",
+    "长青",
+]
 
 
 def has_data(session: Session) -> bool:
@@ -81,7 +158,7 @@ class _Builder:
     def __init__(self, session: Session, today: date):
         self.session = session
         self.today = today
-        self.rng = random.Random(20261129)  # noqa: S311 - demo data, not security
+        self.rng = random.Random(20261129)  # demo data, not security  # noqa: S311  # nosec B311
         self.branches: dict[str, Branch] = {}
         self.products: dict[str, LoanProduct] = {}
         self.loan_seq = 0
@@ -89,32 +166,72 @@ class _Builder:
 
     def reference_data(self) -> None:
         for code, kind, names, addresses, phone in BRANCHES:
-            branch = Branch(code=code, kind=kind, name=dict(zip(("zh_Hans", "zh_Hant", "en"), names, strict=True)),
-                            address=dict(zip(("zh_Hans", "zh_Hant", "en"), addresses, strict=True)), phone=phone)
+            branch = Branch(
+                code=code,
+                kind=kind,
+                name=dict(zip(("zh_Hans", "zh_Hant", "en"), names, strict=True)),
+                address=dict(zip(("zh_Hans", "zh_Hant", "en"), addresses, strict=True)),
+                phone=phone,
+            )
             self.session.add(branch)
             self.branches[code] = branch
         for code, method, names, markup, compound in PRODUCTS:
-            product = LoanProduct(code=code, method=method, name=dict(zip(("zh_Hans", "zh_Hant", "en"), names,
-                                  strict=True)), penalty_markup_ppm=int(Decimal(markup) * 1_000_000),
-                                  compound_interest=compound)
+            product = LoanProduct(
+                code=code,
+                method=method,
+                name=dict(zip(("zh_Hans", "zh_Hant", "en"), names, strict=True)),
+                penalty_markup_ppm=int(Decimal(markup) * 1_000_000),
+                compound_interest=compound,
+            )
             self.session.add(product)
             self.products[code] = product
         self.session.flush()
         for username, name, role, limit in STAFF:
-            self.session.add(StaffUser(
-                username=username, name=name, role=role, password_hash=self.shared_hash,
-                totp_secret=DEMO_TOTP_SECRET if role in ("reviewer", "senior_reviewer", "admin") else None,
-                approval_limit_fen=limit, locale="zh_Hans", session_version=1, active=True, created_at=utcnow(),
-            ))
+            self.session.add(
+                StaffUser(
+                    username=username,
+                    name=name,
+                    role=role,
+                    password_hash=self.shared_hash,
+                    totp_secret=DEMO_TOTP_SECRET
+                    if role in ("reviewer", "senior_reviewer", "admin")
+                    else None,
+                    approval_limit_fen=limit,
+                    locale="zh_Hans",
+                    session_version=1,
+                    active=True,
+                    created_at=utcnow(),
+                )
+            )
 
     def borrower(self, phone: str, name: str, branch: str, birth: date, occupation: str, locale="zh_Hans"):
         return services.register_borrower(
-            self.session, phone=phone, name=name, id_number=_id_number(self.rng, birth), birth_date=birth,
-            branch=self.branches[branch], locale=locale, occupation=occupation, password_hash=self.shared_hash,
+            self.session,
+            phone=phone,
+            name=name,
+            id_number=_id_number(self.rng, birth),
+            birth_date=birth,
+            branch=self.branches[branch],
+            locale=locale,
+            occupation=occupation,
+            password_hash=self.shared_hash,
         )
 
-    def loan(self, borrower, branch: str, product: str, principal: str, rate: str, months: int, *, due_so_far: int,
-             paid: int, due_day: int = 15, purpose: str = "consumption", partial: Decimal | None = None) -> Loan:
+    def loan(
+        self,
+        borrower,
+        branch: str,
+        product: str,
+        principal: str,
+        rate: str,
+        months: int,
+        *,
+        due_so_far: int,
+        paid: int,
+        due_day: int = 15,
+        purpose: str = "consumption",
+        partial: Decimal | None = None,
+    ) -> Loan:
         """A loan with `due_so_far` installments already due, the first `paid` of them paid on time."""
         self.loan_seq += 1
         last_due = last_due_before(self.today, due_day)
@@ -125,38 +242,91 @@ class _Builder:
             first_due = add_months(last_due, -(due_so_far - 1))
         start = add_months(first_due, -1)
         loan = services.open_loan(
-            self.session, number=f"DK{self.branches[branch].code}{self.loan_seq:06d}", borrower=borrower,
-            branch=self.branches[branch], product=prod, principal=Decimal(principal), annual_rate=Decimal(rate),
-            months=months, start_date=start, first_due=first_due, purpose=purpose,
+            self.session,
+            number=f"DK{self.branches[branch].code}{self.loan_seq:06d}",
+            borrower=borrower,
+            branch=self.branches[branch],
+            product=prod,
+            principal=Decimal(principal),
+            annual_rate=Decimal(rate),
+            months=months,
+            start_date=start,
+            first_due=first_due,
+            purpose=purpose,
         )
         _version, installments = services.current_schedule(self.session, loan)
         for item in installments[:paid]:
-            services.record_payment(self.session, loan, reference=f"BANK-{loan.number}-{item.number:03d}",
-                                    amount=item.total, paid_on=item.due_date - timedelta(days=self.rng.randint(0, 3)))
+            services.record_payment(
+                self.session,
+                loan,
+                reference=f"BANK-{loan.number}-{item.number:03d}",
+                amount=item.total,
+                paid_on=item.due_date - timedelta(days=self.rng.randint(0, 3)),
+            )
         if partial is not None and paid < len(installments):
             item = installments[paid]
-            services.record_payment(self.session, loan, reference=f"BANK-{loan.number}-{item.number:03d}P",
-                                    amount=partial, paid_on=item.due_date + timedelta(days=10))
+            services.record_payment(
+                self.session,
+                loan,
+                reference=f"BANK-{loan.number}-{item.number:03d}P",
+                amount=partial,
+                paid_on=item.due_date + timedelta(days=10),
+            )
         return loan
 
     def named(self) -> None:
         b1 = self.borrower("13800000001", "张伟", "CC11", date(1988, 4, 12), "salaried")
         self.loan(b1, "CC11", "CONSUMER", "60000", "0.0860", 24, due_so_far=9, paid=7, due_day=10)
         b2 = self.borrower("13800000002", "王大山", "QS01", date(1972, 9, 3), "farmer")
-        self.loan(b2, "QS01", "AGRI", "50000", "0.0550", 36, due_so_far=10, paid=5, due_day=20, purpose="farming")
+        self.loan(
+            b2, "QS01", "AGRI", "50000", "0.0550", 36, due_so_far=10, paid=5, due_day=20, purpose="farming"
+        )
         b3 = self.borrower("13800000003", "陈静", "KF12", date(1991, 1, 30), "salaried")
         self.loan(b3, "KF12", "CONSUMER", "100000", "0.0720", 36, due_so_far=11, paid=11, due_day=5)
         b4 = self.borrower("13800000004", "李秀兰", "HX02", date(1980, 6, 18), "farmer")
-        self.loan(b4, "HX02", "AGRI", "30000", "0.0520", 24, due_so_far=6, paid=6, due_day=25, purpose="farming")
-        self.loan(b4, "HX02", "AGRI", "20000", "0.0580", 12, due_so_far=5, paid=3, due_day=8, purpose="livestock",
-                  partial=Decimal("800.00"))
+        self.loan(
+            b4, "HX02", "AGRI", "30000", "0.0520", 24, due_so_far=6, paid=6, due_day=25, purpose="farming"
+        )
+        self.loan(
+            b4,
+            "HX02",
+            "AGRI",
+            "20000",
+            "0.0580",
+            12,
+            due_so_far=5,
+            paid=3,
+            due_day=8,
+            purpose="livestock",
+            partial=Decimal("800.00"),
+        )
         b5 = self.borrower("13800000005", "刘洋", "DZ13", date(1983, 11, 2), "shop_owner")
-        self.loan(b5, "DZ13", "BUSINESS", "200000", "0.0600", 12, due_so_far=7, paid=5, due_day=1,
-                  purpose="business")
+        self.loan(
+            b5,
+            "DZ13",
+            "BUSINESS",
+            "200000",
+            "0.0600",
+            12,
+            due_so_far=7,
+            paid=5,
+            due_day=1,
+            purpose="business",
+        )
         b6 = self.borrower("13800000006", "赵桂英", "LT03", date(1965, 3, 21), "farmer")
         # A bullet loan whose single payment fell due about six weeks ago and was not paid.
-        self.loan(b6, "LT03", "SEASONAL", "30000", "0.0500", 12, due_so_far=1, paid=0,
-                  due_day=min(28, max(1, (self.today - timedelta(days=45)).day)), purpose="farming")
+        self.loan(
+            b6,
+            "LT03",
+            "SEASONAL",
+            "30000",
+            "0.0500",
+            12,
+            due_so_far=1,
+            paid=0,
+            due_day=min(28, max(1, (self.today - timedelta(days=45)).day)),
+            purpose="farming",
+        )
 
     def extras(self, count: int) -> None:
         codes = list(self.branches)
@@ -166,7 +336,9 @@ class _Builder:
             name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
             birth = date(self.rng.randint(1960, 2000), self.rng.randint(1, 12), self.rng.randint(1, 28))
             locale = self.rng.choices(("zh_Hans", "zh_Hant", "en"), weights=(90, 6, 4))[0]
-            borrower = self.borrower(f"139{n:08d}", name, branch, birth, "farmer" if rural else "salaried", locale)
+            borrower = self.borrower(
+                f"139{n:08d}", name, branch, birth, "farmer" if rural else "salaried", locale
+            )
             product = self.rng.choice(("AGRI", "SEASONAL") if rural else ("CONSUMER", "BUSINESS"))
             months = self.rng.choice((12, 24, 36)) if product != "SEASONAL" else 12
             due_so_far = self.rng.randint(1, months - 1) if product != "SEASONAL" else 1
@@ -176,9 +348,18 @@ class _Builder:
                 due_so_far = 1
             principal = str(self.rng.randrange(10_000, 300_000 if not rural else 80_000, 1_000))
             rate = self.rng.choice(("0.0435", "0.0520", "0.0600", "0.0750", "0.0860"))
-            self.loan(borrower, branch, product, principal, rate, months, due_so_far=due_so_far,
-                      paid=max(0, due_so_far - behind), due_day=self.rng.randint(1, 28),
-                      purpose="farming" if rural else "consumption")
+            self.loan(
+                borrower,
+                branch,
+                product,
+                principal,
+                rate,
+                months,
+                due_so_far=due_so_far,
+                paid=max(0, due_so_far - behind),
+                due_day=self.rng.randint(1, 28),
+                purpose="farming" if rural else "consumption",
+            )
 
 
 def build_demo(session: Session, extra_borrowers: int = 300) -> str:
@@ -193,8 +374,10 @@ def build_demo(session: Session, extra_borrowers: int = 300) -> str:
 
 def sign_ins() -> str:
     """The demo sign-ins, printed by `make run`."""
-    return "\n".join([
-        "Demo sign-ins at http://127.0.0.1:5000",
-        f"  Borrowers: 13800000001 to 13800000006, password {DEMO_PASSWORD} (or a text-message code: see the log)",
-        f"  Staff at /staff/sign-in: {', '.join(s[0] for s in STAFF)}, password {DEMO_PASSWORD}",
-    ])
+    return "\n".join(
+        [
+            "Demo sign-ins at http://127.0.0.1:5000",
+            f"  Borrowers: 13800000001 to 13800000006, password {DEMO_PASSWORD} (or a text-message code: see the log)",
+            f"  Staff at /staff/sign-in: {', '.join(s[0] for s in STAFF)}, password {DEMO_PASSWORD}",
+        ]
+    )

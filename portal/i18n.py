@@ -111,14 +111,24 @@ def html_lang() -> str:
 
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the template helpers."""
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=app.config[
-        "BABEL_TRANSLATION_DIRECTORIES"])
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"],
+    )
     app.jinja_env.filters.update(
-        money=money, number=number, date_long=date_long, date_short=date_short, datetime_local=datetime_local,
+        money=money,
+        number=number,
+        date_long=date_long,
+        date_short=date_short,
+        datetime_local=datetime_local,
         localized=localized,
     )
     app.jinja_env.globals.update(
-        current_language=current_language, html_lang=html_lang, LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGES=LANGUAGES
+        current_language=current_language,
+        html_lang=html_lang,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        LANGUAGES=LANGUAGES,
     )
     # Parse once so a typo in the table fails at start-up, not on a page.
     for name in FORMAT_LOCALES.values():

@@ -50,7 +50,12 @@ def extract_catalog() -> Catalog:
         method_map, options_map = parse_mapping_cfg(handle)
     catalog = Catalog(project="arrears-relief-portal", charset="utf-8", fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
@@ -108,7 +113,9 @@ def problems() -> list[str]:
     code_keys = _keys(extract_catalog())
     pot_keys = _keys(_read(POT)) if POT.exists() else set()
     for context, msgid in sorted(code_keys - pot_keys, key=str):
-        found.append(f"messages.pot is stale: {msgid!r} (context {context}) is in the code, not in the template")
+        found.append(
+            f"messages.pot is stale: {msgid!r} (context {context}) is in the code, not in the template"
+        )
     for context, msgid in sorted(pot_keys - code_keys, key=str):
         found.append(f"messages.pot is stale: {msgid!r} (context {context}) is no longer in the code")
     for lang in LANGUAGES:
@@ -117,7 +124,7 @@ def problems() -> list[str]:
             found.append(f"{lang}: no catalog")
             continue
         catalog = _read(path, lang)
-        for context, msgid in sorted(pot_keys - _keys(catalog), key=str):
+        for _context, msgid in sorted(pot_keys - _keys(catalog), key=str):
             found.append(f"{lang}: missing {msgid!r}")
         for message in catalog:
             if not message.id:

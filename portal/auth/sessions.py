@@ -164,4 +164,3 @@ def init_app(app: Flask) -> None:
         if current_user.is_authenticated or "created" in session:
             response.headers["Cache-Control"] = "no-store"
         return response
-

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
 from portal.auth import codes, passwords, throttle
-from portal.auth.forms import CodeRequestForm, CodeSignInForm, LanguageForm, PasswordSignInForm, StaffSignInForm
+from portal.auth.forms import (
+    CodeRequestForm,
+    CodeSignInForm,
+    LanguageForm,
+    PasswordSignInForm,
+    StaffSignInForm,
+)
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
 from portal.i18n import LANGUAGES
 from portal.loans import audit, outbox
@@ -43,12 +49,16 @@ def sign_in():
             db.session.commit()
             return _too_many(ticket.retry_after, "auth/sign_in.html", form)
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == form.phone.data))
-        ok, new_hash = passwords.verify_password(borrower.password_hash if borrower else None, form.password.data)
+        ok, new_hash = passwords.verify_password(
+            borrower.password_hash if borrower else None, form.password.data
+        )
         if ok and borrower is not None:
             if new_hash:
                 borrower.password_hash = new_hash
             throttle.succeeded(db.session, key)
-            audit.record(db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "password"})
+            audit.record(
+                db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "password"}
+            )
             db.session.commit()
             start_session(BorrowerUser(borrower))
             return redirect(safe_next(form.next.data, url_for("borrower.dashboard")))
@@ -68,8 +78,10 @@ def request_code():
             code = codes.issue(db.session, borrower, "sign_in")
             if code is not None:
                 with force_locale(borrower.locale):
-                    body = _("Your sign-in code is %(code)s. It is valid for 5 minutes. Never tell anyone this code.",
-                             code=code)
+                    body = _(
+                        "Your sign-in code is %(code)s. It is valid for 5 minutes. Never tell anyone this code.",
+                        code=code,
+                    )
                 outbox.queue(db.session, borrower, kind="sign_in_code", body=body, urgent=True)
                 db.session.commit()
                 outbox.deliver_due(db.session, urgent_only=True)
@@ -97,7 +109,9 @@ def enter_code():
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
         if borrower is not None and codes.check(db.session, borrower, "sign_in", form.code.data):
             throttle.succeeded(db.session, key)
-            audit.record(db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "sms_code"})
+            audit.record(
+                db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "sms_code"}
+            )
             db.session.commit()
             session.pop("otp_phone", None)
             start_session(BorrowerUser(borrower))

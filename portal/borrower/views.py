@@ -18,8 +18,10 @@ bp = Blueprint("borrower", __name__)
 def dashboard():
     """Every loan with its status, next installment and, when overdue, what it takes to bring it current."""
     as_of = business_date()
-    positions = [services.loan_position(db.session, loan, as_of) for loan in services.borrower_loans(
-        db.session, current_user.row.id)]
+    positions = [
+        services.loan_position(db.session, loan, as_of)
+        for loan in services.borrower_loans(db.session, current_user.row.id)
+    ]
     return render_template("borrower/dashboard.html", positions=positions, as_of=as_of)
 
 

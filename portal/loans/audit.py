@@ -56,7 +56,9 @@ def record(
     if session.get_bind().dialect.name == "postgresql":
         # Serialise writers of the chain so two transactions never link to the same previous row.
         session.execute(text("SELECT pg_advisory_xact_lock(7310001)"))
-    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         at=utcnow(),

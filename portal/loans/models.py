@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base
@@ -157,14 +168,18 @@ class ScheduleVersion(Base):
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    lines: Mapped[list[ScheduleLine]] = relationship(order_by="ScheduleLine.number", back_populates="version_row")
+    lines: Mapped[list[ScheduleLine]] = relationship(
+        order_by="ScheduleLine.number", back_populates="version_row"
+    )
 
 
 class ScheduleLine(Base):
     """One installment of a schedule version."""
 
     __tablename__ = "schedule_lines"
-    __table_args__ = (UniqueConstraint("schedule_version_id", "number", name="uq_schedule_lines_version_number"),)
+    __table_args__ = (
+        UniqueConstraint("schedule_version_id", "number", name="uq_schedule_lines_version_number"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_version_id: Mapped[int] = mapped_column(ForeignKey("schedule_versions.id"))
     number: Mapped[int] = mapped_column(Integer)

@@ -57,7 +57,13 @@ class LogSender:
     """Development sender: writes each message to the `portal.outbox` log instead of an SMS gateway."""
 
     def send(self, message: Notification, borrower: Borrower) -> None:
-        log.info("%s to %s (%s): %s", message.channel.upper(), mask_phone(borrower.phone), message.kind, message.body)
+        log.info(
+            "%s to %s (%s): %s",
+            message.channel.upper(),
+            mask_phone(borrower.phone),
+            message.kind,
+            message.body,
+        )
 
 
 class MemorySender:

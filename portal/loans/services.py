@@ -103,10 +103,18 @@ def write_schedule_version(
     session: Session, loan: Loan, installments: list[Installment], *, effective_on: date, reason: str
 ) -> ScheduleVersion:
     """Add the next schedule version for a loan; earlier versions stay as they were."""
-    latest = session.scalar(select(ScheduleVersion.version).where(ScheduleVersion.loan_id == loan.id).order_by(
-        ScheduleVersion.version.desc()).limit(1))
+    latest = session.scalar(
+        select(ScheduleVersion.version)
+        .where(ScheduleVersion.loan_id == loan.id)
+        .order_by(ScheduleVersion.version.desc())
+        .limit(1)
+    )
     version = ScheduleVersion(
-        loan_id=loan.id, version=(latest or 0) + 1, effective_on=effective_on, reason=reason, created_at=utcnow()
+        loan_id=loan.id,
+        version=(latest or 0) + 1,
+        effective_on=effective_on,
+        reason=reason,
+        created_at=utcnow(),
     )
     session.add(version)
     session.flush()
@@ -127,7 +135,9 @@ def write_schedule_version(
 def current_schedule(session: Session, loan: Loan) -> tuple[ScheduleVersion, list[Installment]]:
     """The schedule version in force and its installments as domain objects."""
     version = session.scalars(
-        select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version.desc())
+        select(ScheduleVersion)
+        .where(ScheduleVersion.loan_id == loan.id)
+        .order_by(ScheduleVersion.version.desc())
     ).first()
     if version is None:
         raise ServiceError("no_schedule")
@@ -170,7 +180,9 @@ def record_payment(
 def loan_payments(session: Session, loan: Loan) -> list[Payment]:
     """A loan's payments, oldest first."""
     return list(
-        session.scalars(select(Payment).where(Payment.loan_id == loan.id).order_by(Payment.paid_on, Payment.id))
+        session.scalars(
+            select(Payment).where(Payment.loan_id == loan.id).order_by(Payment.paid_on, Payment.id)
+        )
     )
 
 
@@ -195,7 +207,9 @@ class LoanPosition:
 def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
     """Assess a loan's arrears as of a date from its current schedule and its payments."""
     version, installments = current_schedule(session, loan)
-    payments = [p for p in loan_payments(session, loan) if p.paid_on >= version.effective_on or version.version == 1]
+    payments = [
+        p for p in loan_payments(session, loan) if p.paid_on >= version.effective_on or version.version == 1
+    ]
     terms = arrears_rules.PenaltyTerms(
         annual_rate=loan.annual_rate,
         penalty_markup=loan.product.penalty_markup,

@@ -25,10 +25,14 @@ def home():
     except ValueError:
         page = 1
     loan_count = select(func.count(Loan.id)).where(Loan.borrower_id == Borrower.id).scalar_subquery()
-    query = select(Borrower, Branch, loan_count.label("loans")).join(Branch, Branch.id == Borrower.home_branch_id)
+    query = select(Borrower, Branch, loan_count.label("loans")).join(
+        Branch, Branch.id == Borrower.home_branch_id
+    )
     if query_text:
         like = "%" + query_text.replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(or_(Borrower.name.like(like, escape="\\"), Borrower.phone.like(like, escape="\\")))
+        query = query.where(
+            or_(Borrower.name.like(like, escape="\\"), Borrower.phone.like(like, escape="\\"))
+        )
     if branch_code:
         query = query.where(Branch.code == branch_code)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -38,6 +42,12 @@ def home():
     branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render_template(
-        "staff/home.html", rows=rows, branches=branches, q=query_text, branch_code=branch_code, page=page,
-        pages=pages, total=total,
+        "staff/home.html",
+        rows=rows,
+        branches=branches,
+        q=query_text,
+        branch_code=branch_code,
+        page=page,
+        pages=pages,
+        total=total,
     )
