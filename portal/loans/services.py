@@ -158,8 +158,10 @@ def record_payment(
         if existing.loan_id != loan.id:
             raise ServiceError("reference_used_for_other_loan")
         return existing, False
+    version, _installments = current_schedule(session, loan)
     payment = Payment(
         loan_id=loan.id,
+        schedule_version_id=version.id,
         reference=reference,
         paid_on=paid_on,
         amount_fen=to_fen(amount),

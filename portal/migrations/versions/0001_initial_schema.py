@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 09:00:25.933128
+Create Date: 2026-11-29 09:05:43.409896
 """
 
 from alembic import op
@@ -54,6 +54,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_products')),
     sa.UniqueConstraint('code', name=op.f('uq_loan_products_code'))
     )
+    op.create_table('policy_packs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('variant', sa.String(length=8), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_packs')),
+    sa.UniqueConstraint('variant', 'version', name='uq_policy_packs_variant_version')
+    )
     op.create_table('sign_in_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_key', sa.String(length=96), nullable=False),
@@ -80,6 +89,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_borrowers')),
     sa.UniqueConstraint('phone', name=op.f('uq_borrowers_phone'))
     )
+    op.create_table('disasters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('branch_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.JSON(), nullable=False),
+    sa.Column('declared_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_disasters_branch_id_branches')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disasters'))
+    )
+    with op.batch_alter_table('disasters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_disasters_branch_id'), ['branch_id'], unique=False)
+
     op.create_table('staff_users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -155,21 +175,6 @@ def upgrade() -> None:
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_one_time_codes_borrower_id'), ['borrower_id'], unique=False)
 
-    op.create_table('payments',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('loan_id', sa.Integer(), nullable=False),
-    sa.Column('reference', sa.String(length=64), nullable=False),
-    sa.Column('paid_on', sa.Date(), nullable=False),
-    sa.Column('amount_fen', sa.Integer(), nullable=False),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_payments_loan_id_loans')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
-    sa.UniqueConstraint('reference', name=op.f('uq_payments_reference'))
-    )
-    with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payments_loan_id'), ['loan_id'], unique=False)
-
     op.create_table('schedule_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('loan_id', sa.Integer(), nullable=False),
@@ -184,6 +189,74 @@ def upgrade() -> None:
     with op.batch_alter_table('schedule_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schedule_versions_loan_id'), ['loan_id'], unique=False)
 
+    op.create_table('applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=20), nullable=False),
+    sa.Column('loan_id', sa.Integer(), nullable=False),
+    sa.Column('borrower_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=28), nullable=False),
+    sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.Column('variant', sa.String(length=8), nullable=False),
+    sa.Column('policy_pack_id', sa.Integer(), nullable=False),
+    sa.Column('create_key', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('duration', sa.String(length=16), nullable=True),
+    sa.Column('account', sa.Text(), nullable=False),
+    sa.Column('budget', sa.JSON(), nullable=False),
+    sa.Column('option', sa.String(length=20), nullable=True),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('quote', sa.JSON(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('decision_due', sa.Date(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('offer_expires_on', sa.Date(), nullable=True),
+    sa.Column('info_request', sa.Text(), nullable=True),
+    sa.Column('info_response', sa.Text(), nullable=True),
+    sa.Column('counter_terms', sa.JSON(), nullable=True),
+    sa.Column('counter_quote', sa.JSON(), nullable=True),
+    sa.Column('decision_reason', sa.String(length=32), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('agreement_hash', sa.String(length=64), nullable=True),
+    sa.Column('agreement', sa.JSON(), nullable=True),
+    sa.Column('schedule_version_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['borrower_id'], ['borrowers.id'], name=op.f('fk_applications_borrower_id_borrowers')),
+    sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_applications_loan_id_loans')),
+    sa.ForeignKeyConstraint(['policy_pack_id'], ['policy_packs.id'], name=op.f('fk_applications_policy_pack_id_policy_packs')),
+    sa.ForeignKeyConstraint(['schedule_version_id'], ['schedule_versions.id'], name=op.f('fk_applications_schedule_version_id_schedule_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_applications')),
+    sa.UniqueConstraint('create_key', name=op.f('uq_applications_create_key')),
+    sa.UniqueConstraint('reference', name=op.f('uq_applications_reference'))
+    )
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applications_borrower_id'), ['borrower_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index('ix_applications_status_due', ['status', 'decision_due'], unique=False)
+        batch_op.create_index('uq_applications_one_open_per_loan', ['loan_id'], unique=True, sqlite_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"), postgresql_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"))
+
+    op.create_table('payments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('loan_id', sa.Integer(), nullable=False),
+    sa.Column('schedule_version_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_payments_loan_id_loans')),
+    sa.ForeignKeyConstraint(['schedule_version_id'], ['schedule_versions.id'], name=op.f('fk_payments_schedule_version_id_schedule_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('reference', name=op.f('uq_payments_reference'))
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_schedule_version_id'), ['schedule_version_id'], unique=False)
+
     op.create_table('schedule_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('schedule_version_id', sa.Integer(), nullable=False),
@@ -195,6 +268,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_lines')),
     sa.UniqueConstraint('schedule_version_id', 'number', name='uq_schedule_lines_version_number')
     )
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('filename', sa.String(length=120), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=True),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+    sa.Column('purge_after', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_evidence_application_id_applications')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
+    sa.UniqueConstraint('token', name=op.f('uq_evidence_token'))
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_application_id'), ['application_id'], unique=False)
+
     # ### end Alembic commands ###
     create_audit_guards()
 
@@ -202,15 +293,27 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_audit_guards()
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_application_id'))
+
+    op.drop_table('evidence')
     op.drop_table('schedule_lines')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_schedule_version_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_loan_id'))
+
+    op.drop_table('payments')
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('uq_applications_one_open_per_loan', sqlite_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"), postgresql_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"))
+        batch_op.drop_index('ix_applications_status_due')
+        batch_op.drop_index(batch_op.f('ix_applications_loan_id'))
+        batch_op.drop_index(batch_op.f('ix_applications_borrower_id'))
+
+    op.drop_table('applications')
     with op.batch_alter_table('schedule_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schedule_versions_loan_id'))
 
     op.drop_table('schedule_versions')
-    with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payments_loan_id'))
-
-    op.drop_table('payments')
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_one_time_codes_borrower_id'))
 
@@ -226,11 +329,16 @@ def downgrade() -> None:
 
     op.drop_table('loans')
     op.drop_table('staff_users')
+    with op.batch_alter_table('disasters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_disasters_branch_id'))
+
+    op.drop_table('disasters')
     op.drop_table('borrowers')
     with op.batch_alter_table('sign_in_failures', schema=None) as batch_op:
         batch_op.drop_index('ix_sign_in_failures_key_at')
 
     op.drop_table('sign_in_failures')
+    op.drop_table('policy_packs')
     op.drop_table('loan_products')
     op.drop_table('branches')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:

@@ -1,0 +1,51 @@
+"""Typed SQLAlchemy models, one module per part of the domain; import them from here."""
+
+from portal.loans.models.cases import Application, Disaster, Evidence, PolicyPack
+from portal.loans.models.loans import (
+    LOAN_STATUSES,
+    PPM,
+    Loan,
+    LoanProduct,
+    Payment,
+    ScheduleLine,
+    ScheduleVersion,
+    rate_from_ppm,
+)
+from portal.loans.models.people import (
+    ROLES,
+    VARIANTS,
+    Borrower,
+    Branch,
+    OneTimeCode,
+    SignInFailure,
+    StaffUser,
+    mask_id_number,
+    mask_phone,
+)
+from portal.loans.models.records import AuditEvent, Notification
+
+__all__ = [
+    "LOAN_STATUSES",
+    "PPM",
+    "ROLES",
+    "VARIANTS",
+    "Application",
+    "AuditEvent",
+    "Borrower",
+    "Branch",
+    "Disaster",
+    "Evidence",
+    "Loan",
+    "LoanProduct",
+    "Notification",
+    "OneTimeCode",
+    "Payment",
+    "PolicyPack",
+    "ScheduleLine",
+    "ScheduleVersion",
+    "SignInFailure",
+    "StaffUser",
+    "mask_id_number",
+    "mask_phone",
+    "rate_from_ppm",
+]

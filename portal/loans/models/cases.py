@@ -1,0 +1,139 @@
+"""Casework: policy packs, declared disasters, applications for relief and their evidence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base
+
+if TYPE_CHECKING:
+    from portal.loans.models.loans import Loan
+    from portal.loans.models.people import Borrower
+
+# Statuses in which an application blocks another for the same loan (domain.lifecycle.OPEN_STATUSES); the
+# partial unique index below makes the rule hold even for two requests at the same instant.
+OPEN_STATUS_SQL = (
+    "status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', "
+    "'countered', 'appealed')"
+)
+
+
+class PolicyPack(Base):
+    """One version of a variant's policy (limits, SLA, affordability share...). Never edited once loaded."""
+
+    __tablename__ = "policy_packs"
+    __table_args__ = (UniqueConstraint("variant", "version", name="uq_policy_packs_variant_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Disaster(Base):
+    """A declared natural disaster affecting a branch's area; it opens the disaster grace period."""
+
+    __tablename__ = "disasters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    name: Mapped[dict] = mapped_column(JSON)
+    declared_on: Mapped[date] = mapped_column(Date)
+
+
+class Application(Base):
+    """An application for relief on one loan: the hardship statement, the chosen plan and its lifecycle."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index(
+            "uq_applications_one_open_per_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=sql_text(OPEN_STATUS_SQL),
+            postgresql_where=sql_text(OPEN_STATUS_SQL),
+        ),
+        Index("ix_applications_status_due", "status", "decision_due"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(28))
+    # Optimistic locking: every change bumps it, so two decisions on one version cannot both land.
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    variant: Mapped[str] = mapped_column(String(8))
+    policy_pack_id: Mapped[int] = mapped_column(ForeignKey("policy_packs.id"))
+    create_key: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(8), default="web")
+    created_by: Mapped[str] = mapped_column(String(64))
+    # Hardship statement.
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    duration: Mapped[str | None] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(Text, default="")
+    budget: Mapped[dict] = mapped_column(JSON, default=dict)  # {"income": {k: fen}, "spending": {...}, ...}
+    # The chosen plan.
+    option: Mapped[str | None] = mapped_column(String(20))
+    terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    quote: Mapped[dict] = mapped_column(JSON, default=dict)  # snapshot of the quote the borrower saw
+    amount_fen: Mapped[int] = mapped_column(Integer, default=0)  # arrears at submission, for queue filters
+    # Dates.
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_due: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    offer_expires_on: Mapped[date | None] = mapped_column(Date)
+    # Requests for information, counter-offers and the agreement.
+    info_request: Mapped[str | None] = mapped_column(Text)
+    info_response: Mapped[str | None] = mapped_column(Text)
+    counter_terms: Mapped[dict | None] = mapped_column(JSON)
+    counter_quote: Mapped[dict | None] = mapped_column(JSON)
+    decision_reason: Mapped[str | None] = mapped_column(String(32))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    agreement_hash: Mapped[str | None] = mapped_column(String(64))
+    agreement: Mapped[dict | None] = mapped_column(JSON)
+    schedule_version_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_versions.id"))
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    loan: Mapped[Loan] = relationship()
+    borrower: Mapped[Borrower] = relationship()
+    policy_pack: Mapped[PolicyPack] = relationship()
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="application", order_by="Evidence.id", lazy="selectin"
+    )
+
+
+class Evidence(Base):
+    """A file supporting a hardship statement, stored in the database under a random name, never in the web root."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # None once purged
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    purge_after: Mapped[date | None] = mapped_column(Date)
+
+    application: Mapped[Application] = relationship(back_populates="evidence")
