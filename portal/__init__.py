@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     sessions.init_app(app)
 
     from portal.auth.views import bp as auth_bp
+    from portal.borrower import apply as _apply_routes  # noqa: F401 - attaches the journey to the blueprint
     from portal.borrower.views import bp as borrower_bp
     from portal.staff.views import bp as staff_bp
 
@@ -154,7 +155,6 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(_e):
-        log.exception("unhandled error")
         db.session.rollback()
         return page(
             500,

@@ -28,10 +28,13 @@ db_cli = AppGroup("db", help="Database schema.")
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the latest migration."""
+    from portal.loans import policies
     from portal.migrations import upgrade
 
     upgrade(current_app.extensions["db_engine"])
-    click.echo("Database is at the latest schema.")
+    added = policies.load(db.session)
+    db.session.commit()
+    click.echo(f"Database is at the latest schema; {added} new policy pack(s) loaded.")
 
 
 @db_cli.command("revision")

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
 from portal.domain.schedule import add_months
-from portal.loans import services
+from portal.loans import policies, services
 from portal.loans.clock import business_date, utcnow
-from portal.loans.models import Borrower, Branch, Loan, LoanProduct, StaffUser
+from portal.loans.models import Borrower, Branch, Disaster, Loan, LoanProduct, StaffUser
 
 DEMO_PASSWORD = "Demo-pass-2026"  # published in the README for the demo  # noqa: S105  # nosec B105
 DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"  # published in the README  # noqa: S105  # nosec B105
@@ -165,6 +165,7 @@ class _Builder:
         self.shared_hash = hash_password(DEMO_PASSWORD)
 
     def reference_data(self) -> None:
+        policies.load(self.session)
         for code, kind, names, addresses, phone in BRANCHES:
             branch = Branch(
                 code=code,
@@ -186,6 +187,14 @@ class _Builder:
             self.session.add(product)
             self.products[code] = product
         self.session.flush()
+        # A flood declared two months ago around Qingshan opens the disaster grace period there.
+        self.session.add(
+            Disaster(
+                branch_id=self.branches["QS01"].id,
+                declared_on=self.today - timedelta(days=60),
+                name={"zh_Hans": "青山镇洪涝灾害", "zh_Hant": "青山鎮洪澇災害", "en": "Qingshan flood"},
+            )
+        )
         for username, name, role, limit in STAFF:
             self.session.add(
                 StaffUser(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, request
 from flask_babel import get_translations
 from flask_login import current_user
 from markupsafe import escape
 
+from portal import labels
 from portal.auth.forms import LanguageForm
+from portal.domain.money import from_fen
+from portal.loans.applications import schedule_from_json
 
 
 def variant() -> str:
@@ -36,8 +41,18 @@ def init_app(app: Flask) -> None:
         _escaped_gettext, _escaped_ngettext, newstyle=True, pgettext=_escaped_pgettext
     )
 
+    app.jinja_env.filters["fen"] = from_fen
+    app.jinja_env.filters["isodate"] = lambda value: date.fromisoformat(value) if value else None
+    app.jinja_env.filters["schedule_rows"] = schedule_from_json
+    app.jinja_env.filters["month_name"] = lambda n: str(labels.MONTHS.get(int(n), n))
+
     @app.context_processor
     def _globals():
         form = LanguageForm(formdata=None)
         form.next.data = request.full_path.rstrip("?") if request.method == "GET" else request.path
-        return {"language_form": form, "variant": variant(), "config_phone": app.config["INSTITUTION_PHONE"]}
+        return {
+            "language_form": form,
+            "variant": variant(),
+            "config_phone": app.config["INSTITUTION_PHONE"],
+            "labels": labels,
+        }

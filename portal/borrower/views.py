@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.auth.access import borrower_required
-from portal.loans import services
+from portal.loans import applications, services
 from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
@@ -18,11 +18,10 @@ bp = Blueprint("borrower", __name__)
 def dashboard():
     """Every loan with its status, next installment and, when overdue, what it takes to bring it current."""
     as_of = business_date()
-    positions = [
-        services.loan_position(db.session, loan, as_of)
-        for loan in services.borrower_loans(db.session, current_user.row.id)
-    ]
-    return render_template("borrower/dashboard.html", positions=positions, as_of=as_of)
+    loans = services.borrower_loans(db.session, current_user.row.id)
+    positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
+    open_apps = applications.open_by_loan(db.session, current_user.row.id)
+    return render_template("borrower/dashboard.html", positions=positions, as_of=as_of, open_apps=open_apps)
 
 
 @bp.route("/loans/<loan_number>")
@@ -34,4 +33,28 @@ def loan(loan_number: str):
         abort(404)
     as_of = business_date()
     position = services.loan_position(db.session, row, as_of)
-    return render_template("borrower/loan.html", p=position, as_of=as_of)
+    return render_template(
+        "borrower/loan.html",
+        p=position,
+        as_of=as_of,
+        versions=services.schedule_versions(db.session, row),
+        open_app=applications.open_by_loan(db.session, current_user.row.id).get(row.id),
+    )
+
+
+@bp.route("/loans/<loan_number>/schedules/<int:version>")
+@borrower_required
+def schedule_version(loan_number: str, version: int):
+    """An earlier (or the current) version of a loan's schedule, kept readable after a restructuring."""
+    row = services.borrower_loan(db.session, current_user.row.id, loan_number)
+    if row is None:
+        abort(404)
+    found = services.schedule_version(db.session, row, version)
+    if found is None:
+        abort(404)
+    return render_template(
+        "borrower/schedule_version.html",
+        loan=row,
+        v=found,
+        versions=services.schedule_versions(db.session, row),
+    )

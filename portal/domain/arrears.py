@@ -1,5 +1,10 @@
 """Arrears as of a date: which installments are overdue, what penalty and compound interest they have
-accrued, how payments were applied, and the loan's days past due, bucket and five-tier classification."""
+accrued, how payments were applied, and the loan's days past due, bucket and five-tier classification.
+
+An installment may carry ``charges``: penalty, compound (or overdue) interest that a restructuring moved into
+it. They are owed like the rest of the installment but accrue no penalty of their own: they are already
+interest on interest, and charging penalty on them again would compound a third time.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +69,11 @@ class Payment:
 
 @dataclass(frozen=True)
 class Allocation:
-    """How much of one payment went to each part of one installment."""
+    """How much of one payment went to each part of one installment.
+
+    Payments go to penalty, compound interest, charges, interest, then principal; ``charges`` comes last in the
+    field order only so that allocations written before charges existed still construct positionally.
+    """
 
     reference: str
     paid_on: date
@@ -73,11 +82,12 @@ class Allocation:
     compound: Decimal
     interest: Decimal
     principal: Decimal
+    charges: Decimal = _ZERO
 
     @property
     def total(self) -> Decimal:
         """Everything this payment paid on this installment."""
-        return self.penalty + self.compound + self.interest + self.principal
+        return self.penalty + self.compound + self.charges + self.interest + self.principal
 
 
 @dataclass(frozen=True)
@@ -97,11 +107,14 @@ class InstallmentState:
     days_overdue: int
     status: str  # "paid" | "overdue" | "due_today" | "upcoming"
     paid_off_on: date | None
+    # Last, with defaults, so states built before restructurings existed still construct.
+    charges: Decimal = _ZERO
+    charges_paid: Decimal = _ZERO
 
     @property
     def total(self) -> Decimal:
-        """The scheduled amount: principal plus interest."""
-        return self.principal + self.interest
+        """The scheduled amount: principal plus interest plus charges."""
+        return self.principal + self.interest + self.charges
 
     @property
     def principal_unpaid(self) -> Decimal:
@@ -112,6 +125,11 @@ class InstallmentState:
     def interest_unpaid(self) -> Decimal:
         """Scheduled interest not yet paid."""
         return self.interest - self.interest_paid
+
+    @property
+    def charges_unpaid(self) -> Decimal:
+        """Scheduled charges (moved here by a restructuring) not yet paid."""
+        return self.charges - self.charges_paid
 
     @property
     def penalty_unpaid(self) -> Decimal:
@@ -126,12 +144,24 @@ class InstallmentState:
     @property
     def total_unpaid(self) -> Decimal:
         """Everything still owed on this installment."""
-        return self.principal_unpaid + self.interest_unpaid + self.penalty_unpaid + self.compound_unpaid
+        return (
+            self.principal_unpaid
+            + self.interest_unpaid
+            + self.charges_unpaid
+            + self.penalty_unpaid
+            + self.compound_unpaid
+        )
 
     @property
     def is_partly_paid(self) -> bool:
         """True when some money has been applied to the installment but it is not fully paid."""
-        paid = self.principal_paid + self.interest_paid + self.penalty_paid + self.compound_paid
+        paid = (
+            self.principal_paid
+            + self.interest_paid
+            + self.charges_paid
+            + self.penalty_paid
+            + self.compound_paid
+        )
         return paid > 0 and self.total_unpaid > 0
 
 
@@ -152,6 +182,8 @@ class ArrearsReport:
     classification: str
     outstanding_principal: Decimal
     unapplied: Decimal
+    # Last, with a default, so reports built before restructurings existed still construct.
+    overdue_charges: Decimal = _ZERO  # unpaid charges of the overdue installments
 
     @property
     def overdue_installments(self) -> list[InstallmentState]:
@@ -205,6 +237,7 @@ class _Ledger:
     installment: Installment
     principal_paid: Decimal = _ZERO
     interest_paid: Decimal = _ZERO
+    charges_paid: Decimal = _ZERO
     penalty_paid: Decimal = _ZERO
     compound_paid: Decimal = _ZERO
     # Sums of base x days, exact; accrual runs from the due date up to ``accrued_to``.
@@ -226,6 +259,11 @@ class _Ledger:
     def interest_unpaid(self) -> Decimal:
         """Scheduled interest not yet paid: the compound interest base."""
         return self.installment.interest - self.interest_paid
+
+    @property
+    def charges_unpaid(self) -> Decimal:
+        """Scheduled charges not yet paid: owed, but the base of no accrual."""
+        return self.installment.charges - self.charges_paid
 
     def accrue_to(self, day: date, compound: bool) -> None:
         """Add the segment from the last change to ``day`` at the bases that held over it."""
@@ -249,9 +287,9 @@ def assess(
     Payments after ``as_of`` are ignored; the rest are applied in (paid_on, reference) order, a repeated
     reference once (repeated with a different date or amount, it is a ValueError). Each payment goes to the
     oldest installment with anything outstanding, also ahead of its due date; within one installment to
-    penalty, compound interest, interest, then principal. Penalty accrues daily on an installment's unpaid
-    principal from its due date, compound interest on its unpaid interest, at ``terms.daily_rate``; each
-    is summed exactly and rounded once.
+    penalty, compound interest, charges, interest, then principal. Penalty accrues daily on an installment's
+    unpaid principal from its due date, compound interest on its unpaid interest, at ``terms.daily_rate``;
+    each is summed exactly and rounded once. Charges accrue nothing.
     """
     with localcontext() as ctx:
         ctx.prec = _PRECISION
@@ -306,6 +344,7 @@ def _apply(ledger: _Ledger, payment: Payment, available: Decimal, terms: Penalty
     owed = [
         terms.accrued(ledger.penalty_amount_days) - ledger.penalty_paid,
         terms.accrued(ledger.compound_amount_days) - ledger.compound_paid,
+        ledger.charges_unpaid,
         ledger.interest_unpaid,
         ledger.principal_unpaid,
     ]
@@ -313,16 +352,26 @@ def _apply(ledger: _Ledger, payment: Payment, available: Decimal, terms: Penalty
         part = min(amount, available)
         parts.append(part)
         available -= part
-    penalty, compound, interest, principal = parts
+    penalty, compound, charges, interest, principal = parts
     if not any(parts):
         return None
     ledger.penalty_paid += penalty
     ledger.compound_paid += compound
+    ledger.charges_paid += charges
     ledger.interest_paid += interest
     ledger.principal_paid += principal
     if ledger.paid_off_on is None and sum(owed) == sum(parts):
         ledger.paid_off_on = payment.paid_on
-    return Allocation(payment.reference, payment.paid_on, ledger.installment.number, *parts)
+    return Allocation(
+        payment.reference,
+        payment.paid_on,
+        ledger.installment.number,
+        penalty=penalty,
+        compound=compound,
+        interest=interest,
+        principal=principal,
+        charges=charges,
+    )
 
 
 def _state(ledger: _Ledger, terms: PenaltyTerms, as_of: date) -> InstallmentState:
@@ -334,6 +383,7 @@ def _state(ledger: _Ledger, terms: PenaltyTerms, as_of: date) -> InstallmentStat
     unpaid = (
         ledger.principal_unpaid
         + ledger.interest_unpaid
+        + ledger.charges_unpaid
         + (penalty - ledger.penalty_paid)
         + (compound - ledger.compound_paid)
     )
@@ -359,6 +409,8 @@ def _state(ledger: _Ledger, terms: PenaltyTerms, as_of: date) -> InstallmentStat
         days_overdue=(as_of - item.due_date).days if status == "overdue" else 0,
         status=status,
         paid_off_on=ledger.paid_off_on if status == "paid" else None,
+        charges=item.charges,
+        charges_paid=ledger.charges_paid,
     )
 
 
@@ -374,6 +426,7 @@ def _report(
     overdue_interest = sum((state.interest_unpaid for state in overdue), _ZERO)
     penalty = sum((state.penalty_unpaid for state in overdue), _ZERO)
     compound = sum((state.compound_unpaid for state in overdue), _ZERO)
+    overdue_charges = sum((state.charges_unpaid for state in overdue), _ZERO)
     # States are oldest first, so the first overdue one sets the days past due.
     days_past_due = overdue[0].days_overdue if overdue else 0
     return ArrearsReport(
@@ -384,10 +437,11 @@ def _report(
         overdue_interest=overdue_interest,
         penalty=penalty,
         compound=compound,
-        total_to_bring_current=overdue_principal + overdue_interest + penalty + compound,
+        total_to_bring_current=overdue_principal + overdue_interest + overdue_charges + penalty + compound,
         days_past_due=days_past_due,
         bucket=bucket(days_past_due),
         classification=classification(days_past_due),
         outstanding_principal=sum((state.principal_unpaid for state in states), _ZERO),
         unapplied=unapplied,
+        overdue_charges=overdue_charges,
     )

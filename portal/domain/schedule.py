@@ -18,17 +18,23 @@ _PRECISION = 50
 
 @dataclass(frozen=True)
 class Installment:
-    """One scheduled installment: what falls due on ``due_date``, split into principal and interest."""
+    """One scheduled installment: what falls due on ``due_date``, split into principal, interest and charges.
+
+    ``charges`` are earlier penalty and compound interest (and, after an extension, overdue interest) that a
+    restructuring moved into this future installment; a plain schedule has none. They default to zero so a
+    schedule built before restructurings existed reads the same.
+    """
 
     number: int
     due_date: date
     principal: Decimal
     interest: Decimal
+    charges: Decimal = Decimal("0.00")
 
     @property
     def total(self) -> Decimal:
-        """The amount due: principal plus interest."""
-        return self.principal + self.interest
+        """The amount due: principal plus interest plus charges."""
+        return self.principal + self.interest + self.charges
 
 
 def add_months(anchor: date, months: int) -> date:
@@ -40,6 +46,32 @@ def add_months(anchor: date, months: int) -> date:
     year, month = divmod(index, 12)
     month += 1
     return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+
+
+def first_due_after(after: date, day: int) -> date:
+    """Return the first date strictly after ``after`` that falls on ``day`` of its month, clamped to month end.
+
+    With ``day`` 31 and ``after`` 28 Feb 2026 that is 31 Mar 2026 (28 Feb is not after itself); with ``day`` 31
+    and ``after`` 27 Feb 2026 it is 28 Feb 2026. Anchor later months on ``date_in_month``, not on this date:
+    counting from a clamped 28 Feb would drift to the 28th.
+    """
+    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+        raise ValueError("the day of the month must be an int from 1 to 31")
+    index = month_index(after)
+    candidate = date_in_month(index, day)
+    return candidate if candidate > after else date_in_month(index + 1, day)
+
+
+def month_index(day: date) -> int:
+    """Return a month's position on one running count (year x 12 + month - 1), to count months by subtraction."""
+    return day.year * 12 + day.month - 1
+
+
+def date_in_month(index: int, day: int) -> date:
+    """Return ``day`` of the month numbered ``index`` (see ``month_index``), clamped to that month's end."""
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 def annual_fraction(annual_rate: Decimal | int) -> Decimal:
@@ -67,6 +99,11 @@ def monthly_rate(annual_rate: Decimal | int) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         return fraction / 12
+
+
+def monthly_interest(balance: Decimal, annual_rate: Decimal | int) -> Decimal:
+    """Return one month's interest on ``balance``, round(balance x R / 12), as every schedule line charges it."""
+    return _monthly_interest(balance, annual_fraction(annual_rate))
 
 
 def _monthly_interest(balance: Decimal, annual: Decimal) -> Decimal:

@@ -125,6 +125,7 @@ def write_schedule_version(
             due_date=item.due_date,
             principal_fen=to_fen(item.principal),
             interest_fen=to_fen(item.interest),
+            charges_fen=to_fen(item.charges),
         )
         for item in installments
     )
@@ -142,7 +143,13 @@ def current_schedule(session: Session, loan: Loan) -> tuple[ScheduleVersion, lis
     if version is None:
         raise ServiceError("no_schedule")
     return version, [
-        Installment(line.number, line.due_date, from_fen(line.principal_fen), from_fen(line.interest_fen))
+        Installment(
+            line.number,
+            line.due_date,
+            from_fen(line.principal_fen),
+            from_fen(line.interest_fen),
+            from_fen(line.charges_fen),
+        )
         for line in version.lines
     ]
 
@@ -234,3 +241,21 @@ def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:
 def borrower_loan(session: Session, borrower_id: int, number: str) -> Loan | None:
     """One of this borrower's loans by number; None for anyone else's (the caller answers 404)."""
     return session.scalar(select(Loan).where(Loan.borrower_id == borrower_id, Loan.number == number))
+
+
+def schedule_versions(session: Session, loan: Loan) -> list[ScheduleVersion]:
+    """Every schedule version of a loan, oldest first."""
+    return list(
+        session.scalars(
+            select(ScheduleVersion)
+            .where(ScheduleVersion.loan_id == loan.id)
+            .order_by(ScheduleVersion.version)
+        )
+    )
+
+
+def schedule_version(session: Session, loan: Loan, number: int) -> ScheduleVersion | None:
+    """One schedule version of a loan by its number."""
+    return session.scalars(
+        select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id, ScheduleVersion.version == number)
+    ).first()

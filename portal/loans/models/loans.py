@@ -111,6 +111,8 @@ class ScheduleLine(Base):
     due_date: Mapped[date] = mapped_column(Date)
     principal_fen: Mapped[int] = mapped_column(Integer)
     interest_fen: Mapped[int] = mapped_column(Integer)
+    # Earlier penalty and compound interest a restructuring moved into this installment.
+    charges_fen: Mapped[int] = mapped_column(Integer, default=0)
 
     version_row: Mapped[ScheduleVersion] = relationship(back_populates="lines")
 

@@ -264,6 +264,7 @@ def upgrade() -> None:
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('principal_fen', sa.Integer(), nullable=False),
     sa.Column('interest_fen', sa.Integer(), nullable=False),
+    sa.Column('charges_fen', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['schedule_version_id'], ['schedule_versions.id'], name=op.f('fk_schedule_lines_schedule_version_id_schedule_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_lines')),
     sa.UniqueConstraint('schedule_version_id', 'number', name='uq_schedule_lines_version_number')

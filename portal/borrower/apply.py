@@ -1,0 +1,616 @@
+"""The borrower's application journey: hardship → money → evidence → options → terms → check → submit,
+and afterwards the application's own page (status, history, withdraw, answer, offer, accept, agreement)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import db, labels
+from portal.auth import codes, passwords
+from portal.auth.access import borrower_required
+from portal.borrower.forms import (
+    AcceptForm,
+    AnswerForm,
+    DeleteForm,
+    EvidenceForm,
+    StartForm,
+    SubmitForm,
+    budget_form,
+    hardship_form,
+    plan_form,
+)
+from portal.borrower.views import bp
+from portal.domain import hardship
+from portal.domain.lifecycle import IllegalTransition
+from portal.domain.options import OPTION_KINDS, Terms
+from portal.loans import applications as apps
+from portal.loans import evidence as evidence_store
+from portal.loans import notices, services
+from portal.loans.clock import business_date
+from portal.loans.services import ServiceError
+
+STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
+
+
+def acting():
+    """Who acts and how: the borrower online (agents acting for a borrower come with the phone channel)."""
+    return {"actor": current_user.actor, "channel": "web"}
+
+
+def own_application(reference: str):
+    """The signed-in borrower's application, or 404."""
+    application = apps.borrower_application(db.session, current_user.row.id, reference)
+    if application is None:
+        abort(404)
+    return application
+
+
+def editable_application(reference: str):
+    """A draft of the signed-in borrower's, or a redirect to its page when it is no longer a draft."""
+    application = own_application(reference)
+    if application.status != "draft":
+        return application, redirect(url_for("borrower.application", reference=reference), code=303)
+    return application, None
+
+
+def step_context(name: str) -> dict:
+    return {"step": STEPS.index(name) + 1, "steps": len(STEPS)}
+
+
+@bp.route("/loans/<loan_number>/help", methods=["POST"])
+@borrower_required
+def start_application(loan_number: str):
+    """Start (or resume) an application for help with one loan; the form's key makes a double click harmless."""
+    loan = services.borrower_loan(db.session, current_user.row.id, loan_number)
+    if loan is None:
+        abort(404)
+    form = StartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        application = apps.start(
+            db.session, loan, create_key=form.key.data, as_of=business_date(), **acting()
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        if error.code == "open_application":
+            flash(
+                _(
+                    "There is already an application for this loan: %(reference)s. You can follow it below.",
+                    reference=error.params.get("reference", ""),
+                ),
+                "info",
+            )
+            return redirect(
+                url_for("borrower.application", reference=error.params.get("reference")), code=303
+            )
+        flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
+        return redirect(url_for("borrower.loan", loan_number=loan_number), code=303)
+    db.session.commit()
+    return redirect(url_for("borrower.hardship_step", reference=application.reference), code=303)
+
+
+def new_start_form() -> StartForm:
+    """A start form with a fresh idempotency key."""
+    form = StartForm(formdata=None)
+    form.key.data = secrets.token_urlsafe(24)
+    return form
+
+
+@bp.app_context_processor
+def _start_form():
+    return {"new_start_form": new_start_form}
+
+
+@bp.route("/applications/<reference>/hardship", methods=["GET", "POST"])
+@borrower_required
+def hardship_step(reference: str):
+    """Step 1: why it is hard to pay, for how long, and the borrower's own account."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    form = hardship_form(application.variant)
+    if request.method == "GET":
+        form.reasons.data = list(application.reasons or [])
+        form.duration.data = application.duration
+        form.account.data = application.account or ""
+    if form.validate_on_submit():
+        apps.save_hardship(
+            application,
+            reasons=form.reasons.data,
+            duration=form.duration.data,
+            account=(form.account.data or "").strip(),
+        )
+        db.session.commit()
+        return redirect(_next_step(application, "money"), code=303)
+    return render_template(
+        "borrower/apply/hardship.html", a=application, form=form, **step_context("hardship")
+    )
+
+
+def _next_step(application, default: str) -> str:
+    """After a 'change' link from the check page, go back to the check page."""
+    if request.args.get("return") == "check":
+        return url_for("borrower.check_step", reference=application.reference)
+    return url_for(f"borrower.{default}_step", reference=application.reference)
+
+
+@bp.route("/applications/<reference>/money", methods=["GET", "POST"])
+@borrower_required
+def money_step(reference: str):
+    """Step 2: monthly income and spending; the page works out what is left each month."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    form = budget_form(application.variant)
+    stored = application.budget or {}
+    if request.method == "GET" and stored.get("complete"):
+        for code, fen in stored.get("income", {}).items():
+            if hasattr(form, f"income_{code}"):
+                getattr(form, f"income_{code}").data = str(Decimal(fen) / 100)
+        for code, fen in stored.get("spending", {}).items():
+            if hasattr(form, f"spending_{code}"):
+                getattr(form, f"spending_{code}").data = str(Decimal(fen) / 100)
+        form.other_debt.data = str(Decimal(stored.get("other_debt", 0)) / 100)
+        form.dependants.data = stored.get("dependants", 0)
+    budget = apps.budget_of(application)
+    if form.validate_on_submit():
+        income = {
+            c: getattr(form, f"income_{c}").amount for c in hardship.income_sources_for(application.variant)
+        }
+        spending = {
+            c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
+        }
+        budget = apps.save_budget(
+            application,
+            income=income,
+            spending=spending,
+            other_debt=form.other_debt.amount,
+            dependants=form.dependants.data,
+        )
+        db.session.commit()
+        if request.form.get("action") == "calculate":
+            return redirect(url_for("borrower.money_step", reference=reference, **_keep_return()), code=303)
+        return redirect(_next_step(application, "evidence"), code=303)
+    return render_template(
+        "borrower/apply/money.html",
+        a=application,
+        form=form,
+        budget=budget,
+        income_codes=hardship.income_sources_for(application.variant),
+        spending_codes=hardship.spending_for(application.variant),
+        **step_context("money"),
+    )
+
+
+def _keep_return() -> dict:
+    return {"return": "check"} if request.args.get("return") == "check" else {}
+
+
+@bp.route("/applications/<reference>/evidence", methods=["GET", "POST"])
+@borrower_required
+def evidence_step(reference: str):
+    """Step 3: optional documents (PDF, JPEG or PNG, checked by content)."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    form = EvidenceForm()
+    policy = application.policy_pack.data
+    if form.validate_on_submit():
+        upload = form.file.data
+        if not upload or not upload.filename:
+            form.file.errors.append(_("Choose a file to add."))
+        else:
+            try:
+                evidence_store.add(db.session, application, upload, actor=current_user.actor)
+            except ServiceError as error:
+                form.file.errors.append(evidence_store.message(error, policy))
+            else:
+                db.session.commit()
+                flash(_("File added."), "info")
+                return redirect(
+                    url_for("borrower.evidence_step", reference=reference, **_keep_return()), code=303
+                )
+    return render_template(
+        "borrower/apply/evidence.html",
+        a=application,
+        form=form,
+        delete_form=DeleteForm(),
+        policy=policy,
+        **step_context("evidence"),
+    )
+
+
+@bp.route("/applications/<reference>/evidence/<token>/delete", methods=["POST"])
+@borrower_required
+def delete_evidence(reference: str, token: str):
+    """Remove a file from a draft."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not evidence_store.remove(db.session, application, token, actor=current_user.actor):
+        abort(404)
+    db.session.commit()
+    flash(_("File removed."), "info")
+    return redirect(url_for("borrower.evidence_step", reference=reference), code=303)
+
+
+@bp.route("/applications/<reference>/evidence/<token>")
+@borrower_required
+def download_evidence(reference: str, token: str):
+    """The borrower's own file, as an attachment."""
+    application = own_application(reference)
+    return evidence_store.send(db.session, application, token)
+
+
+@bp.route("/applications/<reference>/options")
+@borrower_required
+def options_step(reference: str):
+    """Step 4: every plan side by side, with its fit to the borrower's budget said plainly."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    as_of = business_date()
+    quotes = apps.quotes_for(db.session, application, as_of)
+    position = services.loan_position(db.session, application.loan, as_of)
+    return render_template(
+        "borrower/apply/options.html",
+        a=application,
+        quotes=quotes,
+        p=position,
+        as_of=as_of,
+        budget=apps.budget_of(application),
+        **step_context("options"),
+    )
+
+
+def _kind_or_404(kind: str) -> str:
+    if kind not in OPTION_KINDS:
+        abort(404)
+    return kind
+
+
+@bp.route("/applications/<reference>/options/<kind>")
+@borrower_required
+def option_schedule(reference: str, kind: str):
+    """One option's whole new schedule beside the current one."""
+    application = own_application(reference)
+    _kind_or_404(kind)
+    as_of = business_date()
+    terms = apps.default_terms(db.session, application, kind, as_of)
+    if application.option == kind and application.terms:
+        terms = apps.terms_from_json(application.terms)
+    quote = apps.quote_for(db.session, application, kind, terms, as_of)
+    if not quote.available and application.status != "draft":
+        abort(404)
+    position = services.loan_position(db.session, application.loan, as_of)
+    return render_template(
+        "borrower/apply/option_schedule.html", a=application, q=quote, p=position, as_of=as_of
+    )
+
+
+def _terms_from_form(kind: str, form) -> Terms:
+    values = {}
+    if hasattr(form, "months"):
+        values["months"] = form.months.data
+    if hasattr(form, "upfront"):
+        values["upfront"] = form.upfront.amount or Decimal("0.00")
+    if hasattr(form, "pay_day"):
+        values["pay_day"] = form.pay_day.data
+    if hasattr(form, "spread_charges"):
+        values["spread_charges"] = form.spread_charges.data
+    if hasattr(form, "income_months"):
+        values["income_months"] = tuple(sorted(int(m) for m in form.income_months.data or ()))
+    return Terms(**values)
+
+
+def _fill_plan_form(form, terms: Terms) -> None:
+    if hasattr(form, "months"):
+        form.months.data = terms.months
+    if hasattr(form, "upfront"):
+        form.upfront.data = "" if not terms.upfront else str(terms.upfront)
+    if hasattr(form, "pay_day"):
+        form.pay_day.data = terms.pay_day
+    if hasattr(form, "spread_charges"):
+        form.spread_charges.data = terms.spread_charges
+    if hasattr(form, "income_months"):
+        form.income_months.data = [str(m) for m in terms.income_months]
+
+
+@bp.route("/applications/<reference>/plan/<kind>", methods=["GET", "POST"])
+@borrower_required
+def plan_step(reference: str, kind: str):
+    """Step 5: set the plan's terms, see the figures update (a button, no script needed), then continue."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    _kind_or_404(kind)
+    as_of = business_date()
+    defaults = apps.default_terms(db.session, application, kind, as_of)
+    if application.option == kind and application.terms:
+        defaults = apps.terms_from_json(application.terms)
+    quote = apps.quote_for(db.session, application, kind, defaults, as_of)
+    if not quote.available:
+        flash(
+            " ".join(
+                str(labels.UNAVAILABLE.get(r, labels.UNAVAILABLE["option_unavailable"]))
+                for r in quote.reasons
+            ),
+            "info",
+        )
+        return redirect(url_for("borrower.options_step", reference=reference), code=303)
+    form = plan_form(kind, quote.limits)
+    if request.method == "GET":
+        _fill_plan_form(form, defaults)
+    elif form.validate_on_submit():
+        terms = _terms_from_form(kind, form)
+        errors = apps.term_errors(db.session, application, kind, terms, as_of)
+        for field_name, code in errors.items():
+            field = getattr(form, field_name, None)
+            (field.errors if field is not None else form.form_errors).append(
+                term_error_message(code, quote.limits)
+            )
+        if not errors:
+            quote = apps.quote_for(db.session, application, kind, terms, as_of)
+            if request.form.get("action") == "choose" and quote.available:
+                apps.choose(application, quote)
+                db.session.commit()
+                return redirect(url_for("borrower.check_step", reference=reference), code=303)
+    return render_template(
+        "borrower/apply/plan.html",
+        a=application,
+        form=form,
+        q=quote,
+        kind=kind,
+        as_of=as_of,
+        **step_context("plan"),
+    )
+
+
+def term_error_message(code: str, limits: dict) -> str:
+    """The message for a calculator's field error code."""
+    messages = {
+        "months_out_of_range": _(
+            "Choose between %(low)d and %(high)d months.",
+            low=limits.get("months_min", 1),
+            high=limits.get("months_max", 1),
+        ),
+        "upfront_too_large": _("Paying now must be less than the whole overdue amount."),
+        "pay_day_out_of_range": _("Choose a day from 1 to 28."),
+        "income_months_count": _("Choose 1 to %(high)d months.", high=limits.get("max_income_months", 4)),
+        "spread_out_of_range": _("Choose from 1 to %(high)d payments.", high=limits.get("spread_max", 6)),
+    }
+    return messages.get(code, _("Check this answer."))
+
+
+@bp.route("/applications/<reference>/check", methods=["GET", "POST"])
+@borrower_required
+def check_step(reference: str):
+    """Step 6: check your answers, with a change link beside each; then send."""
+    application = own_application(reference)
+    if application.status != "draft":
+        # A second click of 'send' lands on what the first one made.
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    form = SubmitForm()
+    missing = apps.missing_for_submit(application)
+    if form.validate_on_submit() and not missing:
+        try:
+            apps.submit(db.session, application, as_of=business_date(), **acting())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
+            return redirect(url_for("borrower.options_step", reference=reference), code=303)
+        notices.acknowledge(db.session, application)
+        db.session.commit()
+        return redirect(url_for("borrower.application", reference=reference, sent=1), code=303)
+    return render_template(
+        "borrower/apply/check.html",
+        a=application,
+        form=form,
+        missing=missing,
+        budget=apps.budget_of(application),
+        **step_context("check"),
+    )
+
+
+@bp.route("/applications")
+@borrower_required
+def applications():
+    """All of the borrower's applications."""
+    rows = apps.borrower_applications(db.session, current_user.row.id)
+    return render_template("borrower/apply/list.html", rows=rows)
+
+
+@bp.route("/applications/<reference>")
+@borrower_required
+def application(reference: str):
+    """The application's page: status, what happens next, the history, and what the borrower can do now."""
+    application = own_application(reference)
+    history = apps.history(db.session, application)
+    return render_template(
+        "borrower/apply/application.html",
+        a=application,
+        history=history,
+        just_sent=bool(request.args.get("sent")),
+        delete_form=DeleteForm(),
+        answer_form=AnswerForm(),
+        as_of=business_date(),
+    )
+
+
+@bp.route("/applications/<reference>/withdraw", methods=["POST"])
+@borrower_required
+def withdraw(reference: str):
+    """Withdraw the application."""
+    application = own_application(reference)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        apps.withdraw(db.session, application, **acting())
+    except IllegalTransition:
+        db.session.rollback()
+        flash(_("This application can no longer be withdrawn."), "info")
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    db.session.commit()
+    flash(_("Your application has been withdrawn."), "info")
+    return redirect(url_for("borrower.application", reference=reference), code=303)
+
+
+@bp.route("/applications/<reference>/answer", methods=["POST"])
+@borrower_required
+def answer(reference: str):
+    """Answer a request for information."""
+    application = own_application(reference)
+    form = AnswerForm()
+    if application.status != "info_requested":
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    if form.validate_on_submit():
+        apps.answer_information(db.session, application, answer=form.answer.data.strip(), **acting())
+        db.session.commit()
+        flash(_("Thank you. Your answer has been sent to the reviewer."), "info")
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    history = apps.history(db.session, application)
+    return render_template(
+        "borrower/apply/application.html",
+        a=application,
+        history=history,
+        just_sent=False,
+        delete_form=DeleteForm(),
+        answer_form=form,
+        as_of=business_date(),
+    )
+
+
+@bp.route("/applications/<reference>/offer")
+@borrower_required
+def offer(reference: str):
+    """The offer (approval or counter-offer) beside the current and the requested schedules, and how to accept."""
+    application = own_application(reference)
+    if application.status not in ("approved", "countered"):
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    as_of = business_date()
+    offered = apps.offered_quote(db.session, application, as_of)
+    position = services.loan_position(db.session, application.loan, as_of)
+    return render_template(
+        "borrower/apply/offer.html",
+        a=application,
+        q=offered,
+        p=position,
+        as_of=as_of,
+        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        form=AcceptForm(),
+        decline_form=DeleteForm(),
+        code_form=DeleteForm(),
+        agreement=apps.agreement_for(db.session, application, offered, as_of),
+    )
+
+
+@bp.route("/applications/<reference>/offer/code", methods=["POST"])
+@borrower_required
+def offer_code(reference: str):
+    """Send a text-message code to confirm accepting the offer."""
+    application = own_application(reference)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    if application.status in ("approved", "countered"):
+        code = codes.issue(db.session, current_user.row, "accept")
+        if code is not None:
+            notices.confirmation_code(db.session, current_user.row, code)
+        db.session.commit()
+        flash(_("We sent a 6-digit code to your phone. It is valid for 5 minutes."), "info")
+    return redirect(url_for("borrower.offer", reference=reference) + "#accept", code=303)
+
+
+@bp.route("/applications/<reference>/accept", methods=["POST"])
+@borrower_required
+def accept(reference: str):
+    """Accept the offer: the new schedule is put in force at once, with the agreement and its hash."""
+    application = own_application(reference)
+    if application.status not in ("approved", "countered"):
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    form = AcceptForm()
+    as_of = business_date()
+    if form.validate_on_submit():
+        confirmed = False
+        if form.password.data:
+            confirmed, _new_hash = passwords.verify_password(
+                current_user.row.password_hash, form.password.data
+            )
+            if not confirmed:
+                form.password.errors.append(_("That password is not right."))
+        elif form.code.data:
+            confirmed = codes.check(db.session, current_user.row, "accept", form.code.data)
+            if not confirmed:
+                form.code.errors.append(_("That code is not right or has expired. Ask for a new one."))
+        else:
+            form.password.errors.append(_("Enter your password, or a text message code, to confirm."))
+        if confirmed:
+            try:
+                apps.accept(
+                    db.session,
+                    application,
+                    as_of=as_of,
+                    confirmation="password" if form.password.data else "sms_code",
+                    **acting(),
+                )
+            except (ServiceError, IllegalTransition):
+                db.session.rollback()
+                flash(
+                    _("This offer can no longer be accepted. Please look at the application's status."),
+                    "info",
+                )
+                return redirect(url_for("borrower.application", reference=reference), code=303)
+            notices.accepted(db.session, application)
+            db.session.commit()
+            flash(_("Done. Your new repayment schedule is in force."), "info")
+            return redirect(url_for("borrower.agreement", reference=reference), code=303)
+        db.session.commit()  # a spent code try stays spent
+    offered = apps.offered_quote(db.session, application, as_of)
+    position = services.loan_position(db.session, application.loan, as_of)
+    return render_template(
+        "borrower/apply/offer.html",
+        a=application,
+        q=offered,
+        p=position,
+        as_of=as_of,
+        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        form=form,
+        decline_form=DeleteForm(),
+        code_form=DeleteForm(),
+        agreement=apps.agreement_for(db.session, application, offered, as_of),
+    )
+
+
+@bp.route("/applications/<reference>/decline", methods=["POST"])
+@borrower_required
+def decline(reference: str):
+    """Decline a counter-offer."""
+    application = own_application(reference)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        apps.move(db.session, application, "declined", role="borrower", **acting())
+    except IllegalTransition:
+        db.session.rollback()
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    db.session.commit()
+    flash(_("You declined the offer. You can ask for help again at any time."), "info")
+    return redirect(url_for("borrower.application", reference=reference), code=303)
+
+
+@bp.route("/applications/<reference>/agreement")
+@borrower_required
+def agreement(reference: str):
+    """The signed agreement, printable, in the borrower's language, with its content hash."""
+    application = own_application(reference)
+    if not application.agreement:
+        abort(404)
+    return render_template("borrower/apply/agreement.html", a=application, ag=application.agreement)

@@ -1,0 +1,181 @@
+"""Forms of the borrower's application journey. Fields are declared (no mass assignment) and bounded."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from portal import labels
+from portal.domain import hardship
+from portal.forms import CheckboxListField, MoneyField
+
+
+class StartForm(FlaskForm):
+    """'Get help with this loan': starts or resumes the application, once per idempotency key."""
+
+    key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+
+
+def hardship_form(variant: str, formdata=None, **kwargs) -> FlaskForm:
+    """The hardship statement with the reasons offered in the borrower's variant."""
+
+    class HardshipForm(FlaskForm):
+        reasons = CheckboxListField(
+            _l("Why is it hard to pay at the moment?"),
+            description=_l("Choose all that apply."),
+            choices=[(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
+            validators=[DataRequired(message=_l("Choose at least one reason."))],
+        )
+        duration = RadioField(
+            _l("How long do you think it will last?"),
+            choices=[(code, labels.DURATIONS[code]) for code in hardship.DURATIONS],
+            validators=[InputRequired(message=_l("Choose how long you think it will last."))],
+        )
+        account = TextAreaField(
+            _l("Tell us what happened"),
+            description=_l("In your own words. At most 2,000 characters. Do not send medical records."),
+            validators=[
+                Optional(),
+                Length(max=hardship.MAX_ACCOUNT_CHARS, message=_l("Write at most 2,000 characters.")),
+            ],
+            render_kw={"rows": 6, "maxlength": hardship.MAX_ACCOUNT_CHARS},
+        )
+
+    return HardshipForm(formdata=formdata, **kwargs) if formdata is not None else HardshipForm(**kwargs)
+
+
+def budget_form(variant: str, **kwargs) -> FlaskForm:
+    """Monthly income and spending, with the spending categories of the borrower's variant."""
+
+    class BudgetForm(FlaskForm):
+        other_debt = MoneyField(
+            _l("Payments on other debts"),
+            description=_l("Other loans, credit cards, money owed to people. Leave blank if none."),
+        )
+        dependants = IntegerField(
+            _l("How many people depend on your income?"),
+            description=_l("Children, elderly parents and others you support. 0 if none."),
+            default=0,
+            validators=[
+                InputRequired(message=_l("Enter a number, 0 if none.")),
+                NumberRange(min=0, max=30, message=_l("Enter a number from 0 to 30.")),
+            ],
+            render_kw={"inputmode": "numeric", "maxlength": 2},
+        )
+
+    for code in hardship.income_sources_for(variant):
+        setattr(BudgetForm, f"income_{code}", MoneyField(labels.INCOME[code]))
+    for code in hardship.spending_for(variant):
+        setattr(BudgetForm, f"spending_{code}", MoneyField(labels.SPENDING[code]))
+    return BudgetForm(**kwargs)
+
+
+class EvidenceForm(FlaskForm):
+    """Upload one file of evidence."""
+
+    file = FileField(
+        _l("Add a file"),
+        description=_l("PDF, JPG or PNG, at most 10 MB. Up to 5 files."),
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
+    )
+
+
+class DeleteForm(FlaskForm):
+    """A button that removes something (CSRF only)."""
+
+
+def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
+    """The terms of one option, with the ranges the policy allows."""
+
+    class PlanForm(FlaskForm):
+        """The option's terms; the pressed button (preview or choose) arrives as `action`."""
+
+    if kind in ("installment_plan", "extension", "grace"):
+        low, high = limits.get("months_min", 1), limits.get("months_max", 1)
+        label = {
+            "installment_plan": _l("Over how many months?"),
+            "extension": _l("Extend by how many months?"),
+            "grace": _l("How many months of interest only?"),
+        }[kind]
+        PlanForm.months = SelectField(
+            label,
+            choices=[(n, str(n)) for n in range(low, high + 1)],
+            coerce=int,
+            validators=[InputRequired(message=_l("Choose a number of months."))],
+        )
+    if kind == "installment_plan":
+        PlanForm.upfront = MoneyField(
+            _l("Pay something now (optional)"),
+            description=_l(
+                "Paying part now makes each monthly part smaller. Leave blank to pay nothing now."
+            ),
+        )
+        PlanForm.pay_day = SelectField(
+            _l("Which day of the month suits you to pay?"),
+            description=_l("For example, the day after your wages arrive."),
+            choices=[(n, str(n)) for n in range(1, 29)],
+            coerce=int,
+            validators=[InputRequired(message=_l("Choose a day of the month."))],
+        )
+    if kind in ("extension", "grace"):
+        PlanForm.spread_charges = SelectField(
+            _l("Spread the overdue interest and penalty over"),
+            description=_l("1 means it is all added to your first payment."),
+            choices=[(n, str(n)) for n in range(1, limits.get("spread_max", 6) + 1)],
+            coerce=int,
+            validators=[InputRequired()],
+        )
+    if kind == "seasonal":
+        PlanForm.income_months = CheckboxListField(
+            _l("In which months do you sell your harvest or livestock?"),
+            description=_l("Choose 1 to 4 months."),
+            choices=[(str(n), labels.MONTHS[n]) for n in range(1, 13)],
+            validators=[DataRequired(message=_l("Choose 1 to 4 months."))],
+        )
+    return PlanForm(**kwargs)
+
+
+class SubmitForm(FlaskForm):
+    """Send the application (the check-your-answers page)."""
+
+    confirm = HiddenField(default="1")
+
+
+class AnswerForm(FlaskForm):
+    """Answer a request for more information."""
+
+    answer = TextAreaField(
+        _l("Your answer"),
+        validators=[
+            DataRequired(message=_l("Write your answer.")),
+            Length(max=2000, message=_l("Write at most 2,000 characters.")),
+        ],
+        render_kw={"rows": 5, "maxlength": 2000},
+    )
+
+
+class AcceptForm(FlaskForm):
+    """Accept an offer, confirmed with the borrower's password or an SMS code."""
+
+    password = PasswordField(
+        _l("Your password"),
+        description=_l("To confirm it is you. Or use a text message code instead."),
+        validators=[Optional(), Length(max=128)],
+        render_kw={"autocomplete": "current-password", "maxlength": 128},
+    )
+    code = StringField(
+        _l("Text message code"),
+        validators=[Optional(), Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )

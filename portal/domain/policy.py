@@ -1,0 +1,199 @@
+"""Policy packs: the versioned limits of one variant (plan lengths, affordability share, SLA, evidence rules,
+waiver limit) as data, with a strict reader so that a bad pack is refused before it decides anything.
+
+A pack is immutable: an administrator's change is a new version, and every application records the version it
+was decided under, so changing a pack never changes a decided application.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal, InvalidOperation
+
+from portal.domain.hardship import VARIANTS
+from portal.domain.options import OPTION_KINDS, PLAN_CEILING_MONTHS
+
+# DESIGN.md: overdue interest and charges go on the first installment "or are spread over up to 6".
+SPREAD_CEILING = 6
+# DESIGN.md: disaster grace is "interest only for up to 6 months".
+GRACE_CEILING_MONTHS = 6
+# DESIGN.md: a seasonal plan has "1 to 4 income months".
+SEASONAL_CEILING = 4
+
+_DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
+
+
+class PolicyError(ValueError):
+    """A policy pack that cannot be used; the message names the field and the rule it breaks."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of a variant's policy pack. Constructing it validates it (``PolicyError``)."""
+
+    variant: str  # "rural" | "urban"
+    version: int
+    options: tuple[str, ...]  # offered kinds, a subset of options.OPTION_KINDS, in the order shown
+    plan_months_min: int  # installment plan N: urban 3, rural 3
+    plan_months_max: int  # urban 24, rural 36; never over 60
+    affordability_share: Decimal  # a payment fits when it is at most this share of disposable income
+    sla_days: int
+    max_restructurings: int
+    min_arrears: Decimal  # below it, no installment plan for the arrears
+    extension_charges_spread_max: int
+    grace_max_months: int
+    seasonal_max_income_months: int
+    evidence_required: bool
+    evidence_max_files: int
+    evidence_max_bytes: int
+    evidence_retention_days: int
+    offer_valid_days: int
+    appeal_days: int
+    reviewer_waiver_limit: Decimal  # waivers above it need a senior reviewer
+
+    def __post_init__(self) -> None:
+        """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.name in _DECIMAL_FIELDS:
+                if not isinstance(value, Decimal) or not value.is_finite():
+                    raise PolicyError(f"{spec.name} must be a finite Decimal, got {value!r}")
+            elif spec.name == "evidence_required":
+                if not isinstance(value, bool):
+                    raise PolicyError(f"evidence_required must be true or false, got {value!r}")
+            elif spec.name not in ("variant", "options"):
+                # bool is an int subclass; True as a month count is a typo, not a number.
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise PolicyError(f"{spec.name} must be an integer, got {value!r}")
+        if self.variant not in VARIANTS:
+            raise PolicyError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
+        if not isinstance(self.options, tuple) or not all(isinstance(kind, str) for kind in self.options):
+            raise PolicyError("options must be a tuple of option kinds")
+        unknown = [kind for kind in self.options if kind not in OPTION_KINDS]
+        if unknown:
+            raise PolicyError(
+                f"options holds unknown kinds {', '.join(unknown)}; expected some of {', '.join(OPTION_KINDS)}"
+            )
+        if len(set(self.options)) != len(self.options):
+            raise PolicyError("options lists a kind twice")
+        self._check_range("version", 1)
+        self._check_range("plan_months_min", 1, PLAN_CEILING_MONTHS)
+        self._check_range("plan_months_max", self.plan_months_min, PLAN_CEILING_MONTHS)
+        if not Decimal(0) < self.affordability_share <= 1:
+            raise PolicyError(
+                f"affordability_share must be above 0 and at most 1, got {self.affordability_share}"
+            )
+        self._check_range("sla_days", 1)
+        self._check_range("max_restructurings", 0)
+        self._check_money("min_arrears")
+        self._check_range("extension_charges_spread_max", 1, SPREAD_CEILING)
+        self._check_range("grace_max_months", 1, GRACE_CEILING_MONTHS)
+        self._check_range("seasonal_max_income_months", 1, SEASONAL_CEILING)
+        self._check_range("evidence_max_files", 1)
+        self._check_range("evidence_max_bytes", 1)
+        self._check_range("evidence_retention_days", 1)
+        self._check_range("offer_valid_days", 1)
+        self._check_range("appeal_days", 1)
+        self._check_money("reviewer_waiver_limit")
+
+    def _check_range(self, name: str, low: int, high: int | None = None) -> None:
+        """Raise PolicyError unless the integer field ``name`` lies in [low, high]."""
+        value = getattr(self, name)
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise PolicyError(f"{name} must be {bound}, got {value}")
+
+    def _check_money(self, name: str) -> None:
+        """Raise PolicyError unless the amount ``name`` is non-negative and in whole fen."""
+        value = getattr(self, name)
+        if value < 0 or value != value.quantize(Decimal("0.01")):
+            raise PolicyError(
+                f"{name} must be a non-negative amount with at most 2 decimal places, got {value}"
+            )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Policy:
+        """Read a pack from plain data (JSON, a form, the database): Decimals as strings, options as a list.
+
+        Every field is required and no other key is allowed, so a misspelt limit cannot silently fall back to
+        a default. Raises PolicyError (a ValueError) with a message naming the field.
+        """
+        if not isinstance(data, dict):
+            raise PolicyError("a policy pack must be a mapping of field names to values")
+        names = [spec.name for spec in fields(cls)]
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise PolicyError(f"policy pack is missing {', '.join(missing)}")
+        extra = sorted(str(key) for key in data if key not in names)
+        if extra:
+            raise PolicyError(f"policy pack has unknown fields {', '.join(extra)}")
+        values = dict(data)
+        for name in _DECIMAL_FIELDS:
+            values[name] = _decimal(name, data[name])
+        options = data["options"]
+        if isinstance(options, str) or not isinstance(options, list | tuple):
+            raise PolicyError("options must be a list of option kinds")
+        values["options"] = tuple(options)
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """Return the pack as plain JSON-ready data that ``from_dict`` reads back to an equal Policy."""
+        data = asdict(self)
+        data["options"] = list(self.options)
+        for name in _DECIMAL_FIELDS:
+            data[name] = str(getattr(self, name))
+        return data
+
+
+def _decimal(name: str, value: object) -> Decimal:
+    """Read a Decimal field given as a string (or an int or Decimal); refuse a float, which may have lost digits."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise PolicyError(f'{name} must be given as a string such as "0.5", not {value!r}')
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise PolicyError(f"{name} is not a number: {value!r}") from None
+    raise PolicyError(f"{name} must be a number given as a string, got {value!r}")
+
+
+def _pack(variant: str, options: tuple[str, ...], plan_months_max: int) -> Policy:
+    """A default pack: the figures DESIGN.md gives, the same for both variants but options and plan length."""
+    return Policy(
+        variant=variant,
+        version=1,
+        options=options,
+        plan_months_min=3,
+        plan_months_max=plan_months_max,
+        affordability_share=Decimal("0.5"),
+        sla_days=10,
+        max_restructurings=2,
+        min_arrears=Decimal("100.00"),
+        extension_charges_spread_max=6,
+        grace_max_months=6,
+        seasonal_max_income_months=4,
+        evidence_required=False,
+        evidence_max_files=5,
+        evidence_max_bytes=10 * 1024 * 1024,
+        evidence_retention_days=180,
+        offer_valid_days=14,
+        appeal_days=14,
+        reviewer_waiver_limit=Decimal("500.00"),
+    )
+
+
+# DESIGN.md "Rural and urban variants": seasonal plans and disaster grace are the rural pack's; an urban pack
+# may add grace (it needs a declared disaster either way) in a later version.
+DEFAULT_POLICIES: dict[str, Policy] = {
+    "rural": _pack("rural", OPTION_KINDS, 36),
+    "urban": _pack("urban", ("installment_plan", "extension"), 24),
+}
+
+
+def default_policy(variant: str) -> Policy:
+    """Return version 1 of ``variant``'s pack with DESIGN.md's defaults, the seed for a new installation."""
+    if variant not in DEFAULT_POLICIES:
+        raise PolicyError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    return DEFAULT_POLICIES[variant]

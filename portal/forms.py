@@ -1,0 +1,65 @@
+"""Field types shared by every blueprint's forms: bounded money and phone numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField, StringField, widgets
+from wtforms.validators import ValidationError
+
+MONEY_MAX = Decimal("10000000.00")
+_STRIP = str.maketrans("", "", " ,，¥￥")
+
+
+class MoneyField(StringField):
+    """An amount in yuan with at most 2 decimal places, between 0 and 10 million; blank means 0 when optional."""
+
+    def __init__(
+        self, label=None, validators=None, *, required: bool = False, maximum: Decimal = MONEY_MAX, **kwargs
+    ):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", "maxlength": 16}
+        render_kw.update(kwargs.pop("render_kw", {}) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.required = required
+        self.maximum = maximum
+        self.amount: Decimal | None = None
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.amount = None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data in (None, "") else str(self.data)
+
+    def pre_validate(self, form):
+        raw = (self.data or "").translate(_STRIP)
+        if raw == "":
+            if self.required:
+                raise ValidationError(_l("Enter an amount, or 0 if there is none."))
+            self.amount = Decimal("0.00")
+            return
+        if len(raw) > 16:
+            raise ValidationError(_l("Enter an amount like 1500 or 1500.50."))
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValidationError(_l("Enter an amount like 1500 or 1500.50.")) from exc
+        if not value.is_finite():
+            raise ValidationError(_l("Enter an amount like 1500 or 1500.50."))
+        if value < 0:
+            raise ValidationError(_l("The amount cannot be negative."))
+        if value.as_tuple().exponent < -2:
+            raise ValidationError(_l("Enter the amount in yuan with at most 2 decimal places."))
+        if value > self.maximum:
+            raise ValidationError(_l("That amount is too large. Check it and try again."))
+        self.amount = value.quantize(Decimal("0.01"))
+
+
+class CheckboxListField(SelectMultipleField):
+    """A group of checkboxes (each big enough to tap), validated against its choices."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

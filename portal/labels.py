@@ -1,0 +1,142 @@
+"""Translated names for the domain's codes, shared by forms and templates of every blueprint."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+REASONS = {
+    "income_reduced": _l("My income went down"),
+    "lost_job": _l("I lost my job"),
+    "illness": _l("Illness or injury"),
+    "family_illness_or_death": _l("Illness or death in the family"),
+    "divorce": _l("Divorce or separation"),
+    "natural_disaster": _l("Natural disaster (flood, drought, storm, earthquake)"),
+    "business_downturn": _l("My business is doing badly"),
+    "crop_failure": _l("Crop failure"),
+    "livestock_disease": _l("Livestock disease"),
+    "farm_price_drop": _l("Farm prices fell"),
+    "salary_late": _l("My salary is paid late"),
+    "other": _l("Something else"),
+}
+
+DURATIONS = {
+    "under_6_months": _l("Less than 6 months"),
+    "longer": _l("More than 6 months"),
+    "permanent": _l("It will not get better"),
+}
+
+INCOME = {
+    "wages": _l("Wages or salary"),
+    "business": _l("Business income"),
+    "farming": _l("Farming and livestock income"),
+    "pension_benefits": _l("Pension and benefits"),
+    "family_support": _l("Help from family"),
+    "other_income": _l("Other income"),
+}
+
+SPENDING = {
+    "food": _l("Food"),
+    "housing": _l("Rent or housing"),
+    "utilities": _l("Water, electricity, gas and phone"),
+    "education": _l("Education"),
+    "medical": _l("Medical costs"),
+    "transport": _l("Transport"),
+    "seed": _l("Seed"),
+    "fertiliser": _l("Fertiliser and pesticide"),
+    "feed": _l("Animal feed"),
+}
+
+OPTIONS = {
+    "installment_plan": _l("Pay the overdue amount in installments"),
+    "extension": _l("Extend the loan term"),
+    "seasonal": _l("Pay in the months you earn (seasonal plan)"),
+    "grace": _l("Disaster relief: pay interest only for a while"),
+}
+
+OPTION_SUMMARIES = {
+    "installment_plan": _l(
+        "The overdue amount is split into monthly parts paid on top of your usual installments."
+    ),
+    "extension": _l("Your loan runs for longer, so each monthly payment is smaller."),
+    "seasonal": _l(
+        "Pay interest each month and the rest in the months when you sell your harvest or livestock."
+    ),
+    "grace": _l(
+        "After a declared disaster, pay only interest for up to 6 months, then the usual payments resume."
+    ),
+}
+
+UNAVAILABLE = {
+    "loan_closed": _l("This loan is closed."),
+    "loan_charged_off": _l("This loan has been written off. Please call your branch."),
+    "loan_in_litigation": _l("This loan is in court proceedings. Please call your branch."),
+    "open_application": _l("There is already an application for this loan."),
+    "restructuring_cap_reached": _l("This loan has already had the most repayment plans our rules allow."),
+    "arrears_below_minimum": _l("The overdue amount is small enough to pay in one go."),
+    "not_offered_in_variant": _l("This plan is not offered for your loan."),
+    "extension_cap_reached": _l("This loan has already been extended as far as the law allows."),
+    "loan_matured": _l(
+        "The loan's end date has passed, so it cannot be extended. The other plans are still open to you."
+    ),
+    "no_disaster_declared": _l("No natural disaster has been declared for your area."),
+    "no_income_month_before_maturity": _l("None of the months you chose comes before the loan ends."),
+    "not_in_arrears": _l("Nothing on this loan is overdue."),
+    "option_unavailable": _l("This plan is not available for your loan."),
+}
+
+STATUSES = {
+    "draft": _l("Not sent yet"),
+    "submitted": _l("Sent, waiting for review"),
+    "in_review": _l("Being reviewed"),
+    "info_requested": _l("We need more information"),
+    "awaiting_second_approval": _l("Being reviewed"),
+    "approved": _l("Approved: your answer needed"),
+    "countered": _l("New offer: your answer needed"),
+    "rejected": _l("Not approved"),
+    "appealed": _l("Appeal being reviewed"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Offer declined"),
+    "expired": _l("Offer expired"),
+    "active": _l("Plan in force"),
+    "completed": _l("Plan completed"),
+    "broken": _l("Plan broken"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+MONTHS = {
+    1: _l("January"),
+    2: _l("February"),
+    3: _l("March"),
+    4: _l("April"),
+    5: _l("May"),
+    6: _l("June"),
+    7: _l("July"),
+    8: _l("August"),
+    9: _l("September"),
+    10: _l("October"),
+    11: _l("November"),
+    12: _l("December"),
+}
+
+CHANNELS = {"web": _l("online"), "phone": _l("by phone"), "branch": _l("at the branch")}
+
+EVENTS = {
+    "application.started": _l("Application started"),
+    "application.submitted": _l("Application sent"),
+    "application.in_review": _l("Review started"),
+    "application.info_requested": _l("More information asked for"),
+    "application.awaiting_second_approval": _l("Passed for a second approval"),
+    "application.approved": _l("Approved"),
+    "application.rejected": _l("Not approved"),
+    "application.countered": _l("Another plan offered"),
+    "application.accepted": _l("Offer accepted"),
+    "application.active": _l("New schedule in force"),
+    "application.declined": _l("Offer declined"),
+    "application.expired": _l("Offer expired"),
+    "application.withdrawn": _l("Withdrawn"),
+    "application.appealed": _l("Appeal made"),
+    "application.completed": _l("Plan completed"),
+    "application.broken": _l("Plan broken"),
+    "evidence.added": _l("Document added"),
+    "evidence.removed": _l("Document removed"),
+}

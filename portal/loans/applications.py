@@ -1,0 +1,605 @@
+"""Applications for relief: start, hardship, plan, submit, withdraw, answer, decide, accept.
+
+Every change of status goes through `domain.lifecycle.transition` and writes one audit row (actor,
+on-behalf-of, channel, reason, note, policy version) in the caller's transaction. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import lifecycle, options
+from portal.domain.hardship import Budget
+from portal.domain.money import from_fen, to_fen
+from portal.domain.options import LoanFacts, Quote, Terms
+from portal.domain.schedule import Installment
+from portal.loans import audit, policies, services
+from portal.loans.clock import utcnow
+from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
+from portal.loans.services import ServiceError
+
+RESTRUCTURED = ("accepted", "active", "completed", "broken")
+DISASTER_WINDOW = timedelta(days=366)
+
+
+# --- facts the calculator needs ---------------------------------------------------------------------------
+
+
+def loan_facts(session: Session, loan: Loan, as_of: date, *, exclude: Application | None = None) -> LoanFacts:
+    """Everything the calculator needs about a loan, as of a date (ignoring `exclude` as an open application)."""
+    position = services.loan_position(session, loan, as_of)
+    first_version = session.scalars(
+        select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version)
+    ).first()
+    maturity = first_version.lines[-1].due_date
+    earlier = session.scalars(
+        select(Application).where(Application.loan_id == loan.id, Application.status.in_(RESTRUCTURED))
+    ).all()
+    open_query = select(func.count(Application.id)).where(
+        Application.loan_id == loan.id, Application.status.in_(lifecycle.OPEN_STATUSES)
+    )
+    if exclude is not None:
+        open_query = open_query.where(Application.id != exclude.id)
+    disaster = session.scalars(
+        select(Disaster)
+        .where(
+            Disaster.branch_id == loan.branch_id,
+            Disaster.declared_on <= as_of,
+            Disaster.declared_on > as_of - DISASTER_WINDOW,
+        )
+        .order_by(Disaster.declared_on.desc())
+    ).first()
+    _version, installments = services.current_schedule(session, loan)
+    return LoanFacts(
+        principal=loan.principal,
+        annual_rate=loan.annual_rate,
+        term_months=loan.months,
+        method=loan.method,
+        status=loan.status,
+        maturity=maturity,
+        schedule=tuple(installments),
+        report=position.report,
+        as_of=as_of,
+        due_day=loan.first_due.day,
+        variant=loan.borrower.variant,
+        extended_months=sum(int((a.agreement or a.quote or {}).get("added_months", 0)) for a in earlier),
+        restructurings=len(earlier),
+        has_open_application=bool(session.scalar(open_query)),
+        disaster_declared_on=disaster.declared_on if disaster else None,
+    )
+
+
+def disposable_income(application: Application) -> Decimal | None:
+    """The borrower's disposable income from the budget in the application, or None before it is filled in."""
+    budget = budget_of(application)
+    return budget.disposable if budget is not None else None
+
+
+def budget_of(application: Application) -> Budget | None:
+    """The stored budget as a domain Budget."""
+    data = application.budget or {}
+    if not data.get("complete"):
+        return None
+    return Budget(
+        income={k: from_fen(v) for k, v in data.get("income", {}).items()},
+        spending={k: from_fen(v) for k, v in data.get("spending", {}).items()},
+        other_debt=from_fen(data.get("other_debt", 0)),
+        dependants=int(data.get("dependants", 0)),
+    )
+
+
+# --- quotes as stored data -------------------------------------------------------------------------------
+
+
+def terms_to_json(terms: Terms) -> dict:
+    """Terms as JSON-safe data."""
+    data = asdict(terms)
+    data["upfront"] = str(terms.upfront)
+    data["income_months"] = list(terms.income_months)
+    return data
+
+
+def terms_from_json(data: dict) -> Terms:
+    """Stored terms back as domain Terms."""
+    return Terms(
+        months=data.get("months"),
+        upfront=Decimal(data.get("upfront") or "0.00"),
+        pay_day=data.get("pay_day"),
+        income_months=tuple(data.get("income_months") or ()),
+        spread_charges=int(data.get("spread_charges") or 1),
+    )
+
+
+def quote_to_json(quote: Quote) -> dict:
+    """A quote as stored on the application: the snapshot the borrower saw and the reviewer judges."""
+    return {
+        "kind": quote.kind,
+        "terms": terms_to_json(quote.terms),
+        "available": quote.available,
+        "reasons": list(quote.reasons),
+        "regular_payment": str(quote.regular_payment),
+        "total_interest": str(quote.total_interest),
+        "total_cost": str(quote.total_cost),
+        "current_total_interest": str(quote.current_total_interest),
+        "current_total_cost": str(quote.current_total_cost),
+        "current_again_on": quote.current_again_on.isoformat() if quote.current_again_on else None,
+        "fits": quote.fits,
+        "affordable_limit": str(quote.affordable_limit) if quote.affordable_limit is not None else None,
+        "added_months": quote.added_months,
+        "schedule": [
+            [i.number, i.due_date.isoformat(), str(i.principal), str(i.interest), str(i.charges)]
+            for i in quote.schedule
+        ],
+    }
+
+
+def schedule_from_json(rows: list) -> list[Installment]:
+    """A stored schedule back as domain installments."""
+    return [
+        Installment(int(n), date.fromisoformat(d), Decimal(p), Decimal(i), Decimal(c))
+        for n, d, p, i, c in rows
+    ]
+
+
+# --- the application's life ------------------------------------------------------------------------------
+
+
+def open_application(session: Session, loan: Loan) -> Application | None:
+    """The loan's open application, if any."""
+    return session.scalars(
+        select(Application).where(
+            Application.loan_id == loan.id, Application.status.in_(lifecycle.OPEN_STATUSES)
+        )
+    ).first()
+
+
+def borrower_application(session: Session, borrower_id: int, reference: str) -> Application | None:
+    """One of this borrower's applications by reference; None for anyone else's (the caller answers 404)."""
+    return session.scalars(
+        select(Application).where(Application.borrower_id == borrower_id, Application.reference == reference)
+    ).first()
+
+
+def start(
+    session: Session,
+    loan: Loan,
+    *,
+    actor: str,
+    create_key: str,
+    as_of: date,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> Application:
+    """Start (or resume) the loan's application. The same `create_key` twice returns the first application."""
+    again = session.scalars(select(Application).where(Application.create_key == create_key)).first()
+    if again is not None:
+        if again.loan_id != loan.id:
+            raise ServiceError("not_found")
+        return again
+    existing = open_application(session, loan)
+    if existing is not None:
+        if existing.status == "draft":
+            return existing  # carry on with the draft rather than start another
+        raise ServiceError("open_application", reference=existing.reference)
+    facts = loan_facts(session, loan, as_of)
+    reasons = options.general_reasons(facts, policies.current(session, loan.borrower.variant)[1])
+    blocking = [r for r in reasons if r != "arrears_below_minimum"]
+    if blocking:
+        raise ServiceError(blocking[0])
+    pack, _policy = policies.current(session, loan.borrower.variant)
+    now = utcnow()
+    application = Application(
+        reference="RA-PENDING-" + secrets.token_hex(4),
+        loan_id=loan.id,
+        borrower_id=loan.borrower_id,
+        status="draft",
+        variant=loan.borrower.variant,
+        policy_pack_id=pack.id,
+        create_key=create_key,
+        channel=channel,
+        created_by=actor,
+        reasons=[],
+        account="",
+        budget={},
+        terms={},
+        quote={},
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(application)
+            session.flush()
+    except IntegrityError as exc:
+        # Another request opened one for this loan at the same instant: the unique index decided.
+        existing = open_application(session, loan)
+        if existing is not None and existing.status == "draft":
+            return existing
+        raise ServiceError("open_application", reference=existing.reference if existing else "") from exc
+    application.reference = f"RA{now:%y%m}{application.id:06d}"
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action="application.started",
+        subject=f"application:{application.id}",
+        data={"loan": loan.number, "policy_version": pack.version},
+    )
+    return application
+
+
+def require_editable(application: Application) -> None:
+    """Hardship and plan can change only while the application is a draft."""
+    if application.status != "draft":
+        raise ServiceError("not_editable")
+
+
+def save_hardship(application: Application, *, reasons: list[str], duration: str, account: str) -> None:
+    """Store the reasons, expected duration and the borrower's own account."""
+    require_editable(application)
+    application.reasons = list(reasons)
+    application.duration = duration
+    application.account = account
+    application.updated_at = utcnow()
+
+
+def save_budget(
+    application: Application,
+    *,
+    income: dict[str, Decimal],
+    spending: dict[str, Decimal],
+    other_debt: Decimal,
+    dependants: int,
+) -> Budget:
+    """Store monthly income and spending (as fen) and return the budget with its disposable income."""
+    require_editable(application)
+    application.budget = {
+        "income": {k: to_fen(v) for k, v in income.items()},
+        "spending": {k: to_fen(v) for k, v in spending.items()},
+        "other_debt": to_fen(other_debt),
+        "dependants": dependants,
+        "complete": True,
+    }
+    application.updated_at = utcnow()
+    return budget_of(application)
+
+
+def quotes_for(session: Session, application: Application, as_of: date) -> list[Quote]:
+    """Every option of the application's policy with default terms, side by side."""
+    facts = loan_facts(session, application.loan, as_of, exclude=application)
+    return options.quote_all(facts, policies.of(application.policy_pack), disposable_income(application))
+
+
+def quote_for(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> Quote:
+    """One option with the borrower's terms."""
+    facts = loan_facts(session, application.loan, as_of, exclude=application)
+    return options.quote(
+        kind, facts, policies.of(application.policy_pack), terms, disposable_income(application)
+    )
+
+
+def default_terms(session: Session, application: Application, kind: str, as_of: date) -> Terms:
+    """The terms to prefill the plan form with."""
+    facts = loan_facts(session, application.loan, as_of, exclude=application)
+    return options.default_terms(kind, facts, policies.of(application.policy_pack))
+
+
+def term_errors(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> dict:
+    """Field errors (codes) for the chosen terms."""
+    facts = loan_facts(session, application.loan, as_of, exclude=application)
+    return options.validate_terms(kind, facts, policies.of(application.policy_pack), terms)
+
+
+def choose(application: Application, quote: Quote) -> None:
+    """Record the chosen option and terms with the quote the borrower saw."""
+    require_editable(application)
+    if not quote.available:
+        raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
+    application.option = quote.kind
+    application.terms = terms_to_json(quote.terms)
+    application.quote = quote_to_json(quote)
+    application.updated_at = utcnow()
+
+
+def missing_for_submit(application: Application) -> list[str]:
+    """What still has to be filled in before the application can be submitted (codes)."""
+    missing = []
+    if not application.reasons or not application.duration:
+        missing.append("hardship")
+    if not (application.budget or {}).get("complete"):
+        missing.append("budget")
+    if application.policy_pack.data.get("evidence_required") and not application.evidence:
+        missing.append("evidence")
+    if not application.option:
+        missing.append("option")
+    return missing
+
+
+def move(
+    session: Session,
+    application: Application,
+    target: str,
+    *,
+    role: str,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """Change status through the lifecycle table and write the audit row (raises IllegalTransition)."""
+    previous = application.status
+    lifecycle.transition(previous, target, role)
+    application.status = target
+    application.updated_at = utcnow()
+    payload = {"from": previous, "to": target, "policy_version": application.policy_pack.version}
+    if reason:
+        payload["reason"] = reason
+    if note:
+        payload["note"] = note
+    payload.update(data or {})
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action=f"application.{target}",
+        subject=f"application:{application.id}",
+        data=payload,
+    )
+    session.flush()
+
+
+def submit(
+    session: Session,
+    application: Application,
+    *,
+    actor: str,
+    as_of: date,
+    role: str = "borrower",
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> bool:
+    """Submit a complete draft. Returns False when it was already submitted (a double submit changes nothing)."""
+    if application.status != "draft":
+        return False
+    missing = missing_for_submit(application)
+    if missing:
+        raise ServiceError("incomplete", missing=missing)
+    # Quote again as of today so the reviewer sees current figures, with the terms the borrower chose.
+    quote = quote_for(session, application, application.option, terms_from_json(application.terms), as_of)
+    if not quote.available:
+        raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
+    application.quote = quote_to_json(quote)
+    application.amount_fen = to_fen(application_loan_arrears(session, application, as_of))
+    application.submitted_at = utcnow()
+    application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
+    application.channel = channel
+    move(
+        session, application, "submitted", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
+    )
+    return True
+
+
+def application_loan_arrears(session: Session, application: Application, as_of: date) -> Decimal:
+    """The loan's total to bring current as of a date."""
+    return services.loan_position(session, application.loan, as_of).report.total_to_bring_current
+
+
+def withdraw(
+    session: Session,
+    application: Application,
+    *,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> None:
+    """The borrower withdraws the application (allowed before a decision)."""
+    role = "agent" if on_behalf_of else "borrower"
+    move(
+        session, application, "withdrawn", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
+    )
+
+
+def answer_information(
+    session: Session,
+    application: Application,
+    *,
+    answer: str,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> None:
+    """The borrower answers a request for information; the application goes back to the queue."""
+    role = "agent" if on_behalf_of else "borrower"
+    application.info_response = answer
+    move(
+        session,
+        application,
+        "submitted",
+        role=role,
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
+        note=answer[:200],
+    )
+
+
+def agreement_hash(agreement: dict) -> str:
+    """SHA-256 over the agreement's canonical JSON: the borrower and the bank can both check it."""
+    return hashlib.sha256(json.dumps(agreement, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def borrower_applications(session: Session, borrower_id: int) -> list[Application]:
+    """A borrower's applications, newest first."""
+    return list(
+        session.scalars(
+            select(Application).where(Application.borrower_id == borrower_id).order_by(Application.id.desc())
+        )
+    )
+
+
+def history(session: Session, application: Application) -> list:
+    """The application's audit rows, oldest first: who did what, when, how, and why."""
+    from portal.loans.models import AuditEvent
+
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject == f"application:{application.id}")
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def offered_terms(application: Application) -> tuple[str, Terms]:
+    """What is on offer: the counter-offer's option and terms, or the borrower's own when approved as asked."""
+    if application.status == "countered" and application.counter_terms:
+        data = dict(application.counter_terms)
+        return data.get("kind", application.option), terms_from_json(data)
+    return application.option, terms_from_json(application.terms)
+
+
+def offered_quote(session: Session, application: Application, as_of: date) -> Quote:
+    """The offer's figures as of today (penalty has grown since submission, so they are worked out again)."""
+    kind, terms = offered_terms(application)
+    return quote_for(session, application, kind, terms, as_of)
+
+
+def agreement_for(session: Session, application: Application, quote: Quote, as_of: date) -> dict:
+    """The agreement's content: balance structure, new schedule, what keeps accruing, and both sides' duties."""
+    report = services.loan_position(session, application.loan, as_of).report
+    borrower = application.borrower
+    return {
+        "application": application.reference,
+        "loan": application.loan.number,
+        "borrower": borrower.name,
+        "id_number": borrower.masked_id_number,
+        "branch": application.loan.branch.code,
+        "as_of": as_of.isoformat(),
+        "locale": borrower.locale,
+        "variant": application.variant,
+        "policy_version": application.policy_pack.version,
+        "option": quote.kind,
+        "terms": terms_to_json(quote.terms),
+        "balance": {
+            "outstanding_principal": str(report.outstanding_principal),
+            "overdue_principal": str(report.overdue_principal),
+            "overdue_interest": str(report.overdue_interest),
+            "penalty": str(report.penalty),
+            "compound": str(report.compound),
+            "charges": str(report.overdue_charges),
+            "total_to_bring_current": str(report.total_to_bring_current),
+        },
+        "annual_rate": str(application.loan.annual_rate),
+        "regular_payment": str(quote.regular_payment),
+        "total_interest": str(quote.total_interest),
+        "total_cost": str(quote.total_cost),
+        "current_again_on": quote.current_again_on.isoformat() if quote.current_again_on else None,
+        "added_months": quote.added_months,
+        "waivers": dict((application.counter_terms or {}).get("waivers", {})),
+        "schedule": quote_to_json(quote)["schedule"],
+    }
+
+
+def accept(
+    session: Session,
+    application: Application,
+    *,
+    actor: str,
+    as_of: date,
+    confirmation: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+    consent_reference: str | None = None,
+) -> ScheduleVersion:
+    """Accept the offer and put the new schedule in force, all in the caller's one transaction."""
+    role = "agent" if on_behalf_of else "borrower"
+    lifecycle.transition(application.status, "accepted", role)  # refuse early, before any work
+    quote = offered_quote(session, application, as_of)
+    if not quote.available:
+        raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
+    agreement = agreement_for(session, application, quote, as_of)
+    agreement["confirmation"] = confirmation
+    if consent_reference:
+        agreement["consent_reference"] = consent_reference
+    application.agreement = agreement
+    application.agreement_hash = agreement_hash(agreement)
+    application.accepted_at = utcnow()
+    move(
+        session,
+        application,
+        "accepted",
+        role=role,
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
+        data={
+            "agreement_hash": application.agreement_hash,
+            "confirmation": confirmation,
+            **({"consent_reference": consent_reference} if consent_reference else {}),
+        },
+    )
+    version = services.write_schedule_version(
+        session, application.loan, list(quote.schedule), effective_on=as_of, reason="restructuring"
+    )
+    application.schedule_version_id = version.id
+    move(
+        session,
+        application,
+        "active",
+        role="system",
+        actor="system",
+        channel=channel,
+        data={"schedule_version": version.version},
+    )
+    return version
+
+
+def reminders_paused(session: Session, loan: Loan) -> bool:
+    """Reminder contact pauses while an application is under review or a plan is in force."""
+    return bool(
+        session.scalar(
+            select(func.count(Application.id)).where(
+                Application.loan_id == loan.id,
+                Application.status.in_(
+                    (
+                        "submitted",
+                        "in_review",
+                        "info_requested",
+                        "awaiting_second_approval",
+                        "appealed",
+                        "approved",
+                        "countered",
+                        "accepted",
+                        "active",
+                    )
+                ),
+            )
+        )
+    )
+
+
+def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
+    """The borrower's open (or in-force) application per loan id, for the dashboard."""
+    rows = session.scalars(
+        select(Application)
+        .where(
+            Application.borrower_id == borrower_id,
+            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
+        )
+        .order_by(Application.id)
+    )
+    return {row.loan_id: row for row in rows}

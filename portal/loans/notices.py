@@ -1,0 +1,54 @@
+"""Messages to borrowers about their applications, written in the borrower's own language into the outbox.
+
+Each is also kept as an in-portal message, so the borrower sees it on their pages whatever happens to the SMS.
+"""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from portal.i18n import date_long
+from portal.loans import outbox
+from portal.loans.models import Application, Borrower
+
+
+def _both(session: Session, borrower: Borrower, kind: str, body: str) -> None:
+    outbox.queue(session, borrower, kind=kind, body=body, channel="sms")
+    outbox.queue(session, borrower, kind=kind, body=body, channel="portal")
+
+
+def acknowledge(session: Session, application: Application) -> None:
+    """We received the application: its reference and the date a decision is due."""
+    borrower = application.borrower
+    with force_locale(borrower.locale):
+        body = _(
+            "We received your application %(reference)s. We will decide by %(date)s and tell you by text message.",
+            reference=application.reference,
+            date=date_long(application.decision_due),
+        )
+    _both(session, borrower, "application_received", body)
+
+
+def accepted(session: Session, application: Application) -> None:
+    """The new schedule is in force."""
+    borrower = application.borrower
+    with force_locale(borrower.locale):
+        body = _(
+            "Your new repayment plan for loan %(loan)s is in force. Your agreement is on your loan page.",
+            loan=application.loan.number,
+        )
+    _both(session, borrower, "plan_in_force", body)
+
+
+def confirmation_code(session: Session, borrower: Borrower, code: str) -> None:
+    """A code to confirm accepting an offer (sent at once: it expires in minutes)."""
+    with force_locale(borrower.locale):
+        body = _(
+            "Your code to accept the repayment offer is %(code)s. It is valid for 5 minutes. Never tell anyone this "
+            "code.",
+            code=code,
+        )
+    outbox.queue(session, borrower, kind="accept_code", body=body, urgent=True)
+    outbox.deliver_due(session, urgent_only=True)
