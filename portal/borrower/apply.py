@@ -377,15 +377,21 @@ def plan_step(reference: str, kind: str):
 
 def term_error_message(code: str, limits: dict) -> str:
     """The message for a calculator's field error code."""
+    months = _(
+        "Choose between %(low)d and %(high)d months.",
+        low=limits.get("months_min", 1),
+        high=limits.get("months_max", 1),
+    )
+    income = _("Choose 1 to %(high)d months.", high=limits.get("max_income_months", 4))
     messages = {
-        "months_out_of_range": _(
-            "Choose between %(low)d and %(high)d months.",
-            low=limits.get("months_min", 1),
-            high=limits.get("months_max", 1),
-        ),
+        "months_required": months,
+        "months_out_of_range": months,
+        "upfront_invalid": _("Enter an amount like 1500 or 1500.50."),
         "upfront_too_large": _("Paying now must be less than the whole overdue amount."),
         "pay_day_out_of_range": _("Choose a day from 1 to 28."),
-        "income_months_count": _("Choose 1 to %(high)d months.", high=limits.get("max_income_months", 4)),
+        "income_months_required": income,
+        "income_months_invalid": income,
+        "too_many_income_months": income,
         "spread_out_of_range": _("Choose from 1 to %(high)d payments.", high=limits.get("spread_max", 6)),
     }
     return messages.get(code, _("Check this answer."))

@@ -71,8 +71,8 @@ class Payment:
 class Allocation:
     """How much of one payment went to each part of one installment.
 
-    Payments go to penalty, compound interest, charges, interest, then principal; ``charges`` comes last in the
-    field order only so that allocations written before charges existed still construct positionally.
+    Payments go to penalty, compound interest, charges, interest, then principal; ``charges`` comes last in
+    the field order only so that allocations written before charges existed still construct positionally.
     """
 
     reference: str

@@ -1,8 +1,8 @@
 """Hardship statements (困難說明): the fixed lists a borrower picks from, and the monthly budget behind
 the affordability check.
 
-Every list is a tuple of stable codes; the screens translate them. The variant changes which codes are offered,
-never what a code means, so a statement keeps its meaning when a borrower's variant is changed later.
+Every list is a tuple of stable codes; the screens translate them. The variant changes which codes are
+offered, never what a code means, so a statement keeps its meaning when a borrower's variant is changed later.
 """
 
 from __future__ import annotations
@@ -50,14 +50,14 @@ def _check_variant(variant: str) -> None:
 
 
 def reasons_for(variant: str) -> tuple[str, ...]:
-    """Return the hardship reasons offered in ``variant``: the common ones, the variant's own, then "other"."""
+    """Return the hardship reasons offered in ``variant``: the common ones, the variant's, then "other"."""
     _check_variant(variant)
     own = REASONS_RURAL if variant == "rural" else REASONS_URBAN
     return REASONS_COMMON + own + (REASON_OTHER,)
 
 
 def spending_for(variant: str) -> tuple[str, ...]:
-    """Return the essential spending categories asked of ``variant``: rural borrowers add seed, fertiliser, feed."""
+    """Return the essential spending categories for ``variant``: rural adds seed, fertiliser and feed."""
     _check_variant(variant)
     return SPENDING if variant == "rural" else SPENDING_COMMON
 

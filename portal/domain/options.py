@@ -21,7 +21,7 @@ Terms used below:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -85,7 +85,7 @@ _ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class LoanFacts:
-    """What the calculator needs to know about one loan as of ``as_of``; the app gathers it from the database."""
+    """What the calculator needs to know about one loan as of ``as_of``; the app gathers it."""
 
     principal: Decimal
     annual_rate: Decimal
@@ -134,7 +134,7 @@ class Terms:
 
 @dataclass(frozen=True)
 class Quote:
-    """One option priced for one loan: the new schedule and the figures to compare, or why it is unavailable."""
+    """One option priced for one loan: the new schedule and the figures to compare, or why not."""
 
     kind: str
     terms: Terms  # as quoted: an installment plan's pay day filled in when it was left to the default
@@ -274,7 +274,7 @@ def _line_count(method: str, months: int) -> int:
 
 
 def _spread_max(kind: str, facts: LoanFacts, policy: Policy, position: _Position, months: int | None) -> int:
-    """The most installments accrued amounts may be spread over: the policy's limit, and no more lines than exist."""
+    """The most installments accrued amounts may be spread over: the policy's limit, within the lines."""
     remaining = max(position.remaining_months, 1)
     if kind == "extension":
         lines = _line_count(
@@ -447,20 +447,24 @@ def _merge(lines: Iterable[_Line]) -> tuple[Installment, ...]:
 
 
 def _amortize(facts: LoanFacts, principal: Decimal, months: int, first_index: int) -> list[_Line]:
-    """Re-amortize ``principal`` with the loan's method and rate over ``months`` months from month ``first_index``.
+    """Re-amortize ``principal`` with the loan's method and rate over ``months`` months from ``first_index``.
 
     ``build_schedule`` counts months from its first due date; when that date is clamped (31st -> 28 Feb) the
     later ones would drift to the 28th, so every line is put back on the loan's due day of its month.
     """
     first_due = date_in_month(first_index, facts.due_day)
+    items = build_schedule(principal, facts.annual_rate, months, facts.method, first_due)
+    if first_due.day == facts.due_day:
+        # Not clamped, so build_schedule's own dates are already on the due day (clamped where they must be).
+        return [_Line(item.due_date, item.principal, item.interest) for item in items]
     return [
         _Line(date_in_month(month_index(item.due_date), facts.due_day), item.principal, item.interest)
-        for item in build_schedule(principal, facts.annual_rate, months, facts.method, first_due)
+        for item in items
     ]
 
 
 def _spread(lines: list[_Line], amount: Decimal, count: int) -> int:
-    """Add ``amount`` in equal shares to the charges of the first ``count`` lines; return how many got a share."""
+    """Add ``amount`` in equal shares to the charges of the first ``count`` lines; return how many."""
     if amount == 0:
         return 0
     # Strict: validate_terms keeps the spread within the lines there are, so a share can never be dropped.
@@ -469,16 +473,21 @@ def _spread(lines: list[_Line], amount: Decimal, count: int) -> int:
     return count
 
 
-def _last_carrying(lines: Iterable[_Line]) -> date | None:
+def _last_carrying(lines: list[_Line]) -> date | None:
     """The due date of the last of ``lines`` that carries anything; None when none does.
 
     A split of a small amount can end in parts of 0.00 (0.02 in 3 is 0.01, 0.01, 0.00); such a line carries
     none of the old arrears, and is dropped from the schedule when nothing else falls on its date.
     """
     return next(
-        (line.due_date for line in reversed(list(lines)) if line.principal or line.interest or line.charges),
+        (line.due_date for line in reversed(lines) if line.principal or line.interest or line.charges),
         None,
     )
+
+
+def _last_charged(lines: list[_Line]) -> date | None:
+    """The due date of the last of ``lines`` with a share of the accrued amounts in its charges; None if none."""
+    return next((line.due_date for line in reversed(lines) if line.charges), None)
 
 
 def _later_charge_lines(position: _Position) -> list[_Line]:
@@ -518,8 +527,10 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
     charges_paid, interest_paid = paid
     principal_paid = left
     lines = []
+    # Old overdue interest travels as `charges`, never as `interest`: a later restructuring recomputes
+    # interest on the balance, and must not recompute away interest that was already owed.
     if upfront:
-        lines.append(_Line(facts.as_of, principal_paid, interest_paid, charges_paid))
+        lines.append(_Line(facts.as_of, principal_paid, _ZERO, interest_paid + charges_paid))
     months = terms.months
     first_index = month_index(first_due_after(facts.as_of, pay_day))
     shares = zip(
@@ -528,7 +539,10 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         split(pools[0] - charges_paid, months),
         strict=True,
     )
-    plan = [_Line(date_in_month(first_index + k, pay_day), *share) for k, share in enumerate(shares)]
+    plan = [
+        _Line(date_in_month(first_index + k, pay_day), principal, _ZERO, interest + charges)
+        for k, (principal, interest, charges) in enumerate(shares)
+    ]
     lines.extend(plan)
     # The installments not yet overdue stay as they are, dates and all.
     lines.extend(
@@ -543,17 +557,16 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
     )
 
     def regular(schedule: tuple[Installment, ...]) -> Decimal:
-        """The largest month once the upfront payment is made (it can share the business date with a line)."""
-        return max(item.total - (upfront if item.due_date == facts.as_of else 0) for item in schedule)
+        """The largest calendar month once the upfront payment is made: a plan part and the usual installment
+        can fall on different days of the same month, and the borrower pays both out of that month's income."""
+        months: dict[int, Decimal] = {}
+        for item in schedule:
+            amount = item.total - (upfront if item.due_date == facts.as_of else 0)
+            key = month_index(item.due_date)
+            months[key] = months.get(key, _ZERO) + amount
+        return max(months.values())
 
-    resolved = Terms(
-        months=months,
-        upfront=terms.upfront,
-        pay_day=pay_day,
-        income_months=terms.income_months,
-        spread_charges=terms.spread_charges,
-    )
-    return _Draft(lines, regular, _last_carrying(plan), 0, resolved)
+    return _Draft(lines, regular, _last_carrying(plan), 0, replace(terms, pay_day=pay_day))
 
 
 def _extension(facts: LoanFacts, policy: Policy, terms: Terms, position: _Position) -> _Draft:
@@ -564,7 +577,7 @@ def _extension(facts: LoanFacts, policy: Policy, terms: Terms, position: _Positi
     )
     spread = _spread(lines, position.accrued, terms.spread_charges)
     # Only the spread lines have charges yet: the later ones are added below.
-    current_again_on = _last_carrying(_Line(line.due_date, charges=line.charges) for line in lines[:spread])
+    current_again_on = _last_charged(lines[:spread])
     return _Draft(
         lines + _later_charge_lines(position), _after_spread(lines, spread), current_again_on, terms.months
     )
@@ -580,7 +593,7 @@ def _grace(facts: LoanFacts, policy: Policy, terms: Terms, position: _Position) 
         facts, position.unpaid_principal, max(position.remaining_months, 1), first_index + months
     )
     spread = _spread(after, position.accrued, terms.spread_charges)
-    current_again_on = _last_carrying(_Line(line.due_date, charges=line.charges) for line in after[:spread])
+    current_again_on = _last_charged(after[:spread])
     return _Draft(
         grace + after + _later_charge_lines(position), _after_spread(after, spread), current_again_on, months
     )
@@ -612,13 +625,13 @@ def _seasonal(facts: LoanFacts, policy: Policy, terms: Terms, position: _Positio
             line.charges = next(charge_shares)
             balance -= line.principal
         lines.append(line)
-    current_again_on = _last_carrying(_Line(line.due_date, charges=line.charges) for line in lines)
+    current_again_on = _last_charged(lines)
 
     def regular(schedule: tuple[Installment, ...]) -> Decimal:
-        """The average month: seasonal income is lumpy, so the borrower budgets a year's outgoings by the month.
+        """The average month: seasonal income is lumpy, so a borrower budgets the year's outgoings by month.
 
-        The largest month (a harvest month with principal) would say no plan ever fits, and the smallest (interest
-        only) that every plan does; the average compares fairly with a monthly income figure.
+        The largest month (a harvest month with principal) would say no plan ever fits, and the smallest
+        (interest only) that every plan does; the average compares fairly with a monthly income figure.
         """
         span = month_index(schedule[-1].due_date) - first_index + 1
         return round_money(sum((item.total for item in schedule), _ZERO) / max(span, 1))

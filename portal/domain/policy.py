@@ -72,7 +72,8 @@ class Policy:
         unknown = [kind for kind in self.options if kind not in OPTION_KINDS]
         if unknown:
             raise PolicyError(
-                f"options holds unknown kinds {', '.join(unknown)}; expected some of {', '.join(OPTION_KINDS)}"
+                f"options holds unknown kinds {', '.join(unknown)}; "
+                f"expected some of {', '.join(OPTION_KINDS)}"
             )
         if len(set(self.options)) != len(self.options):
             raise PolicyError("options lists a kind twice")
@@ -146,7 +147,7 @@ class Policy:
 
 
 def _decimal(name: str, value: object) -> Decimal:
-    """Read a Decimal field given as a string (or an int or Decimal); refuse a float, which may have lost digits."""
+    """Read a Decimal field given as a string, int or Decimal; refuse a float: it may have lost digits."""
     if isinstance(value, bool) or isinstance(value, float):
         raise PolicyError(f'{name} must be given as a string such as "0.5", not {value!r}')
     if isinstance(value, Decimal):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from portal.domain.money import round_money, split
+from portal.domain.money import CENT, round_money, split
 
 METHODS = ("equal_installment", "equal_principal", "interest_first", "bullet")
+
+# Days in each month of a common year.
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 # Rates are repeating decimals (4.9 % / 12 = 0.00408333...); carry far more digits than any amount needs, so
 # the only rounding that shows is the one to the fen.
@@ -42,18 +45,15 @@ def add_months(anchor: date, months: int) -> date:
 
     Always counted from the anchor, never step by step: 31 Jan + 1 is 28 (or 29) Feb but 31 Jan + 2 is 31 Mar.
     """
-    index = anchor.year * 12 + (anchor.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+    return date_in_month(month_index(anchor) + months, anchor.day)
 
 
 def first_due_after(after: date, day: int) -> date:
-    """Return the first date strictly after ``after`` that falls on ``day`` of its month, clamped to month end.
+    """Return the first date strictly after ``after`` on ``day`` of its month, clamped to the month's end.
 
-    With ``day`` 31 and ``after`` 28 Feb 2026 that is 31 Mar 2026 (28 Feb is not after itself); with ``day`` 31
-    and ``after`` 27 Feb 2026 it is 28 Feb 2026. Anchor later months on ``date_in_month``, not on this date:
-    counting from a clamped 28 Feb would drift to the 28th.
+    With ``day`` 31 and ``after`` 28 Feb 2026 that is 31 Mar 2026 (28 Feb is not after itself); with ``day``
+    31 and ``after`` 27 Feb 2026 it is 28 Feb 2026. Anchor later months on ``date_in_month``, not on this
+    date: counting from a clamped 28 Feb would drift to the 28th.
     """
     if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
         raise ValueError("the day of the month must be an int from 1 to 31")
@@ -63,7 +63,7 @@ def first_due_after(after: date, day: int) -> date:
 
 
 def month_index(day: date) -> int:
-    """Return a month's position on one running count (year x 12 + month - 1), to count months by subtraction."""
+    """Return a month's place on one running count (year x 12 + month - 1): subtract two to count months."""
     return day.year * 12 + day.month - 1
 
 
@@ -71,7 +71,11 @@ def date_in_month(index: int, day: int) -> date:
     """Return ``day`` of the month numbered ``index`` (see ``month_index``), clamped to that month's end."""
     year, month = divmod(index, 12)
     month += 1
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+    if day > 28:  # every month has 28 days; only later days can need clamping
+        # A table, not calendar.monthrange (which also works out the weekday): a 30-year schedule asks often.
+        last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+        day = min(day, last)
+    return date(year, month, day)
 
 
 def annual_fraction(annual_rate: Decimal | int) -> Decimal:
@@ -102,7 +106,7 @@ def monthly_rate(annual_rate: Decimal | int) -> Decimal:
 
 
 def monthly_interest(balance: Decimal, annual_rate: Decimal | int) -> Decimal:
-    """Return one month's interest on ``balance``, round(balance x R / 12), as every schedule line charges it."""
+    """Return one month's interest on ``balance``, round(balance x R / 12), as every schedule line has it."""
     return _monthly_interest(balance, annual_fraction(annual_rate))
 
 
@@ -115,7 +119,9 @@ def _monthly_interest(balance: Decimal, annual: Decimal) -> Decimal:
     """
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        return round_money(balance * annual / 12)
+        # round_money's rule inlined: a 30-year schedule asks this hundreds of times per quote. Balances and
+        # rates are never negative, so there is no "-0.00" to clean up.
+        return (balance * annual / 12).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def build_schedule(

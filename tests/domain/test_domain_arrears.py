@@ -1,5 +1,6 @@
 """Arrears: penalty and compound interest by hand, allocation, idempotency, DPD buckets and classes."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -36,6 +37,11 @@ def one_installment(principal: str, interest: str = "0", due: date = DUE) -> lis
 def parts(report: ArrearsReport) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """The four parts of the total to bring the loan current."""
     return report.overdue_principal, report.overdue_interest, report.penalty, report.compound
+
+
+def overdue_states(report: ArrearsReport):
+    """The overdue installments' states."""
+    return [state for state in report.installments if state.status == "overdue"]
 
 
 def allocation(reference: str, paid_on: date, number: int, *amounts: str) -> Allocation:
@@ -273,6 +279,54 @@ def test_days_past_due_count_from_the_oldest_overdue_installment_in_a_schedule()
     assert report.total_to_bring_current == sum((s.total_unpaid for s in report.overdue_installments), D(0))
 
 
+def test_charges_are_owed_but_accrue_no_penalty():
+    # 1000 principal + 50 interest + 30 charges (moved here by a restructuring), 30 days overdue:
+    # penalty 1000 x 30 x 0.00025 = 7.50 and compound 50 x 30 x 0.00025 = 0.375 -> 0.38, as without charges.
+    schedule = [Installment(1, DUE, D("1000"), D("50"), D("30"))]
+    report = assess(schedule, [], SIX_PERCENT, DUE + timedelta(days=30))
+    (state,) = report.installments
+    assert (state.penalty, state.compound) == (D("7.50"), D("0.38"))
+    assert (state.charges, state.charges_unpaid, state.total, state.total_unpaid) == (
+        D("30"),
+        D("30"),
+        D("1080"),
+        D("1087.88"),
+    )
+    assert report.overdue_charges == D("30")
+    assert report.total_to_bring_current == D("1087.88")  # 1000 + 50 + 30 + 7.50 + 0.38
+
+
+def test_a_payment_goes_to_charges_after_penalty_and_compound_and_before_interest():
+    # 40.00 after 30 days: penalty 7.50, compound 0.38, charges 30.00, and 2.12 of the interest.
+    as_of = DUE + timedelta(days=30)
+    schedule = [Installment(1, DUE, D("1000"), D("50"), D("30"))]
+    report = assess(schedule, [Payment("P1", as_of, D("40"))], SIX_PERCENT, as_of)
+    assert report.allocations == [
+        Allocation(
+            "P1",
+            as_of,
+            1,
+            penalty=D("7.50"),
+            compound=D("0.38"),
+            interest=D("2.12"),
+            principal=D("0.00"),
+            charges=D("30.00"),
+        )
+    ]
+    assert report.allocations[0].total == D("40.00")
+    (state,) = report.installments
+    assert (state.charges_paid, state.charges_unpaid) == (D("30.00"), D("0.00"))
+    assert state.is_partly_paid
+    assert (report.overdue_charges, report.overdue_interest) == (D("0.00"), D("47.88"))
+
+
+def test_an_installment_with_only_charges_is_paid_off_by_paying_them():
+    schedule = [Installment(1, DUE, D("0"), D("0"), D("12.34"))]
+    report = assess(schedule, [Payment("P1", DUE, D("12.34"))], SIX_PERCENT, DUE + timedelta(days=5))
+    assert report.installments[0].status == "paid"
+    assert report.total_to_bring_current == 0
+
+
 def test_terms_reject_a_negative_rate_or_markup():
     with pytest.raises(ValueError):
         PenaltyTerms(D("-0.01"))
@@ -291,6 +345,11 @@ def loans(draw):
         draw(st.sampled_from(METHODS)),
         first_due,
     )
+    # Some installments carry charges, as after a restructuring.
+    schedule = [
+        replace(item, charges=from_fen(draw(st.integers(0, 10**6)))) if draw(st.booleans()) else item
+        for item in schedule
+    ]
     terms = PenaltyTerms(
         D(draw(st.integers(0, 3600))).scaleb(-4),
         penalty_markup=D(draw(st.integers(0, 50))).scaleb(-2),
@@ -326,11 +385,19 @@ def test_allocations_and_unapplied_add_up_to_the_payments_exactly(loan):
         assert sum((a.interest for a in applied), D(0)) == state.interest_paid
         assert sum((a.penalty for a in applied), D(0)) == state.penalty_paid
         assert sum((a.compound for a in applied), D(0)) == state.compound_paid
-        unpaid = (state.principal_unpaid, state.interest_unpaid, state.penalty_unpaid, state.compound_unpaid)
+        assert sum((a.charges for a in applied), D(0)) == state.charges_paid
+        unpaid = (
+            state.principal_unpaid,
+            state.interest_unpaid,
+            state.charges_unpaid,
+            state.penalty_unpaid,
+            state.compound_unpaid,
+        )
         assert all(amount >= 0 for amount in unpaid)
         if not terms.compound_interest:
             assert state.compound == 0
-    assert report.total_to_bring_current == sum(parts(report), D(0))
+    assert report.total_to_bring_current == sum(parts(report), D(0)) + report.overdue_charges
+    assert report.overdue_charges == sum((s.charges_unpaid for s in overdue_states(report)), D(0))
     assert report.outstanding_principal == sum((s.principal_unpaid for s in report.installments), D(0))
     overdue = report.overdue_installments
     assert report.days_past_due == (max(s.days_overdue for s in overdue) if overdue else 0)

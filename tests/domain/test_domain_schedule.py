@@ -14,6 +14,10 @@ from portal.domain.schedule import (
     add_months,
     annual_fraction,
     build_schedule,
+    date_in_month,
+    first_due_after,
+    month_index,
+    monthly_interest,
     monthly_rate,
 )
 
@@ -238,3 +242,40 @@ def test_principal_parts_sum_exactly_to_the_principal_and_are_never_negative(
     assert all(item.principal == item.principal.quantize(D("0.01")) for item in schedule)
     assert [item.number for item in schedule] == list(range(1, len(schedule) + 1))
     assert len(schedule) == (1 if method == "bullet" else months)
+
+
+def test_installments_have_no_charges_unless_a_restructuring_gives_them_some():
+    plain = Installment(1, JAN_31, D("100.00"), D("5.00"))
+    assert (plain.charges, plain.total) == (D("0.00"), D("105.00"))
+    assert Installment(1, JAN_31, D("100.00"), D("5.00"), D("2.50")).total == D("107.50")
+    assert all(
+        item.charges == 0 for item in build_schedule(D("1200"), D("0.06"), 12, "equal_installment", JAN_31)
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "day", "expected"),
+    [
+        (date(2026, 3, 20), 10, date(2026, 4, 10)),
+        (date(2026, 3, 9), 10, date(2026, 3, 10)),
+        (date(2026, 3, 10), 10, date(2026, 4, 10)),  # strictly after
+        (date(2026, 2, 27), 31, date(2026, 2, 28)),  # clamped to February's end
+        (date(2026, 2, 28), 31, date(2026, 3, 31)),
+        (date(2024, 2, 28), 30, date(2024, 2, 29)),  # leap year
+        (date(2026, 12, 31), 1, date(2027, 1, 1)),
+    ],
+)
+def test_first_due_after_is_the_next_date_on_that_day_of_the_month(after, day, expected):
+    assert first_due_after(after, day) == expected
+
+
+def test_month_index_counts_months_and_date_in_month_clamps():
+    assert month_index(date(2027, 1, 5)) - month_index(date(2026, 11, 30)) == 2
+    assert date_in_month(month_index(date(2026, 2, 1)), 31) == date(2026, 2, 28)
+    with pytest.raises(ValueError):
+        first_due_after(JAN_31, 32)
+
+
+def test_monthly_interest_rounds_an_exact_half_fen_up():
+    # 60.00 x 4.9 % / 12 = 0.245 -> 0.25, given as a fraction or a percentage.
+    assert monthly_interest(D("60.00"), D("0.049")) == monthly_interest(D("60.00"), D("4.9")) == D("0.25")
