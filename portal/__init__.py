@@ -67,19 +67,29 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def _escape_newlines(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _escape_arg(value):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value  # keeps %d and %.2f working
+    return _escape_newlines(str(value))
+
+
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from flask import has_request_context
 
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        # A newline in user input must not start a forged log line.
+        # A newline in user input must not start a forged log line: escape it in the message and in every
+        # argument, whatever its type (an exception's text can carry user input too).
         if isinstance(record.msg, str):
-            record.msg = record.msg.replace("\r", "\\r").replace("\n", "\\n")
-        if record.args:
-            record.args = tuple(
-                a.replace("\r", "\\r").replace("\n", "\\n") if isinstance(a, str) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+            record.msg = _escape_newlines(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {key: _escape_arg(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_escape_arg(value) for value in record.args)
         return True
 
 

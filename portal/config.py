@@ -48,7 +48,9 @@ def load(overrides: dict | None = None) -> dict:
         "DATABASE_URL": _env("DATABASE_URL", default_db),
         "BUSINESS_DATE": _business_date(_env("BUSINESS_DATE")),
         "TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
-        "SMS_SENDER": _env("SMS_SENDER", "log"),
+        # `log` writes whole messages (codes included) to the log: development only. Production without a
+        # gateway configured logs messages with every code masked.
+        "SMS_SENDER": _env("SMS_SENDER", "log" if development else "masked-log"),
         "PREFERRED_URL_SCHEME": "http" if development else "https",
         # Sessions: a signed cookie, checked against a server-side session version on each request.
         "SESSION_COOKIE_NAME": "portal_session",

@@ -240,10 +240,11 @@ class _Builder:
         due_day: int = 15,
         purpose: str = "consumption",
         partial: Decimal | None = None,
+        last_due: date | None = None,
     ) -> Loan:
         """A loan with `due_so_far` installments already due, the first `paid` of them paid on time."""
         self.loan_seq += 1
-        last_due = last_due_before(self.today, due_day)
+        last_due = last_due or last_due_before(self.today, due_day)
         prod = self.products[product]
         if prod.method == "bullet":
             first_due = add_months(last_due, -(months - 1))
@@ -324,6 +325,8 @@ class _Builder:
         )
         b6 = self.borrower("13800000006", "赵桂英", "LT03", date(1965, 3, 21), "farmer")
         # A bullet loan whose single payment fell due about six weeks ago and was not paid.
+        six_weeks_ago = self.today - timedelta(days=45)
+        six_weeks_ago = six_weeks_ago.replace(day=min(six_weeks_ago.day, 28))
         self.loan(
             b6,
             "LT03",
@@ -333,8 +336,9 @@ class _Builder:
             12,
             due_so_far=1,
             paid=0,
-            due_day=min(28, max(1, (self.today - timedelta(days=45)).day)),
+            due_day=six_weeks_ago.day,
             purpose="farming",
+            last_due=six_weeks_ago,
         )
 
     def extras(self, count: int) -> None:

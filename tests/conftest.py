@@ -6,35 +6,14 @@ PostgreSQL (PORTAL_TEST_DATABASE_URL): the schema is migrated once, and every ta
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-from datetime import date
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from support import BUSINESS_DATE, CSRF_RE, PG_URL, Client, settings, sign_in  # noqa: F401 - re-exported
 
 from portal import create_app
 from portal.migrations import upgrade
-
-BUSINESS_DATE = date(2026, 11, 29)
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def settings(database_url: str, **extra) -> dict:
-    """The configuration every test app starts from."""
-    base = {
-        "PORTAL_ENV": "testing",
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "DATABASE_URL": database_url,
-        "BUSINESS_DATE": BUSINESS_DATE,
-        "SMS_SENDER": "memory",
-        "SESSION_COOKIE_SECURE": False,
-    }
-    base.update(extra)
-    return base
 
 
 @pytest.fixture(scope="session")
@@ -87,22 +66,6 @@ def database_url(template_database, tmp_path):
     yield f"sqlite:///{path}"
 
 
-class Client(FlaskClient):
-    """A test client that can post forms with their CSRF token, as a browser would."""
-
-    def csrf_token(self, page: str = "/sign-in") -> str:
-        html = self.get(page).get_data(as_text=True)
-        match = CSRF_RE.search(html)
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
-
-    def submit(self, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
-        """POST `data` to `url` with a CSRF token taken from `page` (default: `url` itself)."""
-        form = dict(data or {})
-        form.setdefault("csrf_token", self.csrf_token(page or url))
-        return self.post(url, data=form, **kwargs)
-
-
 @pytest.fixture
 def app(database_url):
     """A fresh app bound to this test's database."""
@@ -137,8 +100,3 @@ def demo(app):
         build_demo(db.session, extra_borrowers=0)
         db.session.commit()
     return app
-
-
-def sign_in(client: Client, phone: str = "13800000001", password: str = "Demo-pass-2026"):
-    """Sign a borrower in through the real form."""
-    return client.submit("/sign-in", {"phone": phone, "password": password})

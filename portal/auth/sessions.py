@@ -88,6 +88,8 @@ def _load(user_id: str):
     row = db.session.get(model, int(raw_id))
     if row is None or session.get("sv") != row.session_version:
         return None  # signed out elsewhere, or the password changed: this cookie is dead
+    if model is StaffUser and not row.active:
+        return None  # a deactivated member of staff loses access at once, not at the session's end
     return BorrowerUser(row) if model is Borrower else StaffPrincipal(row)
 
 

@@ -10,6 +10,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -34,12 +35,12 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> FlaskForm:
         reasons = CheckboxListField(
             _l("Why is it hard to pay at the moment?"),
             description=_l("Choose all that apply."),
-            choices=[(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
+            choices=[SelectChoice(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
             validators=[DataRequired(message=_l("Choose at least one reason."))],
         )
         duration = RadioField(
             _l("How long do you think it will last?"),
-            choices=[(code, labels.DURATIONS[code]) for code in hardship.DURATIONS],
+            choices=[SelectChoice(code, labels.DURATIONS[code]) for code in hardship.DURATIONS],
             validators=[InputRequired(message=_l("Choose how long you think it will last."))],
         )
         account = TextAreaField(
@@ -110,7 +111,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
         }[kind]
         PlanForm.months = SelectField(
             label,
-            choices=[(n, str(n)) for n in range(low, high + 1)],
+            choices=[SelectChoice(n, str(n)) for n in range(low, high + 1)],
             coerce=int,
             validators=[InputRequired(message=_l("Choose a number of months."))],
         )
@@ -124,7 +125,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
         PlanForm.pay_day = SelectField(
             _l("Which day of the month suits you to pay?"),
             description=_l("For example, the day after your wages arrive."),
-            choices=[(n, str(n)) for n in range(1, 29)],
+            choices=[SelectChoice(n, str(n)) for n in range(1, 29)],
             coerce=int,
             validators=[InputRequired(message=_l("Choose a day of the month."))],
         )
@@ -132,7 +133,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
         PlanForm.spread_charges = SelectField(
             _l("Spread the overdue interest and penalty over"),
             description=_l("1 means it is all added to your first payment."),
-            choices=[(n, str(n)) for n in range(1, limits.get("spread_max", 6) + 1)],
+            choices=[SelectChoice(n, str(n)) for n in range(1, limits.get("spread_max", 6) + 1)],
             coerce=int,
             validators=[InputRequired()],
         )
@@ -140,7 +141,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
         PlanForm.income_months = CheckboxListField(
             _l("In which months do you sell your harvest or livestock?"),
             description=_l("Choose 1 to 4 months."),
-            choices=[(str(n), labels.MONTHS[n]) for n in range(1, 13)],
+            choices=[SelectChoice(str(n), labels.MONTHS[n]) for n in range(1, 13)],
             validators=[DataRequired(message=_l("Choose 1 to 4 months."))],
         )
     return PlanForm(**kwargs)

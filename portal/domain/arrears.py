@@ -9,7 +9,7 @@ interest on interest, and charging penalty on them again would compound a third 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
@@ -445,3 +445,28 @@ def _report(
         unapplied=unapplied,
         overdue_charges=overdue_charges,
     )
+
+
+def waive(report: ArrearsReport, *, penalty: bool = False, compound: bool = False) -> ArrearsReport:
+    """The report as it stands once the lender forgoes accrued penalty and/or compound interest.
+
+    A waiver settles what has accrued up to the report date, as if it had been paid; nothing else changes.
+    """
+    if not (penalty or compound):
+        return report
+    states = []
+    for state in report.installments:
+        changed = replace(
+            state,
+            penalty_paid=state.penalty if penalty else state.penalty_paid,
+            compound_paid=state.compound if compound else state.compound_paid,
+        )
+        if changed.total_unpaid == 0 and changed.status != "paid":
+            changed = replace(changed, status="paid", days_overdue=0, paid_off_on=report.as_of)
+        states.append(changed)
+    return _report(report.as_of, states, report.allocations, report.unapplied)
+
+
+def waivable(report: ArrearsReport) -> dict[str, Decimal]:
+    """What a waiver would forgo today: unpaid penalty and compound interest of the overdue installments."""
+    return {"penalty": report.penalty, "compound": report.compound}

@@ -7,6 +7,7 @@ code is urgent: the borrower asked for it and it expires in minutes.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
@@ -53,17 +54,22 @@ def queue(
     return message
 
 
+CODE_PATTERN = re.compile(r"\d{6}")
+
+
 class LogSender:
-    """Development sender: writes each message to the `portal.outbox` log instead of an SMS gateway."""
+    """Writes each message to the `portal.outbox` log instead of an SMS gateway.
+
+    In development the whole message is written, so a sign-in code can be read from the console; `masked`
+    (the production default until a gateway is configured) hides every 6-digit code.
+    """
+
+    def __init__(self, masked: bool = False) -> None:
+        self.masked = masked
 
     def send(self, message: Notification, borrower: Borrower) -> None:
-        log.info(
-            "%s to %s (%s): %s",
-            message.channel.upper(),
-            mask_phone(borrower.phone),
-            message.kind,
-            message.body,
-        )
+        body = CODE_PATTERN.sub("******", message.body) if self.masked else message.body
+        log.info("%s to %s (%s): %s", message.channel.upper(), mask_phone(borrower.phone), message.kind, body)
 
 
 class MemorySender:
@@ -81,7 +87,7 @@ def sender():
     name = current_app.config.get("SMS_SENDER", "log")
     existing = current_app.extensions.get("outbox_sender")
     if existing is None:
-        existing = MemorySender() if name == "memory" else LogSender()
+        existing = MemorySender() if name == "memory" else LogSender(masked=name != "log")
         current_app.extensions["outbox_sender"] = existing
     return existing
 

@@ -401,3 +401,21 @@ def test_allocations_and_unapplied_add_up_to_the_payments_exactly(loan):
     assert report.outstanding_principal == sum((s.principal_unpaid for s in report.installments), D(0))
     overdue = report.overdue_installments
     assert report.days_past_due == (max(s.days_overdue for s in overdue) if overdue else 0)
+
+
+def test_a_waiver_forgoes_penalty_and_compound_and_nothing_else():
+    # 1,000 principal + 50 interest overdue 30 days at 6 % with a 50 % markup: penalty 1000 x 0.09 / 360 x 30
+    # = 7.50; compound 50 x 0.09 / 360 x 30 = 0.375 -> 0.38.
+    from portal.domain.arrears import waivable, waive
+
+    schedule = [Installment(1, date(2026, 10, 30), Decimal("1000.00"), Decimal("50.00"))]
+    terms = PenaltyTerms(annual_rate=Decimal("0.06"))
+    report = assess(schedule, [], terms, date(2026, 11, 29))
+    assert waivable(report) == {"penalty": Decimal("7.50"), "compound": Decimal("0.38")}
+    both = waive(report, penalty=True, compound=True)
+    assert (both.penalty, both.compound) == (Decimal("0.00"), Decimal("0.00"))
+    assert both.total_to_bring_current == Decimal("1050.00")
+    assert both.days_past_due == report.days_past_due == 30
+    only_penalty = waive(report, penalty=True)
+    assert only_penalty.total_to_bring_current == Decimal("1050.38")
+    assert waive(report) is report

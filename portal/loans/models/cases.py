@@ -24,7 +24,7 @@ from portal.db import Base
 
 if TYPE_CHECKING:
     from portal.loans.models.loans import Loan
-    from portal.loans.models.people import Borrower
+    from portal.loans.models.people import Borrower, StaffUser
 
 # Statuses in which an application blocks another for the same loan (domain.lifecycle.OPEN_STATUSES); the
 # partial unique index below makes the rule hold even for two requests at the same instant.
@@ -68,7 +68,11 @@ class Application(Base):
             sqlite_where=sql_text(OPEN_STATUS_SQL),
             postgresql_where=sql_text(OPEN_STATUS_SQL),
         ),
-        Index("ix_applications_status_due", "status", "decision_due"),
+        Index("ix_applications_status_due", "status", "decision_due", "id"),
+        Index("ix_applications_status_risk", "status", "risk_score", "id"),
+        Index("ix_applications_status_amount", "status", "amount_fen", "id"),
+        Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_applications_claimed", "claimed_by_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -91,7 +95,18 @@ class Application(Base):
     option: Mapped[str | None] = mapped_column(String(20))
     terms: Mapped[dict] = mapped_column(JSON, default=dict)
     quote: Mapped[dict] = mapped_column(JSON, default=dict)  # snapshot of the quote the borrower saw
-    amount_fen: Mapped[int] = mapped_column(Integer, default=0)  # arrears at submission, for queue filters
+    # Denormalised at submission so the queue filters and sorts on indexed columns without joins.
+    amount_fen: Mapped[int] = mapped_column(Integer, default=0)  # exposure: unpaid principal + other arrears
+    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)  # total to bring current
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    bucket: Mapped[str | None] = mapped_column(String(4))
+    risk_score: Mapped[int] = mapped_column(Integer, default=0)
+    risk_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    # Who holds the case, and who decided: four eyes needs to know both approvers.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     # Dates.
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -104,6 +119,7 @@ class Application(Base):
     info_response: Mapped[str | None] = mapped_column(Text)
     counter_terms: Mapped[dict | None] = mapped_column(JSON)
     counter_quote: Mapped[dict | None] = mapped_column(JSON)
+    waivers: Mapped[dict] = mapped_column(JSON, default=dict)  # {"penalty": true, "compound": true}
     decision_reason: Mapped[str | None] = mapped_column(String(32))
     decision_note: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -116,6 +132,7 @@ class Application(Base):
     loan: Mapped[Loan] = relationship()
     borrower: Mapped[Borrower] = relationship()
     policy_pack: Mapped[PolicyPack] = relationship()
+    claimed_by: Mapped[StaffUser | None] = relationship(foreign_keys=[claimed_by_id])
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="application", order_by="Evidence.id", lazy="selectin"
     )

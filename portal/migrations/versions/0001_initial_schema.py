@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 09:05:43.409896
+Create Date: 2026-11-29 09:37:05.164156
 """
 
 from alembic import op
@@ -209,6 +209,15 @@ def upgrade() -> None:
     sa.Column('terms', sa.JSON(), nullable=False),
     sa.Column('quote', sa.JSON(), nullable=False),
     sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('arrears_fen', sa.Integer(), nullable=False),
+    sa.Column('branch_id', sa.Integer(), nullable=True),
+    sa.Column('bucket', sa.String(length=4), nullable=True),
+    sa.Column('risk_score', sa.Integer(), nullable=False),
+    sa.Column('risk_reasons', sa.JSON(), nullable=False),
+    sa.Column('claimed_by_id', sa.Integer(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('first_approver_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('submitted_at', sa.DateTime(), nullable=True),
@@ -219,6 +228,7 @@ def upgrade() -> None:
     sa.Column('info_response', sa.Text(), nullable=True),
     sa.Column('counter_terms', sa.JSON(), nullable=True),
     sa.Column('counter_quote', sa.JSON(), nullable=True),
+    sa.Column('waivers', sa.JSON(), nullable=False),
     sa.Column('decision_reason', sa.String(length=32), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=True),
     sa.Column('accepted_at', sa.DateTime(), nullable=True),
@@ -226,6 +236,10 @@ def upgrade() -> None:
     sa.Column('agreement', sa.JSON(), nullable=True),
     sa.Column('schedule_version_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['borrower_id'], ['borrowers.id'], name=op.f('fk_applications_borrower_id_borrowers')),
+    sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_applications_branch_id_branches')),
+    sa.ForeignKeyConstraint(['claimed_by_id'], ['staff_users.id'], name=op.f('fk_applications_claimed_by_id_staff_users')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['staff_users.id'], name=op.f('fk_applications_decided_by_id_staff_users')),
+    sa.ForeignKeyConstraint(['first_approver_id'], ['staff_users.id'], name=op.f('fk_applications_first_approver_id_staff_users')),
     sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_applications_loan_id_loans')),
     sa.ForeignKeyConstraint(['policy_pack_id'], ['policy_packs.id'], name=op.f('fk_applications_policy_pack_id_policy_packs')),
     sa.ForeignKeyConstraint(['schedule_version_id'], ['schedule_versions.id'], name=op.f('fk_applications_schedule_version_id_schedule_versions')),
@@ -235,8 +249,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applications_borrower_id'), ['borrower_id'], unique=False)
+        batch_op.create_index('ix_applications_claimed', ['claimed_by_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_loan_id'), ['loan_id'], unique=False)
-        batch_op.create_index('ix_applications_status_due', ['status', 'decision_due'], unique=False)
+        batch_op.create_index('ix_applications_status_amount', ['status', 'amount_fen', 'id'], unique=False)
+        batch_op.create_index('ix_applications_status_due', ['status', 'decision_due', 'id'], unique=False)
+        batch_op.create_index('ix_applications_status_risk', ['status', 'risk_score', 'id'], unique=False)
+        batch_op.create_index('ix_applications_status_submitted', ['status', 'submitted_at', 'id'], unique=False)
         batch_op.create_index('uq_applications_one_open_per_loan', ['loan_id'], unique=True, sqlite_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"), postgresql_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"))
 
     op.create_table('payments',
@@ -306,8 +324,12 @@ def downgrade() -> None:
     op.drop_table('payments')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index('uq_applications_one_open_per_loan', sqlite_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"), postgresql_where=sa.text("status IN ('draft', 'submitted', 'in_review', 'info_requested', 'awaiting_second_approval', 'approved', 'countered', 'appealed')"))
+        batch_op.drop_index('ix_applications_status_submitted')
+        batch_op.drop_index('ix_applications_status_risk')
         batch_op.drop_index('ix_applications_status_due')
+        batch_op.drop_index('ix_applications_status_amount')
         batch_op.drop_index(batch_op.f('ix_applications_loan_id'))
+        batch_op.drop_index('ix_applications_claimed')
         batch_op.drop_index(batch_op.f('ix_applications_borrower_id'))
 
     op.drop_table('applications')

@@ -1,0 +1,205 @@
+"""The audit trail: one row per action with its actor, append-only in the database, hash-chained and checked."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import sign_in
+from loans_support import PASSWORD, database
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DatabaseError
+
+from portal.loans import audit
+from portal.loans.clock import utcnow
+from portal.loans.models import AuditEvent, Borrower, Notification, StaffUser
+
+
+def _events(app) -> list[AuditEvent]:
+    with database(app) as session:
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def _record_some(app, count: int = 3) -> list[int]:
+    with database(app) as session:
+        ids = [
+            audit.record(
+                session, actor="staff:1", action="test.action", subject=f"loan:{n}", data={"n": n}
+            ).id
+            for n in range(count)
+        ]
+        session.commit()
+        return ids
+
+
+def _behind_the_triggers_back(app, statement) -> None:
+    """Run `statement` on audit_events with the append-only triggers out of the way (as an intruder with DDL rights)."""
+    with database(app) as session:
+        dialect = session.get_bind().dialect.name
+        if dialect == "sqlite":
+            session.execute(text("DROP TRIGGER audit_events_no_update"))
+            session.execute(text("DROP TRIGGER audit_events_no_delete"))
+        else:
+            session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
+        try:
+            session.execute(statement)
+            session.commit()
+        finally:
+            session.rollback()
+            if (
+                dialect == "postgresql"
+            ):  # the schema is shared by every test on PostgreSQL: put the guard back
+                session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change"))
+                session.commit()
+
+
+@pytest.fixture
+def tampered_row(app):
+    """One audit row whose data was changed behind the trigger's back; yields its id."""
+    target = _record_some(app, 4)[2]
+    table = AuditEvent.__table__
+    _behind_the_triggers_back(app, update(table).where(table.c.id == target).values(data={"n": 999}))
+    return target
+
+
+def test_password_sign_in_and_sign_out_are_audited_with_the_actor(demo, client):
+    with database(demo) as session:
+        borrower_id = session.scalar(select(Borrower.id).where(Borrower.phone == "13800000001"))
+    before = len(_events(demo))
+    started = utcnow()
+
+    signed_in = sign_in(client)
+    client.submit("/sign-out", page="/")
+
+    events = _events(demo)[before:]
+    assert [(e.actor, e.action, e.channel) for e in events] == [
+        (f"borrower:{borrower_id}", "sign_in", "web"),
+        (f"borrower:{borrower_id}", "sign_out", "web"),
+    ]
+    assert events[0].data == {"method": "password"}
+    assert events[0].request_id == signed_in.headers["X-Request-Id"]
+    assert events[1].request_id and events[1].request_id != events[0].request_id
+    for event in events:
+        assert started - timedelta(seconds=1) <= event.at <= utcnow() + timedelta(seconds=1)  # naive UTC
+
+
+def test_sms_code_sign_in_is_audited(demo, client):
+    client.submit("/sign-in/code", {"phone": "13800000002"})
+    with database(demo) as session:
+        body = session.scalar(select(Notification.body))
+        borrower_id = session.scalar(select(Borrower.id).where(Borrower.phone == "13800000002"))
+    code = re.search(r"(?<!\d)\d{6}(?!\d)", body).group(0)
+    client.submit("/sign-in/code/enter", {"code": code})
+
+    last = _events(demo)[-1]
+    assert (last.actor, last.action, last.data) == (
+        f"borrower:{borrower_id}",
+        "sign_in",
+        {"method": "sms_code"},
+    )
+
+
+def test_staff_sign_in_is_audited_with_the_staff_actor(demo, client):
+    with database(demo) as session:
+        staff_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "reviewer1"))
+
+    client.submit("/staff/sign-in", {"username": "reviewer1", "password": PASSWORD})
+
+    last = _events(demo)[-1]
+    assert (last.actor, last.action) == (f"staff:{staff_id}", "sign_in")
+
+
+def test_a_failed_sign_in_writes_no_sign_in_row(demo, client):
+    before = len(_events(demo))
+
+    sign_in(client, "13800000001", "Not-the-pass-2026")
+
+    assert [e.action for e in _events(demo)[before:]] == []
+
+
+def test_the_database_refuses_to_update_an_audit_row(app):
+    target = _record_some(app)[0]
+    with database(app) as session:
+        with pytest.raises(DatabaseError):
+            session.execute(
+                update(AuditEvent.__table__).where(AuditEvent.__table__.c.id == target).values(actor="x")
+            )
+            session.flush()
+        session.rollback()
+        with pytest.raises(DatabaseError):
+            session.execute(text("UPDATE audit_events SET data = data"))
+        session.rollback()
+    assert _events(app)[0].actor == "staff:1"
+
+
+def test_the_database_refuses_to_update_an_audit_row_through_the_orm(app):
+    target = _record_some(app)[0]
+    with database(app) as session:
+        event = session.get(AuditEvent, target)
+        event.action = "something.else"
+        with pytest.raises(DatabaseError):
+            session.flush()
+        session.rollback()
+    assert _events(app)[0].action == "test.action"
+
+
+def test_the_database_refuses_to_delete_an_audit_row(app):
+    ids = _record_some(app)
+    with database(app) as session:
+        with pytest.raises(DatabaseError):
+            session.execute(delete(AuditEvent.__table__).where(AuditEvent.__table__.c.id == ids[-1]))
+        session.rollback()
+        with pytest.raises(DatabaseError):
+            session.execute(text("DELETE FROM audit_events"))
+        session.rollback()
+    assert [e.id for e in _events(app)] == ids
+
+
+def test_each_row_links_to_the_one_before(app):
+    _record_some(app, 5)
+
+    events = _events(app)
+
+    assert events[0].prev_hash == audit.GENESIS
+    for previous, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == previous.hash
+        assert event.id == previous.id + 1
+    assert len({e.hash for e in events}) == len(events)
+
+
+def test_verify_finds_nothing_wrong_with_an_intact_chain(demo, client):
+    sign_in(client)
+    client.submit("/sign-out", page="/")
+    _record_some(demo)
+
+    with database(demo) as session:
+        assert audit.verify(session) == []
+    result = demo.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_finds_a_row_changed_behind_the_triggers_back(app, tampered_row):
+    with database(app) as session:
+        breaks = audit.verify(session)
+
+    assert [b.event_id for b in breaks] == [tampered_row]
+    assert "changed" in breaks[0].problem
+
+
+def test_verify_finds_a_deleted_row(app):
+    ids = _record_some(app, 4)
+    table = AuditEvent.__table__
+    _behind_the_triggers_back(app, delete(table).where(table.c.id == ids[1]))
+
+    with database(app) as session:
+        breaks = audit.verify(session)
+
+    assert {b.event_id for b in breaks} == {ids[2]}
+
+
+def test_the_audit_verify_command_exits_1_and_names_the_changed_row(app, tampered_row):
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+
+    assert result.exit_code == 1
+    assert f"row {tampered_row}" in result.output

@@ -1,0 +1,133 @@
+"""Logs hold no passwords or sign-in codes, and a newline in user input cannot forge a log line."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from conftest import CSRF_RE, Client, sign_in
+from flask import g
+from security_support import PASSWORD, sms_code
+
+from portal import _RequestIdFilter, create_app
+from portal.config import ConfigError
+
+WRONG = "Wrong-Secret-Pass-9431"
+FORGED = "13800000001\n2026-11-29 10:00:00,000 INFO [-] portal: admin1 approved everything"
+
+
+def _everything_logged(caplog) -> str:
+    return caplog.text + "\n".join(str(record.args) for record in caplog.records)
+
+
+def test_password_sign_in_never_logs_the_password(demo, client, caplog):
+    caplog.set_level(logging.INFO, logger="portal")
+
+    sign_in(client, "13800000001", WRONG)
+    sign_in(client, "13899990001", WRONG)
+    sign_in(client, "13800000001", PASSWORD)
+
+    logged = _everything_logged(caplog)
+    assert WRONG not in logged
+    assert PASSWORD not in logged
+
+
+def test_sms_code_sign_in_never_logs_the_code(demo, client, caplog):
+    caplog.set_level(logging.INFO, logger="portal")
+
+    client.submit("/sign-in/code", {"phone": "13800000001"})
+    code = sms_code(demo)
+    client.submit("/sign-in/code/enter", {"code": f"{(int(code) + 1) % 1_000_000:06d}"})
+    client.submit("/sign-in/code/enter", {"code": code})
+
+    assert client.get("/").status_code == 200
+    assert code not in _everything_logged(caplog)
+
+
+def test_production_never_writes_a_sign_in_code_to_the_log(demo, database_url, caplog, monkeypatch):
+    monkeypatch.delenv("PORTAL_SMS_SENDER", raising=False)
+    try:
+        production = create_app(
+            {
+                "PORTAL_ENV": "production",
+                "SECRET_KEY": "production-secret-0123456789",
+                "DATABASE_URL": database_url,
+            }
+        )
+    except ConfigError:
+        return  # refusing to start without a real SMS gateway would be a fix too
+    production.test_client_class = Client
+    try:
+        client = production.test_client()
+        base = "https://localhost"
+        page = client.get("/sign-in/code", base_url=base).get_data(as_text=True)
+        token = CSRF_RE.search(page).group(1)
+        caplog.set_level(logging.INFO, logger="portal")
+
+        response = client.post(
+            "/sign-in/code",
+            data={"phone": "13800000001", "csrf_token": token},
+            base_url=base,
+            headers={"Referer": base + "/sign-in/code"},
+        )
+
+        assert response.status_code == 302
+        assert sms_code(demo) not in _everything_logged(caplog)
+    finally:
+        production.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def portal_log(app):
+    """The app's own log handler (with its request-id and newline filter), writing into a buffer."""
+    handlers = [
+        h
+        for h in logging.getLogger("portal").handlers
+        if any(isinstance(f, _RequestIdFilter) for f in h.filters)
+    ]
+    assert len(handlers) == 1
+    handler = handlers[0]
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)
+
+
+def _lines(buffer: io.StringIO) -> list[str]:
+    return buffer.getvalue().splitlines()
+
+
+def test_a_newline_in_a_logged_phone_number_does_not_start_a_new_line(app, portal_log):
+    with app.test_request_context("/sign-in"):
+        g.request_id = "request-1234"
+        logging.getLogger("portal.auth").warning("sign-in refused for %s", FORGED)
+
+    lines = _lines(portal_log)
+    assert len(lines) == 1
+    assert "13800000001\\n2026-11-29" in lines[0]
+    assert "WARNING [request-1234] portal.auth: sign-in refused for" in lines[0]
+
+
+def test_a_newline_in_the_message_itself_is_escaped_too(app, portal_log):
+    logging.getLogger("portal").info("phone " + FORGED.replace("\n", "\r\n"))
+
+    lines = _lines(portal_log)
+    assert len(lines) == 1
+    assert "\\r\\n" in lines[0]
+
+
+def test_a_newline_in_mapping_arguments_is_escaped(app, portal_log):
+    logging.getLogger("portal").info("sign-in refused for %(phone)s", {"phone": FORGED})
+
+    lines = _lines(portal_log)
+    assert len(lines) == 1
+    assert "sign-in refused for 13800000001\\n2026-11-29" in lines[0]
+
+
+def test_a_newline_in_a_non_string_argument_is_escaped(app, portal_log):
+    logging.getLogger("portal").info("refused: %s", ValueError(f"bad phone {FORGED}"))
+
+    assert len(_lines(portal_log)) == 1

@@ -1,0 +1,254 @@
+"""Object-level access: a page about another person's record, or for another role, answers 404 and changes nothing.
+
+Every route with a URL variable must be listed in KNOWN_ID_ROUTES with who owns what it points at; the generic test
+below then tries it, with the owner's real ids, as other borrowers, as staff of every role and anonymously.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from conftest import sign_in
+from flask import url_for
+from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
+from sqlalchemy import select
+
+from portal.loans.models import Application, Borrower, Evidence, Loan
+
+OWNER = "13800000001"
+# endpoint -> whose record the URL names. "borrower": one borrower's own record, for that borrower only.
+# A new id route fails `test_every_id_route_is_listed` until it is classified here (and so tested below).
+KNOWN_ID_ROUTES = {
+    "static": "public",
+    "borrower.loan": "borrower",
+    "borrower.schedule_version": "borrower",
+    "borrower.start_application": "borrower",
+    "borrower.hardship_step": "borrower",
+    "borrower.money_step": "borrower",
+    "borrower.evidence_step": "borrower",
+    "borrower.delete_evidence": "borrower",
+    "borrower.download_evidence": "borrower",
+    "borrower.options_step": "borrower",
+    "borrower.option_schedule": "borrower",
+    "borrower.plan_step": "borrower",
+    "borrower.check_step": "borrower",
+    "borrower.application": "borrower",
+    "borrower.withdraw": "borrower",
+    "borrower.answer": "borrower",
+    "borrower.offer": "borrower",
+    "borrower.offer_code": "borrower",
+    "borrower.accept": "borrower",
+    "borrower.decline": "borrower",
+    "borrower.agreement": "borrower",
+}
+# GET pages the owner of a fresh draft application cannot open yet (so no control that the URL is real).
+NOT_FOR_A_DRAFT = {"borrower.agreement"}
+INTRUDERS = [
+    "borrower:13800000002",
+    "borrower:13800000004",
+    "anonymous",
+    "staff:reviewer1",
+    "staff:senior1",
+    "staff:agent1",
+    "staff:admin1",
+]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def test_every_id_route_is_listed(app):
+    id_routes = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules() if rule.arguments}
+
+    missing = {endpoint: path for endpoint, path in id_routes.items() if endpoint not in KNOWN_ID_ROUTES}
+
+    assert not missing, f"id routes without an access test (classify them in KNOWN_ID_ROUTES): {missing}"
+    gone = set(KNOWN_ID_ROUTES) - set(id_routes)
+    assert not gone, f"listed but no longer in the app: {gone}"
+    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower"}, (
+        "a new kind of owner needs its own access test"
+    )
+
+
+def _viewer(app, who: str):
+    """A client signed in as `who`, and a CSRF token from its own session (so only access can stop it)."""
+    client = app.test_client()
+    if who.startswith("borrower:"):
+        sign_in(client, who.split(":", 1)[1])
+        return client, client.csrf_token("/")
+    if who.startswith("staff:"):
+        staff_sign_in(client, who.split(":", 1)[1])
+        return client, client.csrf_token("/staff/")
+    return client, client.csrf_token("/sign-in")
+
+
+@pytest.fixture
+def owned(demo, app):
+    """Borrower 13800000001 with a draft application and one evidence file: (owner client, the real ids)."""
+    owner = app.test_client()
+    sign_in(owner, OWNER)
+    number = loan_number(demo, OWNER)
+    started = owner.submit(f"/loans/{number}/help", {"key": "access-test-key-000001"}, page="/")
+    assert started.status_code == 303
+    reference = location_path(started).split("/")[2]
+    uploaded = owner.submit(
+        f"/applications/{reference}/evidence",
+        {"file": (io.BytesIO(PNG), "payslip.png")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    with database(demo) as session:
+        token = session.scalars(select(Evidence.token)).one()
+    return owner, {
+        "loan_number": number,
+        "version": 1,
+        "reference": reference,
+        "token": token,
+        "kind": "extension",
+    }
+
+
+def _borrower_routes(app, ids: dict) -> list[tuple[str, set[str], str]]:
+    routes = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.arguments and KNOWN_ID_ROUTES.get(rule.endpoint) == "borrower":
+                missing = set(rule.arguments) - set(ids)
+                assert not missing, f"{rule.endpoint}: no owner's value for {missing}"
+                url = url_for(rule.endpoint, **{name: ids[name] for name in rule.arguments})
+                routes.append((rule.endpoint, rule.methods & {"GET", "POST"}, url))
+    return sorted(routes)
+
+
+def _owner_state(app) -> dict:
+    """Every column of the owner's application and of its evidence rows."""
+    with database(app) as session:
+        rows = [
+            session.scalars(select(Application)).one(),
+            *session.scalars(select(Evidence).order_by(Evidence.id)),
+        ]
+        return {
+            (type(row).__name__, column.key): getattr(row, column.key)
+            for row in rows
+            for column in type(row).__mapper__.column_attrs
+            if column.key != "data"
+        }
+
+
+def test_the_owner_reaches_every_page_of_their_own(owned, app):
+    owner, ids = owned
+
+    for endpoint, methods, url in _borrower_routes(app, ids):
+        if "GET" in methods and endpoint not in NOT_FOR_A_DRAFT:
+            assert owner.get(url).status_code != 404, f"{endpoint}: the owner's own {url} is 404"
+
+
+def test_every_borrower_id_route_is_404_for_anyone_but_the_owner(owned, app):
+    owner, ids = owned
+    routes = _borrower_routes(app, ids)
+    intruders = {who: _viewer(app, who) for who in INTRUDERS}
+    counts = row_counts(app)
+    state = _owner_state(app)
+    leaks = []
+
+    for who, (intruder, token) in intruders.items():
+        form = {"csrf_token": token, "key": "intruder-key-00000001", "code": "123456", "password": PASSWORD}
+        for endpoint, methods, url in routes:
+            if "GET" in methods:
+                response = intruder.get(url)
+                if response.status_code != 404:
+                    leaks.append(f"GET {url} ({endpoint}) as {who}: {response.status_code}")
+                html = without_echo(response, url)
+                leaks += [
+                    f"GET {url} as {who} shows {s}"
+                    for s in (ids["reference"], "payslip.png", "张伟")
+                    if s in html
+                ]
+            if "POST" in methods:
+                response = intruder.post(url, data=form)
+                if response.status_code != 404:
+                    leaks.append(f"POST {url} ({endpoint}) as {who}: {response.status_code}")
+
+    assert leaks == []
+    assert row_counts(app) == counts
+    assert _owner_state(app) == state
+    download = owner.get(f"/applications/{ids['reference']}/evidence/{ids['token']}")
+    assert download.status_code == 200
+    assert download.data == PNG  # the file is still there, unchanged
+
+
+def test_borrower_loan_page_is_404_for_anyone_but_its_borrower(demo):
+    number = loan_number(demo, OWNER)
+    owner = demo.test_client()
+    sign_in(owner, OWNER)
+    assert owner.get(f"/loans/{number}").status_code == 200  # the page exists for its borrower
+    viewers = {who: _viewer(demo, who)[0] for who in INTRUDERS}
+    before = row_counts(demo)
+
+    for who, viewer in viewers.items():
+        response = viewer.get(f"/loans/{number}")
+
+        assert response.status_code == 404, who
+        html = without_echo(response, f"/loans/{number}")
+        assert number not in html, who
+        assert "张伟" not in html, who  # the owner's name
+    assert row_counts(demo) == before
+
+
+def test_another_borrowers_loan_looks_exactly_like_a_loan_that_does_not_exist(demo, client):
+    sign_in(client, "13800000002")
+    other = loan_number(demo, OWNER)
+
+    someone_elses = client.get(f"/loans/{other}")
+    nonexistent = client.get("/loans/DKCC11999999")
+
+    assert someone_elses.status_code == nonexistent.status_code == 404
+    assert other not in without_echo(someone_elses, f"/loans/{other}")
+    assert _heading(someone_elses) == _heading(nonexistent)
+
+
+def without_echo(response, path: str) -> str:
+    """The page without the language switcher's echo of the address the visitor typed (their own input)."""
+    return response.get_data(as_text=True).replace(f'value="{path}"', 'value=""')
+
+
+def _heading(response) -> str:
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", response.get_data(as_text=True), re.S)
+    assert match
+    return match.group(1)
+
+
+def test_every_borrower_sees_each_of_their_own_loans_and_no_one_elses(demo, app):
+    with database(demo) as session:
+        owners = session.execute(select(Borrower.phone, Loan.number).join(Loan).order_by(Loan.id)).all()
+    assert len(owners) >= 7
+    for phone in sorted({phone for phone, _ in owners}):
+        client = app.test_client()
+        sign_in(client, phone)
+        for owner_phone, number in owners:
+            expected = 200 if owner_phone == phone else 404
+            assert client.get(f"/loans/{number}").status_code == expected, (phone, number)
+
+
+def test_borrower_cannot_see_the_staff_pages(demo, client):
+    sign_in(client, OWNER)
+
+    response = client.get("/staff/")
+
+    assert response.status_code == 404
+    assert "13800000002" not in response.get_data(as_text=True)
+
+
+def test_anonymous_visitor_is_sent_to_staff_sign_in_for_the_staff_pages(demo, client):
+    response = client.get("/staff/")
+
+    assert response.status_code == 302
+    assert location_path(response) == "/staff/sign-in"
+
+
+def test_staff_do_not_get_the_borrower_dashboard(demo, app):
+    for username in ("reviewer1", "senior1", "agent1", "admin1"):
+        client = app.test_client()
+        staff_sign_in(client, username)
+
+        assert client.get("/").status_code == 404, username
