@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(daily_command)
     from portal.i18n_cli import i18n_cli
 
     app.cli.add_command(i18n_cli)
@@ -89,3 +90,20 @@ def notify_send() -> None:
     count = outbox.deliver_due(db.session)
     db.session.commit()
     click.echo(f"Sent {count} message(s).")
+
+
+@click.command("daily")
+def daily_command() -> None:
+    """The day's housekeeping: expire unanswered offers, mark plans broken or completed, purge old evidence."""
+    from portal.loans import decisions, evidence
+    from portal.loans.clock import business_date
+
+    today = business_date()
+    expired = decisions.expire_offers(db.session, today)
+    plans = decisions.check_plans(db.session, today)
+    purged = evidence.purge_due(db.session, today)
+    db.session.commit()
+    click.echo(
+        f"{today.isoformat()}: {expired} offer(s) expired, {plans['broken']} plan(s) broken, "
+        f"{plans['completed']} completed, {purged} document(s) purged."
+    )

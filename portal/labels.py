@@ -142,3 +142,100 @@ EVENTS = {
     "evidence.added": _l("Document added"),
     "evidence.removed": _l("Document removed"),
 }
+
+REJECT_REASONS = {
+    "no_hardship_shown": _l("No hardship shown"),
+    "information_not_provided": _l("Information asked for was not provided"),
+    "not_affordable_even_with_plan": _l("Not affordable even with a plan"),
+    "recent_plan_broken_without_change": _l("A recent plan was broken and nothing has changed"),
+    "loan_not_eligible": _l("The loan is not eligible"),
+    "other": _l("Other reason"),
+}
+
+RISK_REASONS = {
+    "days_past_due": _l("Days past due"),
+    "arrears_to_payment": _l("Arrears against the regular payment"),
+    "broken_plans": _l("Plans broken before"),
+    "affordability": _l("Affordability margin"),
+    "hardship_duration": _l("Expected duration of the hardship"),
+}
+
+MARGINS = {
+    "no_money_left": _l("nothing left each month"),
+    "payment_above_limit": _l("payment above the affordable limit"),
+    "tight": _l("tight"),
+    "comfortable": _l("comfortable"),
+}
+
+ERRORS = {
+    "conflict": _l(
+        "Someone else changed this application while you were looking at it. Nothing was applied. "
+        "Here is the latest version."
+    ),
+    "claimed_by_other": _l("Another reviewer holds this case."),
+    "claim_first": _l("Take the case before deciding."),
+    "own_submission": _l("You submitted this application for the borrower, so someone else must decide it."),
+    "same_person": _l("The second approval and appeals need a different senior reviewer."),
+    "senior_only": _l("Only a senior reviewer can decide this."),
+    "not_decidable": _l("This application cannot be decided in its current state."),
+    "not_claimable": _l("This application cannot be taken now."),
+    "not_yours": _l("You do not hold this case."),
+    "not_allowed": _l("Your role cannot do this."),
+    "bad_reason": _l("Choose a reason."),
+}
+
+ROLES = {
+    "reviewer": _l("reviewer"),
+    "senior_reviewer": _l("senior reviewer"),
+    "agent": _l("phone agent"),
+    "admin": _l("administrator"),
+}
+
+BUCKETS = {
+    "M0": _l("M0 current"),
+    "M1": _l("M1 (1–30 days)"),
+    "M2": _l("M2 (31–60 days)"),
+    "M3": _l("M3 (61–90 days)"),
+    "M4+": _l("M4+ (over 90 days)"),
+}
+
+AMOUNT_BANDS = {
+    "under_10k": _l("under 10,000"),
+    "10k_50k": _l("10,000 to 50,000"),
+    "50k_200k": _l("50,000 to 200,000"),
+    "over_200k": _l("over 200,000"),
+}
+
+SORTS = {
+    "sla": _l("Decision due date"),
+    "risk": _l("Risk score (highest first)"),
+    "amount": _l("Amount (largest first)"),
+    "age": _l("Oldest first"),
+}
+
+STAFF_STATUSES = {
+    "submitted": _l("New"),
+    "in_review": _l("In review"),
+    "awaiting_second_approval": _l("Second approval"),
+    "appealed": _l("Appeal"),
+    "info_requested": _l("Waiting for borrower"),
+    "approved": _l("Approved"),
+    "countered": _l("Counter-offered"),
+    "rejected": _l("Rejected"),
+    "accepted": _l("Accepted"),
+    "active": _l("Plan active"),
+    "completed": _l("Completed"),
+    "broken": _l("Broken"),
+    "declined": _l("Declined"),
+    "expired": _l("Expired"),
+    "withdrawn": _l("Withdrawn"),
+    "draft": _l("Draft"),
+}
+
+CLASSIFICATIONS = {
+    "normal": _l("Normal"),
+    "special_mention": _l("Special mention"),
+    "substandard": _l("Substandard"),
+    "doubtful": _l("Doubtful"),
+    "loss": _l("Loss"),
+}

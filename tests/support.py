@@ -34,7 +34,7 @@ class Client(FlaskClient):
     """A test client that can post forms with their CSRF token, as a browser would."""
 
     def csrf_token(self, page: str = "/sign-in") -> str:
-        html = self.get(page).get_data(as_text=True)
+        html = self.get(page, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(html)
         assert match, f"no CSRF token on {page}"
         return match.group(1)

@@ -16,6 +16,7 @@ from portal.auth.access import borrower_required
 from portal.borrower.forms import (
     AcceptForm,
     AnswerForm,
+    AppealForm,
     DeleteForm,
     EvidenceForm,
     StartForm,
@@ -29,8 +30,8 @@ from portal.domain import hardship
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.loans import applications as apps
+from portal.loans import decisions, notices, services
 from portal.loans import evidence as evidence_store
-from portal.loans import notices, services
 from portal.loans.clock import business_date
 from portal.loans.services import ServiceError
 
@@ -620,3 +621,37 @@ def agreement(reference: str):
     if not application.agreement:
         abort(404)
     return render_template("borrower/apply/agreement.html", a=application, ag=application.agreement)
+
+
+@bp.route("/applications/<reference>/appeal", methods=["POST"])
+@borrower_required
+def appeal(reference: str):
+    """Ask for a rejection to be looked at again by a senior reviewer who took no part in it."""
+    application = own_application(reference)
+    form = AppealForm()
+    as_of = business_date()
+    if not decisions.can_appeal(application, as_of):
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    if form.validate_on_submit():
+        decisions.appeal(db.session, application, note=form.reason.data.strip(), as_of=as_of, **acting())
+        db.session.commit()
+        flash(
+            _(
+                "Your appeal has been sent. A senior member of staff who did not make the first decision will "
+                "look at it."
+            ),
+            "info",
+        )
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    history = apps.history(db.session, application)
+    return render_template(
+        "borrower/apply/application.html",
+        a=application,
+        history=history,
+        just_sent=False,
+        delete_form=DeleteForm(),
+        answer_form=AnswerForm(),
+        appeal_form=form,
+        as_of=as_of,
+        can_appeal=True,
+    )

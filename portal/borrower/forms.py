@@ -180,3 +180,17 @@ class AcceptForm(FlaskForm):
         validators=[Optional(), Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )
+
+
+class AppealForm(FlaskForm):
+    """Ask for a rejection to be looked at again."""
+
+    reason = TextAreaField(
+        _l("Why should we look again?"),
+        description=_l("For example, something has changed, or something was misunderstood."),
+        validators=[
+            DataRequired(message=_l("Tell us why we should look again.")),
+            Length(max=2000, message=_l("Write at most 2,000 characters.")),
+        ],
+        render_kw={"rows": 4, "maxlength": 2000},
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.domain import lifecycle, options
+from portal.domain import arrears as arrears_rules
+from portal.domain import lifecycle, options, risk
 from portal.domain.hardship import Budget
 from portal.domain.money import from_fen, to_fen
 from portal.domain.options import LoanFacts, Quote, Terms
@@ -383,7 +384,7 @@ def submit(
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
     application.quote = quote_to_json(quote)
-    application.amount_fen = to_fen(application_loan_arrears(session, application, as_of))
+    stamp_for_queue(session, application, as_of)
     application.submitted_at = utcnow()
     application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
     application.channel = channel
@@ -466,7 +467,7 @@ def history(session: Session, application: Application) -> list:
 
 def offered_terms(application: Application) -> tuple[str, Terms]:
     """What is on offer: the counter-offer's option and terms, or the borrower's own when approved as asked."""
-    if application.status == "countered" and application.counter_terms:
+    if application.counter_terms:
         data = dict(application.counter_terms)
         return data.get("kind", application.option), terms_from_json(data)
     return application.option, terms_from_json(application.terms)
@@ -475,7 +476,17 @@ def offered_terms(application: Application) -> tuple[str, Terms]:
 def offered_quote(session: Session, application: Application, as_of: date) -> Quote:
     """The offer's figures as of today (penalty has grown since submission, so they are worked out again)."""
     kind, terms = offered_terms(application)
-    return quote_for(session, application, kind, terms, as_of)
+    facts = loan_facts(session, application.loan, as_of, exclude=application)
+    if application.waivers:
+        waived = arrears_rules.waive(
+            facts.report,
+            penalty=bool(application.waivers.get("penalty")),
+            compound=bool(application.waivers.get("compound")),
+        )
+        facts = replace(facts, report=waived)
+    return options.quote(
+        kind, facts, policies.of(application.policy_pack), terms, disposable_income(application)
+    )
 
 
 def agreement_for(session: Session, application: Application, quote: Quote, as_of: date) -> dict:
@@ -509,7 +520,11 @@ def agreement_for(session: Session, application: Application, quote: Quote, as_o
         "total_cost": str(quote.total_cost),
         "current_again_on": quote.current_again_on.isoformat() if quote.current_again_on else None,
         "added_months": quote.added_months,
-        "waivers": dict((application.counter_terms or {}).get("waivers", {})),
+        "waivers": {
+            name: str(value)
+            for name, value in arrears_rules.waivable(report).items()
+            if (application.waivers or {}).get(name)
+        },
         "schedule": quote_to_json(quote)["schedule"],
     }
 
@@ -603,3 +618,52 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
         .order_by(Application.id)
     )
     return {row.loan_id: row for row in rows}
+
+
+def assess_risk(session: Session, application: Application, as_of: date) -> risk.RiskScore:
+    """Score the application from the points table (shown with its reasons; it orders the queue)."""
+    position = services.loan_position(session, application.loan, as_of)
+    report = position.report
+    regular = max((s.total for s in report.installments), default=Decimal("0.00"))
+    broken = session.scalar(
+        select(Application.id)
+        .where(Application.loan_id == application.loan_id, Application.status == "broken")
+        .limit(1)
+    )
+    broken_count = (
+        len(
+            session.scalars(
+                select(Application.id).where(
+                    Application.borrower_id == application.borrower_id, Application.status == "broken"
+                )
+            ).all()
+        )
+        if broken is not None
+        else 0
+    )
+    requested = Decimal((application.quote or {}).get("regular_payment") or "0")
+    return risk.score(
+        days_past_due=report.days_past_due,
+        arrears=report.total_to_bring_current,
+        regular_payment=regular,
+        broken_plans=broken_count,
+        disposable=disposable_income(application),
+        requested_payment=requested,
+        affordability_share=policies.of(application.policy_pack).affordability_share,
+        duration=application.duration,
+    )
+
+
+def stamp_for_queue(session: Session, application: Application, as_of: date) -> None:
+    """Denormalise what the queue filters and sorts on (at submission, and again when it comes back)."""
+    position = services.loan_position(session, application.loan, as_of)
+    report = position.report
+    application.branch_id = application.loan.branch_id
+    application.bucket = report.bucket
+    application.arrears_fen = to_fen(report.total_to_bring_current)
+    application.amount_fen = to_fen(
+        report.outstanding_principal + report.total_to_bring_current - report.overdue_principal
+    )
+    scored = assess_risk(session, application, as_of)
+    application.risk_score = scored.score
+    application.risk_reasons = [[r.code, r.value, r.points] for r in scored.reasons]

@@ -100,3 +100,19 @@ def verify(session: Session) -> list[ChainBreak]:
         prev = event.hash
         expected_id = event.id + 1
     return breaks
+
+
+def record_in_own_transaction(**fields) -> None:
+    """Write one audit row in a short transaction of its own (for reads that must be on the record, such as
+    a member of staff viewing a borrower's case: the page itself stays a read)."""
+    from flask import current_app
+
+    from portal.db import write_intent
+
+    token = write_intent.set(True)
+    try:
+        with current_app.extensions["db_sessionmaker"]() as own:
+            record(own, **fields)
+            own.commit()
+    finally:
+        write_intent.reset(token)

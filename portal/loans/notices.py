@@ -52,3 +52,48 @@ def confirmation_code(session: Session, borrower: Borrower, code: str) -> None:
         )
     outbox.queue(session, borrower, kind="accept_code", body=body, urgent=True)
     outbox.deliver_due(session, urgent_only=True)
+
+
+def decided(session: Session, application: Application) -> None:
+    """Tell the borrower what was decided, in their language: approved, counter-offer, rejected, or a question."""
+    borrower = application.borrower
+    with force_locale(borrower.locale):
+        bodies = {
+            "approved": _(
+                "Good news: your application %(reference)s is approved. Please accept it by %(date)s on the "
+                "website or by calling us.",
+                reference=application.reference,
+                date=date_long(application.offer_expires_on),
+            ),
+            "countered": _(
+                "About your application %(reference)s: we can offer you a different plan. Please look at it and "
+                "answer by %(date)s.",
+                reference=application.reference,
+                date=date_long(application.offer_expires_on),
+            ),
+            "rejected": _(
+                "About your application %(reference)s: we could not approve it. The reason is on the website. "
+                "You can ask us to look again within 14 days, or call us.",
+                reference=application.reference,
+            ),
+            "info_requested": _(
+                "About your application %(reference)s: we need a little more information. Please answer on the "
+                "website or call us.",
+                reference=application.reference,
+            ),
+        }
+    body = bodies.get(application.status)
+    if body:
+        _both(session, borrower, f"application_{application.status}", body)
+
+
+def plan_broken(session: Session, application: Application) -> None:
+    """The plan has ended after two missed payments: say so plainly and offer a new assessment."""
+    borrower = application.borrower
+    with force_locale(borrower.locale):
+        body = _(
+            "Two payments of your plan for loan %(loan)s were missed, so the plan has ended. Please call us or "
+            "apply again on the website: we will look at your situation afresh.",
+            loan=application.loan.number,
+        )
+    _both(session, borrower, "plan_broken", body)

@@ -1,22 +1,338 @@
-"""Staff pages: the branch's borrowers, searchable, as the starting point for casework."""
+"""Staff pages: the approval queue, the case page with its decisions, the borrower list, the outcomes."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal import db
+from portal import db, labels
 from portal.auth.access import staff_required
-from portal.loans.models import Borrower, Branch, Loan
+from portal.domain import lifecycle
+from portal.domain.options import OPTION_KINDS, Terms
+from portal.loans import applications as apps
+from portal.loans import audit, decisions, policies, services
+from portal.loans.clock import business_date
+from portal.loans.models import Application, Borrower, Branch, Loan
+from portal.loans.services import ServiceError
+from portal.staff import queue as queue_query
+from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 PAGE_SIZE = 25
+REVIEWERS = ("reviewer", "senior_reviewer")
 
 
 @bp.route("/")
 @staff_required()
 def home():
+    """Each role's starting page."""
+    if current_user.role in REVIEWERS:
+        return redirect(url_for("staff.queue"))
+    if current_user.role == "admin":
+        return redirect(url_for("staff.queue"))
+    return redirect(url_for("staff.borrowers"))
+
+
+@bp.route("/queue")
+@staff_required(*REVIEWERS, "admin")
+def queue():
+    """Open applications, filtered and sorted; the filters are a GET form, so a view is a shareable URL."""
+    filters = queue_query.Filters.from_args(request.args)
+    today = business_date()
+    result = queue_query.page(db.session, filters, staff_id=current_user.row.id, today=today)
+    branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
+    return render_template(
+        "staff/queue.html",
+        page=result,
+        f=filters,
+        branches=branches,
+        today=today,
+        statuses=queue_query.QUEUE_STATUSES,
+        buckets=queue_query.BUCKETS,
+        bands=queue_query.AMOUNT_BANDS,
+        kinds=OPTION_KINDS,
+    )
+
+
+def _case(reference: str) -> Application:
+    application = db.session.scalars(select(Application).where(Application.reference == reference)).first()
+    if application is None or application.status == "draft":
+        abort(404)  # a borrower's unsent draft is theirs alone
+    return application
+
+
+def _case_page(
+    application: Application, *, forms: dict | None = None, counter_preview=None, status: int = 200
+):
+    as_of = business_date()
+    borrower = application.borrower
+    loans = services.borrower_loans(db.session, borrower.id)
+    positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
+    current = next(p for p in positions if p.loan.id == application.loan_id)
+    earlier = db.session.scalars(
+        select(Application)
+        .where(
+            Application.loan_id == application.loan_id,
+            Application.id != application.id,
+            Application.status.in_(("active", "completed", "broken", "accepted")),
+        )
+        .order_by(Application.id)
+    ).all()
+    version = application.row_version
+    forms = forms or {}
+    defaults = {
+        "claim": ClaimForm(formdata=None, version=version),
+        "approve": ApproveForm(formdata=None, version=version),
+        "reject": RejectForm(formdata=None, version=version),
+        "info": InfoForm(formdata=None, version=version),
+        "counter": _counter_form_for(application, version),
+    }
+    defaults.update(forms)
+    policy = policies.of(application.policy_pack)
+    budget = apps.budget_of(application)
+    limit = None
+    if budget is not None:
+        from portal.domain.hardship import affordable_limit
+
+        limit = affordable_limit(budget.disposable, policy.affordability_share)
+    offered = None
+    if application.status in ("awaiting_second_approval", "approved", "countered"):
+        offered = apps.offered_quote(db.session, application, as_of)
+    return render_template(
+        "staff/case.html",
+        a=application,
+        b=borrower,
+        positions=positions,
+        current=current,
+        earlier=earlier,
+        history=apps.history(db.session, application),
+        forms=defaults,
+        as_of=as_of,
+        budget=budget,
+        limit=limit,
+        policy=policy,
+        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        counter_preview=counter_preview,
+        offered=offered,
+        waivable=decisions.waived_amounts(
+            db.session, application, as_of, {"penalty": True, "compound": True}
+        ),
+        can_decide=_can_decide(application),
+    ), status
+
+
+def _counter_form_for(application: Application, version: int) -> CounterForm:
+    form = CounterForm(formdata=None, version=version)
+    terms = application.terms or {}
+    form.kind.data = application.option
+    form.months.data = terms.get("months")
+    form.pay_day.data = terms.get("pay_day")
+    form.spread_charges.data = terms.get("spread_charges")
+    form.upfront.data = terms.get("upfront") if terms.get("upfront") not in (None, "0.00") else ""
+    form.income_months.data = [str(m) for m in terms.get("income_months") or ()]
+    return form
+
+
+def _can_decide(application: Application) -> bool:
+    staff = current_user.row
+    return (
+        staff.role in REVIEWERS
+        and application.status in decisions.DECIDING
+        and application.claimed_by_id == staff.id
+    )
+
+
+@bp.route("/cases/<reference>")
+@staff_required(*REVIEWERS, "admin")
+def case(reference: str):
+    """The case: borrower, loans, hardship, budget, requested plan beside the current schedule, risk, history."""
+    application = _case(reference)
+    audit.record_in_own_transaction(
+        actor=current_user.actor,
+        action="case.viewed",
+        subject=f"application:{application.id}",
+        channel="branch",
+        on_behalf_of=f"borrower:{application.borrower_id}",
+    )
+    return _case_page(application)
+
+
+def _decide(reference: str, form_name: str, form, action):
+    """Shared path of every decision: validate, apply, commit; a conflict or a refused rule re-renders the case."""
+    application = _case(reference)
+    if not form.validate_on_submit():
+        return _case_page(
+            application, forms={form_name: form}, status=400 if form.errors.get("csrf_token") else 200
+        )
+    try:
+        message = action(application)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return _conflict(reference)
+    except decisions.Conflict:
+        db.session.rollback()
+        return _conflict(reference)
+    except (ServiceError, lifecycle.IllegalTransition) as error:
+        db.session.rollback()
+        code = getattr(error, "code", "not_decidable")
+        flash(
+            str(labels.ERRORS.get(code, labels.UNAVAILABLE.get(code, labels.ERRORS["not_decidable"]))),
+            "error",
+        )
+        return redirect(url_for("staff.case", reference=reference), code=303)
+    if message:
+        flash(message, "info")
+    return redirect(url_for("staff.case", reference=reference), code=303)
+
+
+def _conflict(reference: str):
+    db.session.expire_all()
+    application = _case(reference)
+    flash(str(labels.ERRORS["conflict"]), "error")
+    return _case_page(application, status=409)
+
+
+@bp.route("/cases/<reference>/claim", methods=["POST"])
+@staff_required(*REVIEWERS)
+def claim(reference: str):
+    """Take the case."""
+    form = ClaimForm()
+
+    def act(application):
+        decisions.claim(db.session, application, current_user.row, seen_version=form.version.data)
+        return _("You hold this case now.")
+
+    return _decide(reference, "claim", form, act)
+
+
+@bp.route("/cases/<reference>/release", methods=["POST"])
+@staff_required(*REVIEWERS)
+def release(reference: str):
+    """Put the case back in the queue."""
+    form = ClaimForm()
+
+    def act(application):
+        decisions.release(db.session, application, current_user.row, seen_version=form.version.data)
+        return _("The case is back in the queue.")
+
+    return _decide(reference, "claim", form, act)
+
+
+@bp.route("/cases/<reference>/approve", methods=["POST"])
+@staff_required(*REVIEWERS)
+def approve(reference: str):
+    """Approve (or give the second approval)."""
+    form = ApproveForm()
+
+    def act(application):
+        status = decisions.approve(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            note=(form.note.data or "").strip() or None,
+        )
+        if status == "awaiting_second_approval":
+            return _("Above your limit: the case now waits for a senior reviewer's second approval.")
+        return _("Approved. The borrower has been told.")
+
+    return _decide(reference, "approve", form, act)
+
+
+@bp.route("/cases/<reference>/reject", methods=["POST"])
+@staff_required(*REVIEWERS)
+def reject(reference: str):
+    """Refuse with a reason."""
+    form = RejectForm()
+
+    def act(application):
+        decisions.reject(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            reason=form.reason.data,
+            note=form.note.data.strip(),
+        )
+        return _("Rejected. The borrower has been told.")
+
+    return _decide(reference, "reject", form, act)
+
+
+@bp.route("/cases/<reference>/information", methods=["POST"])
+@staff_required(*REVIEWERS)
+def request_information(reference: str):
+    """Ask the borrower for more information."""
+    form = InfoForm()
+
+    def act(application):
+        decisions.request_information(
+            db.session,
+            application,
+            current_user.row,
+            seen_version=form.version.data,
+            question=form.question.data.strip(),
+        )
+        return _("Sent. The case waits for the borrower's answer.")
+
+    return _decide(reference, "info", form, act)
+
+
+def _counter_terms(form: CounterForm) -> Terms:
+    return Terms(
+        months=form.months.data,
+        upfront=form.upfront.amount or 0,
+        pay_day=form.pay_day.data,
+        income_months=tuple(sorted(int(m) for m in form.income_months.data or ())),
+        spread_charges=form.spread_charges.data or 1,
+    )
+
+
+@bp.route("/cases/<reference>/counter", methods=["POST"])
+@staff_required(*REVIEWERS)
+def counter(reference: str):
+    """Preview a counter-offer, then send it."""
+    form = CounterForm()
+    application = _case(reference)
+    if request.form.get("action") != "send":
+        if not form.validate_on_submit():
+            return _case_page(application, forms={"counter": form})
+        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
+        preview = decisions.counter_quote(
+            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
+        )
+        return _case_page(application, forms={"counter": form}, counter_preview=preview)
+
+    def act(application):
+        status = decisions.counter(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            kind=form.kind.data,
+            terms=_counter_terms(form),
+            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            note=(form.note.data or "").strip() or None,
+        )
+        if status == "awaiting_second_approval":
+            return _("Above your limit: the counter-offer waits for a senior reviewer's second approval.")
+        return _("Counter-offer sent. The borrower has been told.")
+
+    return _decide(reference, "counter", form, act)
+
+
+@bp.route("/borrowers")
+@staff_required()
+def borrowers():
     """Borrowers of every branch, searchable by name or phone and filterable by branch, newest first."""
     query_text = (request.args.get("q") or "").strip()[:64]
     branch_code = (request.args.get("branch") or "")[:16]
@@ -42,7 +358,7 @@ def home():
     branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render_template(
-        "staff/home.html",
+        "staff/borrowers.html",
         rows=rows,
         branches=branches,
         q=query_text,
@@ -51,3 +367,20 @@ def home():
         pages=pages,
         total=total,
     )
+
+
+@bp.route("/cases/<reference>/evidence/<token>")
+@staff_required(*REVIEWERS, "admin")
+def case_evidence(reference: str, token: str):
+    """A document of the case, for the staff working it (the viewing is on the record)."""
+    from portal.loans import evidence
+
+    application = _case(reference)
+    audit.record_in_own_transaction(
+        actor=current_user.actor,
+        action="evidence.viewed",
+        subject=f"application:{application.id}",
+        channel="branch",
+        on_behalf_of=f"borrower:{application.borrower_id}",
+    )
+    return evidence.send(db.session, application, token)

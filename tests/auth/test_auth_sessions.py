@@ -131,7 +131,8 @@ def test_reviewer_signs_in_to_the_staff_pages(demo, client):
 
     assert response.status_code == 302
     assert location_path(response) == "/staff/"
-    home = client.get("/staff/")
+    assert location_path(client.get("/staff/")) == "/staff/queue"  # a reviewer starts at the approval queue
+    home = client.get("/staff/borrowers")
     assert home.status_code == 200
     with database(demo) as session:
         name = session.scalar(select(StaffUser.name).where(StaffUser.username == "reviewer1"))
@@ -156,7 +157,7 @@ def test_staff_wrong_password_is_refused(demo, client):
     assert field_errors(response.get_data(as_text=True), "password") == [
         translated(demo, "The user name or password is not right.")
     ]
-    staff_home = client.get("/staff/")
+    staff_home = client.get("/staff/borrowers")
     assert staff_home.status_code == 302
     assert location_path(staff_home) == "/staff/sign-in"
 
@@ -181,14 +182,14 @@ def test_a_deactivated_staff_member_cannot_sign_in(demo, client):
     response = client.submit("/staff/sign-in", {"username": "agent1", "password": PASSWORD})
 
     assert response.status_code == 200
-    assert location_path(client.get("/staff/")) == "/staff/sign-in"
+    assert location_path(client.get("/staff/borrowers")) == "/staff/sign-in"
 
 
 def test_a_deactivated_staff_member_loses_access_at_once(demo, client):
     client.submit("/staff/sign-in", {"username": "agent1", "password": PASSWORD})
-    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/borrowers").status_code == 200
     with database(demo) as session:
         session.scalars(select(StaffUser).where(StaffUser.username == "agent1")).one().active = False
         session.commit()
 
-    assert client.get("/staff/").status_code in (302, 404)
+    assert client.get("/staff/borrowers").status_code in (302, 404)

@@ -67,7 +67,7 @@ def test_every_post_without_a_token_is_refused_for_an_anonymous_visitor(demo, cl
     assert row_counts(demo) == before
     assert demo.extensions.get("outbox_sender") is None or demo.extensions["outbox_sender"].sent == []
     assert client.get("/").status_code == 302  # not signed in
-    assert client.get("/staff/").status_code == 302
+    assert client.get("/staff/borrowers").status_code == 302
 
 
 def test_every_post_without_a_token_is_refused_for_a_signed_in_borrower(demo, client):
@@ -95,7 +95,7 @@ def test_every_post_without_a_token_is_refused_for_staff(demo, client):
         assert response.status_code == 400, f"POST {url} without a token answered {response.status_code}"
 
     assert row_counts(demo) == before
-    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/borrowers").status_code == 200
 
 
 def test_a_token_from_another_session_is_refused(demo, client, app):

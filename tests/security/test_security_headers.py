@@ -24,7 +24,7 @@ PAGES = [
     ("loan page", "13800000001", "/loans/{loan}", 200, True),
     ("another borrower's loan (404)", "13800000002", "/loans/{loan}", 404, True),
     ("404 page signed in", "13800000001", "/no-such-page", 404, True),
-    ("staff home", "staff:reviewer1", "/staff/", 200, True),
+    ("staff borrowers", "staff:reviewer1", "/staff/borrowers", 200, True),
 ]
 
 

@@ -233,14 +233,14 @@ def test_every_borrower_sees_each_of_their_own_loans_and_no_one_elses(demo, app)
 def test_borrower_cannot_see_the_staff_pages(demo, client):
     sign_in(client, OWNER)
 
-    response = client.get("/staff/")
+    response = client.get("/staff/borrowers")
 
     assert response.status_code == 404
     assert "13800000002" not in response.get_data(as_text=True)
 
 
 def test_anonymous_visitor_is_sent_to_staff_sign_in_for_the_staff_pages(demo, client):
-    response = client.get("/staff/")
+    response = client.get("/staff/borrowers")
 
     assert response.status_code == 302
     assert location_path(response) == "/staff/sign-in"

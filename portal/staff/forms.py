@@ -1,0 +1,96 @@
+"""Staff decision forms. Each carries the application version the decider saw (optimistic locking)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal import labels
+from portal.domain.options import OPTION_KINDS
+from portal.forms import CheckboxListField, MoneyField
+from portal.loans.decisions import REJECT_REASONS
+
+
+class VersionedForm(FlaskForm):
+    """A decision on the version of the application the decider was looking at."""
+
+    version = HiddenField(validators=[DataRequired()])
+
+
+class ClaimForm(VersionedForm):
+    """Take or release the case."""
+
+
+class ApproveForm(VersionedForm):
+    """Approve, optionally waiving penalty and compound interest."""
+
+    waive_penalty = BooleanField(_l("Waive the penalty interest"))
+    waive_compound = BooleanField(_l("Waive the interest on overdue interest"))
+    note = TextAreaField(
+        _l("Note for the record (optional)"),
+        validators=[Optional(), Length(max=1000)],
+        render_kw={"rows": 2, "maxlength": 1000},
+    )
+
+
+class RejectForm(VersionedForm):
+    """Refuse, with a reason code."""
+
+    reason = SelectField(
+        _l("Reason"),
+        choices=[SelectChoice(code, labels.REJECT_REASONS[code]) for code in REJECT_REASONS],
+        validators=[InputRequired(message=_l("Choose a reason."))],
+    )
+    note = TextAreaField(
+        _l("What to tell the borrower"),
+        validators=[DataRequired(message=_l("Explain the decision to the borrower.")), Length(max=1000)],
+        render_kw={"rows": 3, "maxlength": 1000},
+    )
+
+
+class InfoForm(VersionedForm):
+    """Ask the borrower for what is missing."""
+
+    question = TextAreaField(
+        _l("What do you need from the borrower?"),
+        validators=[DataRequired(message=_l("Write what you need.")), Length(max=1000)],
+        render_kw={"rows": 3, "maxlength": 1000},
+    )
+
+
+class CounterForm(VersionedForm):
+    """A counter-offer: another plan or other terms; previewed before it is sent."""
+
+    kind = SelectField(
+        _l("Plan"),
+        choices=[SelectChoice(k, labels.OPTIONS[k]) for k in OPTION_KINDS],
+        validators=[InputRequired()],
+    )
+    months = IntegerField(
+        _l("Months"),
+        validators=[Optional(), NumberRange(min=1, max=60)],
+        render_kw={"inputmode": "numeric", "maxlength": 2},
+    )
+    upfront = MoneyField(_l("Paid now"))
+    pay_day = IntegerField(
+        _l("Pay day"),
+        validators=[Optional(), NumberRange(min=1, max=28)],
+        render_kw={"inputmode": "numeric", "maxlength": 2},
+    )
+    spread_charges = IntegerField(
+        _l("Spread overdue interest over (payments)"),
+        validators=[Optional(), NumberRange(min=1, max=6)],
+        render_kw={"inputmode": "numeric", "maxlength": 1},
+    )
+    income_months = CheckboxListField(
+        _l("Income months"), choices=[SelectChoice(str(n), labels.MONTHS[n]) for n in range(1, 13)]
+    )
+    waive_penalty = BooleanField(_l("Waive the penalty interest"))
+    waive_compound = BooleanField(_l("Waive the interest on overdue interest"))
+    note = TextAreaField(
+        _l("What to tell the borrower"),
+        validators=[Optional(), Length(max=1000)],
+        render_kw={"rows": 2, "maxlength": 1000},
+    )

@@ -1,0 +1,163 @@
+"""The approval queue query: filters, sorting and keyset pagination in a fixed number of SQL statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from portal.domain.options import OPTION_KINDS
+from portal.loans.models import Application, Borrower, Branch, StaffUser
+
+QUEUE_STATUSES = ("submitted", "in_review", "awaiting_second_approval", "appealed", "info_requested")
+BUCKETS = ("M0", "M1", "M2", "M3", "M4+")
+AMOUNT_BANDS = {  # fen
+    "under_10k": (0, 1_000_000),
+    "10k_50k": (1_000_000, 5_000_000),
+    "50k_200k": (5_000_000, 20_000_000),
+    "over_200k": (20_000_000, None),
+}
+SORTS = {
+    # name: (column, ascending)
+    "sla": (Application.decision_due, True),
+    "risk": (Application.risk_score, False),
+    "amount": (Application.amount_fen, False),
+    "age": (Application.submitted_at, True),
+}
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The queue's filters, each already checked against its allowed values."""
+
+    status: str = ""
+    kind: str = ""
+    variant: str = ""
+    branch: str = ""
+    bucket: str = ""
+    amount: str = ""
+    holder: str = ""
+    late: bool = False
+    sort: str = "sla"
+    after: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Read filters from a query string; anything unknown is ignored, never trusted."""
+
+        def pick(name, allowed):
+            value = (args.get(name) or "")[:32]
+            return value if value in allowed else ""
+
+        return cls(
+            status=pick("status", QUEUE_STATUSES),
+            kind=pick("kind", OPTION_KINDS),
+            variant=pick("variant", ("rural", "urban")),
+            branch=(args.get("branch") or "")[:16],
+            bucket=pick("bucket", BUCKETS),
+            amount=pick("amount", AMOUNT_BANDS),
+            holder=pick("holder", ("mine", "unassigned")),
+            late=args.get("late") == "1",
+            sort=pick("sort", SORTS) or "sla",
+            after=(args.get("after") or "")[:80],
+        )
+
+    def query_args(self, **changes) -> dict:
+        """The filters as query-string arguments (for links), with changes applied."""
+        values = {
+            "status": self.status,
+            "kind": self.kind,
+            "variant": self.variant,
+            "branch": self.branch,
+            "bucket": self.bucket,
+            "amount": self.amount,
+            "holder": self.holder,
+            "late": "1" if self.late else "",
+            "sort": self.sort if self.sort != "sla" else "",
+            "after": self.after,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue."""
+
+    rows: list
+    total: int
+    next_cursor: str | None
+
+
+def _where(filters: Filters, staff_id: int, today: date) -> list:
+    conditions = [Application.status.in_((filters.status,) if filters.status else QUEUE_STATUSES)]
+    if filters.kind:
+        conditions.append(Application.option == filters.kind)
+    if filters.variant:
+        conditions.append(Application.variant == filters.variant)
+    if filters.branch:
+        conditions.append(
+            Application.branch_id == select(Branch.id).where(Branch.code == filters.branch).scalar_subquery()
+        )
+    if filters.bucket:
+        conditions.append(Application.bucket == filters.bucket)
+    if filters.amount:
+        low, high = AMOUNT_BANDS[filters.amount]
+        conditions.append(Application.amount_fen >= low)
+        if high is not None:
+            conditions.append(Application.amount_fen < high)
+    if filters.holder == "mine":
+        conditions.append(Application.claimed_by_id == staff_id)
+    elif filters.holder == "unassigned":
+        conditions.append(Application.claimed_by_id.is_(None))
+    if filters.late:
+        conditions.append(Application.decision_due < today)
+    return conditions
+
+
+def _cursor_value(sort: str, raw: str):
+    if sort == "sla":
+        return date.fromisoformat(raw)
+    if sort == "age":
+        return datetime.fromisoformat(raw)
+    return int(raw)
+
+
+def encode_cursor(sort: str, application: Application) -> str:
+    """The position after `application` in this sort order."""
+    column, _ascending = SORTS[sort]
+    value = getattr(application, column.key)
+    return f"{value.isoformat() if hasattr(value, 'isoformat') else value}|{application.id}"
+
+
+def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> QueuePage:
+    """Rows of one page (borrower, branch and holder joined in), the total, and the next page's cursor."""
+    column, ascending = SORTS[filters.sort]
+    conditions = _where(filters, staff_id, today)
+    total = session.scalar(select(func.count(Application.id)).where(*conditions))
+    holder = aliased(StaffUser)
+    query = (
+        select(Application, Borrower.name, Branch, holder.name)
+        .join(Borrower, Borrower.id == Application.borrower_id)
+        .outerjoin(Branch, Branch.id == Application.branch_id)
+        .outerjoin(holder, holder.id == Application.claimed_by_id)
+        .where(*conditions)
+    )
+    if filters.after and "|" in filters.after:
+        raw_value, _, raw_id = filters.after.rpartition("|")
+        try:
+            value, last_id = _cursor_value(filters.sort, raw_value), int(raw_id)
+        except ValueError:
+            value = last_id = None
+        if last_id is not None:
+            if ascending:
+                query = query.where(or_(column > value, and_(column == value, Application.id > last_id)))
+            else:
+                query = query.where(or_(column < value, and_(column == value, Application.id < last_id)))
+    order = (column.asc(), Application.id.asc()) if ascending else (column.desc(), Application.id.desc())
+    rows = session.execute(query.order_by(*order).limit(PAGE_SIZE + 1)).all()
+    next_cursor = encode_cursor(filters.sort, rows[PAGE_SIZE - 1][0]) if len(rows) > PAGE_SIZE else None
+    return QueuePage(rows=rows[:PAGE_SIZE], total=total or 0, next_cursor=next_cursor)
