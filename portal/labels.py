@@ -239,3 +239,10 @@ CLASSIFICATIONS = {
     "doubtful": _l("Doubtful"),
     "loss": _l("Loss"),
 }
+
+OCCUPATIONS = {
+    "farmer": _l("Farmer"),
+    "salaried": _l("Salaried"),
+    "shop_owner": _l("Shop owner"),
+    "": _l("Not recorded"),
+}
