@@ -39,6 +39,7 @@ def loan(loan_number: str):
         as_of=as_of,
         versions=services.schedule_versions(db.session, row),
         open_app=applications.open_by_loan(db.session, current_user.row.id).get(row.id),
+        reminders_paused=applications.reminders_paused(db.session, row),
     )
 
 
