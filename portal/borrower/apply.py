@@ -453,6 +453,16 @@ def application(reference: str):
     )
 
 
+@bp.route("/applications/<reference>/withdraw")
+@borrower_required
+def confirm_withdraw(reference: str):
+    """Ask before withdrawing: one tap should not undo an application."""
+    application = own_application(reference)
+    if application.status not in ("draft", "submitted", "in_review", "info_requested"):
+        return redirect(url_for("borrower.application", reference=reference), code=303)
+    return render_template("borrower/apply/withdraw.html", a=application, form=DeleteForm())
+
+
 @bp.route("/applications/<reference>/withdraw", methods=["POST"])
 @borrower_required
 def withdraw(reference: str):

@@ -560,7 +560,10 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         """The largest calendar month once the upfront payment is made: a plan part and the usual installment
         can fall on different days of the same month, and the borrower pays both out of that month's income."""
         months: dict[int, Decimal] = {}
-        for item in schedule:
+        # A balloon at the end (interest-first and bullet loans) is the loan's own shape, not a monthly
+        # payment: it is shown on its own, and the monthly figure is what the borrower pays until then.
+        balloon = facts.method in ("interest_first", "bullet") and len(schedule) > 1
+        for item in schedule[:-1] if balloon else schedule:
             amount = item.total - (upfront if item.due_date == facts.as_of else 0)
             key = month_index(item.due_date)
             months[key] = months.get(key, _ZERO) + amount

@@ -226,7 +226,7 @@ def start(
         if existing is not None and existing.status == "draft":
             return existing
         raise ServiceError("open_application", reference=existing.reference if existing else "") from exc
-    application.reference = f"RA{now:%y%m}{application.id:06d}"
+    application.reference = f"RA{as_of:%y%m}{application.id:06d}"
     session.flush()
     audit.record(
         session,

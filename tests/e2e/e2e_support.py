@@ -231,6 +231,18 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
         return withdrawn
 
 
+def loan_numbers(portal: LivePortal, phone: str) -> list[str]:
+    """The borrower's loan numbers, in the order the dashboard lists them."""
+    from portal import db
+    from portal.loans import services
+    from portal.loans.models import Borrower
+
+    with portal.app.app_context():
+        borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
+        assert borrower is not None, f"no demo borrower {phone}"
+        return [loan.number for loan in services.borrower_loans(db.session, borrower.id)]
+
+
 def application_status(portal: LivePortal, reference: str) -> str | None:
     """The stored status of an application, or None when there is no such reference."""
     from portal import db
@@ -258,11 +270,80 @@ def decision_due(portal: LivePortal) -> date:
     return portal.as_of + timedelta(days=10)
 
 
-def figure(scope, label: str) -> str:
-    """The value beside `label` in a list of figures (<dl>: <dt>label</dt><dd>value</dd>), as shown."""
+def figure(scope, label: str):
+    """The value beside `label` in a list of figures (<dl>: <dt>label</dt><dd>value</dd>), as a Locator."""
     page = scope if isinstance(scope, Page) else scope.page
     pair = scope.locator("dl > div").filter(has=page.locator("dt").get_by_text(label, exact=True))
-    return pair.locator("dd").first.inner_text().strip()
+    return pair.locator("dd").first
+
+
+REFERENCE = re.compile(r"^RA\d{10}$")  # RA + year and month (yymm) + a six-digit number, e.g. RA2611000123
+APPLICATION_URL = re.compile(r"/applications/(RA\d{10})/")
+
+
+def reference_in(url: str) -> str:
+    match = APPLICATION_URL.search(url)
+    assert match, f"no application reference in {url}"
+    return match.group(1)
+
+
+def apply_by_structure(
+    page: Page, at, *, loan: str | None = None, account: str = "今年收成不好，收入减少了。"
+) -> str:
+    """Ask for a plan for `loan` (default: the first overdue loan on the dashboard) by roles and page structure
+    only, never the words (so it works in any language): the first reason, the first duration, one income and
+    one spending figure, no documents, the first plan on offer with its suggested terms, then send.
+
+    Calls `at(step)` on each page once it has loaded (dashboard, hardship, money, evidence, options, schedule,
+    plan, check, sent) and returns the application's reference. Starts on the signed-in dashboard."""
+    main = page.get_by_role("main")
+    at("dashboard")
+    if loan is None:
+        card = main.get_by_role("region").filter(has=page.get_by_test_id("total-to-bring-current")).first
+    else:
+        card = main.locator(f"section[aria-labelledby='loan-{loan}']")
+    card.get_by_role("button").click()  # the card's only button: ask for a repayment plan
+    expect(page).to_have_url(re.compile(r"/applications/RA\d{10}/hardship$"))
+    reference = reference_in(page.url)
+    base = page.url.rsplit("/", 1)[0]
+    at("hardship")
+    main.get_by_role("checkbox").first.check()
+    main.get_by_role("radio").first.check()
+    main.get_by_role("textbox").fill(account)
+    main.get_by_role("button").click()
+    expect(page).to_have_url(f"{base}/money")
+    income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
+    income.get_by_role("textbox").first.fill("5000")
+    spending.get_by_role("textbox").first.fill("1500")
+    main.get_by_role("button").last.click()  # the second button works out what is left, on the server
+    expect(main.get_by_role("status")).to_be_visible()
+    at("money")
+    main.get_by_role("button").first.click()  # save and continue
+    expect(page).to_have_url(f"{base}/evidence")
+    at("evidence")
+    main.get_by_role("link").last.click()  # carry on without documents
+    expect(page).to_have_url(f"{base}/options")
+    at("options")
+    on_offer = main.get_by_role("region").filter(has=page.get_by_role("link")).first  # closed plans: no links
+    on_offer.get_by_role("link").first.click()  # the whole new schedule
+    expect(page).to_have_url(re.compile(re.escape(f"{base}/options/") + r"\w+$"))
+    expect(main.get_by_role("table").first).to_be_visible()
+    at("schedule")
+    page.go_back()
+    expect(page).to_have_url(f"{base}/options")
+    on_offer.get_by_role("link").last.click()  # choose this plan
+    expect(page).to_have_url(re.compile(re.escape(f"{base}/plan/") + r"\w+$"))
+    at("plan")
+    form = main.locator("form")
+    with page.expect_navigation():
+        form.get_by_role("button").first.click()  # update the figures (no change: the suggested terms)
+    form.get_by_role("button").last.click()  # choose this plan and continue
+    expect(page).to_have_url(f"{base}/check")
+    at("check")
+    main.get_by_role("button").last.click()  # send
+    expect(page).to_have_url(f"{base.rsplit('/', 1)[0]}/{reference}?sent=1")
+    at("sent")
+    return reference
 
 
 def english_words(page: Page) -> list[str]:

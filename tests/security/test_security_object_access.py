@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
-from conftest import sign_in
+from conftest import BUSINESS_DATE, sign_in
 from flask import url_for
 from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 from sqlalchemy import select
 
+from portal.loans import applications as apps
 from portal.loans.models import Application, Borrower, Evidence, Loan
 
 OWNER = "13800000001"
 # endpoint -> whose record the URL names. "borrower": one borrower's own record, for that borrower only.
+# "staff_case": a submitted application as a case, for reviewers and senior reviewers (admins may read it); a
+# borrower's unsent draft is not a case for anyone on the staff side.
 # A new id route fails `test_every_id_route_is_listed` until it is classified here (and so tested below).
 KNOWN_ID_ROUTES = {
     "static": "public",
@@ -36,12 +40,23 @@ KNOWN_ID_ROUTES = {
     "borrower.check_step": "borrower",
     "borrower.application": "borrower",
     "borrower.withdraw": "borrower",
+    "borrower.appeal": "borrower",
+    "borrower.confirm_withdraw": "borrower",
     "borrower.answer": "borrower",
     "borrower.offer": "borrower",
     "borrower.offer_code": "borrower",
     "borrower.accept": "borrower",
     "borrower.decline": "borrower",
     "borrower.agreement": "borrower",
+    "borrower.appeal": "borrower",
+    "staff.case": "staff_case",
+    "staff.claim": "staff_case",
+    "staff.release": "staff_case",
+    "staff.approve": "staff_case",
+    "staff.reject": "staff_case",
+    "staff.request_information": "staff_case",
+    "staff.counter": "staff_case",
+    "staff.case_evidence": "staff_case",
 }
 # GET pages the owner of a fresh draft application cannot open yet (so no control that the URL is real).
 NOT_FOR_A_DRAFT = {"borrower.agreement"}
@@ -65,7 +80,7 @@ def test_every_id_route_is_listed(app):
     assert not missing, f"id routes without an access test (classify them in KNOWN_ID_ROUTES): {missing}"
     gone = set(KNOWN_ID_ROUTES) - set(id_routes)
     assert not gone, f"listed but no longer in the app: {gone}"
-    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower"}, (
+    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower", "staff_case"}, (
         "a new kind of owner needs its own access test"
     )
 
@@ -108,11 +123,11 @@ def owned(demo, app):
     }
 
 
-def _borrower_routes(app, ids: dict) -> list[tuple[str, set[str], str]]:
+def _borrower_routes(app, ids: dict, kind: str = "borrower") -> list[tuple[str, set[str], str]]:
     routes = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if rule.arguments and KNOWN_ID_ROUTES.get(rule.endpoint) == "borrower":
+            if rule.arguments and KNOWN_ID_ROUTES.get(rule.endpoint) == kind:
                 missing = set(rule.arguments) - set(ids)
                 assert not missing, f"{rule.endpoint}: no owner's value for {missing}"
                 url = url_for(rule.endpoint, **{name: ids[name] for name in rule.arguments})
@@ -252,3 +267,152 @@ def test_staff_do_not_get_the_borrower_dashboard(demo, app):
         staff_sign_in(client, username)
 
         assert client.get("/").status_code == 404, username
+
+
+# --- staff cases ---------------------------------------------------------------------------------------------
+
+CASE_OUTSIDERS = ["borrower:13800000001", "borrower:13800000002", "anonymous", "staff:agent1"]
+STAFF_WHO_READ_CASES = ["staff:reviewer1", "staff:reviewer2", "staff:senior1", "staff:admin1"]
+
+
+def _with_evidence(app, phone: str, key: str) -> tuple[str, str]:
+    """A draft of `phone`'s first loan with one uploaded file, through the borrower's pages: (reference, token)."""
+    client = app.test_client()
+    sign_in(client, phone)
+    started = client.submit(f"/loans/{loan_number(app, phone)}/help", {"key": key}, page="/")
+    assert started.status_code == 303
+    reference = location_path(started).split("/")[2]
+    uploaded = client.submit(
+        f"/applications/{reference}/evidence",
+        {"file": (io.BytesIO(PNG), "payslip.png")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    with database(app) as session:
+        application = session.scalars(select(Application).where(Application.reference == reference)).one()
+        return reference, application.evidence[0].token
+
+
+def _submit(app, reference: str) -> None:
+    """Complete and submit a draft with the services the borrower's pages call."""
+    with database(app) as session:
+        application = session.scalars(select(Application).where(Application.reference == reference)).one()
+        apps.save_hardship(application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut.")
+        apps.save_budget(
+            application,
+            income={"wages": Decimal("4000")},
+            spending={"food": Decimal("1200")},
+            other_debt=Decimal("0"),
+            dependants=1,
+        )
+        terms = apps.default_terms(session, application, "installment_plan", BUSINESS_DATE)
+        apps.choose(application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE))
+        apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
+        session.commit()
+
+
+@pytest.fixture
+def cases(demo, app):
+    """A submitted case of 13800000001 and an unsent draft of 13800000002, each with a file: their ids."""
+    case_reference, case_token = _with_evidence(app, OWNER, "staff-case-key-0000001")
+    _submit(app, case_reference)
+    draft_reference, draft_token = _with_evidence(app, "13800000002", "staff-draft-key-000001")
+    return {"reference": case_reference, "token": case_token}, {"reference": draft_reference, "token": draft_token}
+
+
+def _state(app) -> dict:
+    """Every column of every application and evidence row."""
+    with database(app) as session:
+        rows = [
+            *session.scalars(select(Application).order_by(Application.id)),
+            *session.scalars(select(Evidence).order_by(Evidence.id)),
+        ]
+        return {
+            (type(row).__name__, row.id, column.key): getattr(row, column.key)
+            for row in rows
+            for column in type(row).__mapper__.column_attrs
+            if column.key != "data"
+        }
+
+
+def _decision_form(app, token: str, reference: str) -> dict:
+    """A complete, valid decision for every staff form, on the application's current version."""
+    with database(app) as session:
+        version = session.scalars(select(Application.row_version).where(Application.reference == reference)).one()
+    return {
+        "csrf_token": token,
+        "version": str(version),
+        "reason": "no_hardship_shown",
+        "note": "Decided by someone who should not.",
+        "question": "Who are you?",
+        "kind": "installment_plan",
+        "months": "12",
+        "pay_day": "10",
+        "action": "send",
+        "waive_penalty": "y",
+    }
+
+
+def _try_every_route(app, routes, who: str, viewer, token: str, ids: dict) -> list[str]:
+    leaks = []
+    for endpoint, methods, url in routes:
+        if "GET" in methods:
+            response = viewer.get(url)
+            if response.status_code != 404:
+                leaks.append(f"GET {url} ({endpoint}) as {who}: {response.status_code}")
+            html = without_echo(response, url)
+            leaks += [f"GET {url} as {who} shows {s}" for s in ("payslip.png", "张伟", "王大山") if s in html]
+        if "POST" in methods:
+            response = viewer.post(url, data=_decision_form(app, token, ids["reference"]))
+            if response.status_code != 404:
+                leaks.append(f"POST {url} ({endpoint}) as {who}: {response.status_code}")
+    return leaks
+
+
+def test_every_staff_case_route_exists_for_a_reviewer(cases, app):
+    case, _draft = cases
+    reviewer, _token = _viewer(app, "staff:reviewer1")
+    routes = _borrower_routes(app, case, "staff_case")
+    assert {endpoint for endpoint, _methods, _url in routes} == {
+        e for e, kind in KNOWN_ID_ROUTES.items() if kind == "staff_case"
+    }
+
+    for endpoint, methods, url in routes:
+        if "GET" in methods:
+            assert reviewer.get(url).status_code == 200, f"{endpoint}: {url} is not there for a reviewer"
+
+
+def test_every_staff_case_route_is_404_for_borrowers_anonymous_and_agents_and_changes_nothing(cases, app):
+    case, _draft = cases
+    routes = _borrower_routes(app, case, "staff_case")
+    viewers = {who: _viewer(app, who) for who in CASE_OUTSIDERS}
+    counts = row_counts(app)
+    state = _state(app)
+    leaks = []
+
+    for who, (viewer, token) in viewers.items():
+        leaks += _try_every_route(app, routes, who, viewer, token, case)
+
+    assert leaks == []
+    assert row_counts(app) == counts  # not even a "case viewed" row
+    assert _state(app) == state
+
+
+def test_a_borrowers_unsent_draft_is_404_on_every_staff_case_route_for_all_staff(cases, app):
+    _case, draft = cases
+    routes = _borrower_routes(app, draft, "staff_case")
+    viewers = {who: _viewer(app, who) for who in STAFF_WHO_READ_CASES}
+    counts = row_counts(app)
+    state = _state(app)
+    leaks = []
+
+    for who, (viewer, token) in viewers.items():
+        leaks += _try_every_route(app, routes, who, viewer, token, draft)
+
+    assert leaks == []
+    assert row_counts(app) == counts
+    assert _state(app) == state
+    with database(app) as session:
+        assert session.scalars(select(Application.status).where(Application.reference == draft["reference"])).one() == (
+            "draft"
+        )
