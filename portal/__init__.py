@@ -37,6 +37,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
+    if app.config["PORTAL_ENV"] == "testing":
+        from portal.auth import passwords
+
+        passwords.use_test_cost()
     _configure_logging(app)
     db.init_app(app)
     i18n.init_app(app)

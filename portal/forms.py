@@ -5,10 +5,34 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.validators import ValidationError
 
 MONEY_MAX = Decimal("10000000.00")
+# Control characters people never type: NUL breaks PostgreSQL text, the others only hide things.
+_CONTROLS = {code: None for code in range(32) if chr(code) not in "\t\n"}
+_CONTROLS[0x7F] = None
+
+
+def strip_controls(value):
+    """Drop control characters (keeping tab and newline) and normalise line endings."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").translate(_CONTROLS)
+    return value
+
+
+class PortalForm(FlaskForm):
+    """Base of every form: text fields lose control characters before any validator sees them."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField):
+                # Passed at bind time (the unbound field is shared by every instance of the form class).
+                options = {**options, "filters": [strip_controls, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
+
+
 _STRIP = str.maketrans("", "", " ,，¥￥")
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
+
+from portal.forms import PortalForm
 
 PHONE_PATTERN = r"^1\d{10}$"
 
@@ -32,7 +33,7 @@ def _phone():
     )
 
 
-class PasswordSignInForm(FlaskForm):
+class PasswordSignInForm(PortalForm):
     """Borrower sign-in with phone number and password."""
 
     phone = _phone()
@@ -47,14 +48,14 @@ class PasswordSignInForm(FlaskForm):
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class CodeRequestForm(FlaskForm):
+class CodeRequestForm(PortalForm):
     """Ask for a one-time sign-in code by SMS."""
 
     phone = _phone()
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class CodeSignInForm(FlaskForm):
+class CodeSignInForm(PortalForm):
     """Sign in with the code from the SMS."""
 
     code = StringField(
@@ -69,7 +70,7 @@ class CodeSignInForm(FlaskForm):
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class StaffSignInForm(FlaskForm):
+class StaffSignInForm(PortalForm):
     """Staff sign-in with a user name and password."""
 
     username = StringField(
@@ -91,7 +92,7 @@ class StaffSignInForm(FlaskForm):
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     """The language switcher: buttons that post, so a change of preference is never a GET."""
 
     lang = HiddenField(validators=[DataRequired()])

@@ -14,6 +14,13 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended co
 _DUMMY_HASH = _hasher.hash("not-a-real-password-but-the-same-cost")
 
 
+def use_test_cost() -> None:
+    """Cheap argon2id parameters for the test suite only (PORTAL_ENV=testing): same algorithm, less memory."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("not-a-real-password-but-the-same-cost")
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _hasher.hash(password)

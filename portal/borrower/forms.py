@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
@@ -19,19 +18,19 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal import labels
 from portal.domain import hardship
-from portal.forms import CheckboxListField, MoneyField
+from portal.forms import CheckboxListField, MoneyField, PortalForm
 
 
-class StartForm(FlaskForm):
+class StartForm(PortalForm):
     """'Get help with this loan': starts or resumes the application, once per idempotency key."""
 
     key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
 
 
-def hardship_form(variant: str, formdata=None, **kwargs) -> FlaskForm:
+def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
     """The hardship statement with the reasons offered in the borrower's variant."""
 
-    class HardshipForm(FlaskForm):
+    class HardshipForm(PortalForm):
         reasons = CheckboxListField(
             _l("Why is it hard to pay at the moment?"),
             description=_l("Choose all that apply."),
@@ -56,10 +55,10 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> FlaskForm:
     return HardshipForm(formdata=formdata, **kwargs) if formdata is not None else HardshipForm(**kwargs)
 
 
-def budget_form(variant: str, **kwargs) -> FlaskForm:
+def budget_form(variant: str, **kwargs) -> PortalForm:
     """Monthly income and spending, with the spending categories of the borrower's variant."""
 
-    class BudgetForm(FlaskForm):
+    class BudgetForm(PortalForm):
         other_debt = MoneyField(
             _l("Payments on other debts"),
             description=_l("Other loans, credit cards, money owed to people. Leave blank if none."),
@@ -82,7 +81,7 @@ def budget_form(variant: str, **kwargs) -> FlaskForm:
     return BudgetForm(**kwargs)
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(PortalForm):
     """Upload one file of evidence."""
 
     file = FileField(
@@ -92,14 +91,14 @@ class EvidenceForm(FlaskForm):
     )
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(PortalForm):
     """A button that removes something (CSRF only)."""
 
 
-def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
+def plan_form(kind: str, limits: dict, **kwargs) -> PortalForm:
     """The terms of one option, with the ranges the policy allows."""
 
-    class PlanForm(FlaskForm):
+    class PlanForm(PortalForm):
         """The option's terms; the pressed button (preview or choose) arrives as `action`."""
 
     if kind in ("installment_plan", "extension", "grace"):
@@ -147,13 +146,13 @@ def plan_form(kind: str, limits: dict, **kwargs) -> FlaskForm:
     return PlanForm(**kwargs)
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(PortalForm):
     """Send the application (the check-your-answers page)."""
 
     confirm = HiddenField(default="1")
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     """Answer a request for more information."""
 
     answer = TextAreaField(
@@ -166,7 +165,7 @@ class AnswerForm(FlaskForm):
     )
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(PortalForm):
     """Accept an offer, confirmed with the borrower's password or an SMS code."""
 
     password = PasswordField(
@@ -182,7 +181,7 @@ class AcceptForm(FlaskForm):
     )
 
 
-class AppealForm(FlaskForm):
+class AppealForm(PortalForm):
     """Ask for a rejection to be looked at again."""
 
     reason = TextAreaField(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import labels
 from portal.domain.options import OPTION_KINDS
-from portal.forms import CheckboxListField, MoneyField
+from portal.forms import CheckboxListField, MoneyField, PortalForm
 from portal.loans.decisions import REJECT_REASONS
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(PortalForm):
     """A decision on the version of the application the decider was looking at."""
 
     version = HiddenField(validators=[DataRequired()])
