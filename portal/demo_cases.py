@@ -284,7 +284,7 @@ class _Cases:
     def decided(self, application: Application, day: date) -> None:
         application.decided_at = self.at(day, hours=(13, 17))
 
-    def approve(self, application: Application, day: date, second_day: date | None = None) -> None:
+    def approve(self, application: Application, day: date) -> None:
         """Approve as asked; above the reviewer's limit a senior reviewer gives the second approval."""
         staff = self.reviewer()
         self.claim(application, staff, day)
@@ -293,13 +293,11 @@ class _Cases:
             self.session, application, staff, as_of=day, seen_version=application.row_version, note=note
         )
         if status == "awaiting_second_approval":
-            second_day = second_day or day
             senior = self.staff["senior1"]
-            self.claim(application, senior, second_day)
+            self.claim(application, senior, day)
             decisions.approve(
-                self.session, application, senior, as_of=second_day, seen_version=application.row_version
+                self.session, application, senior, as_of=day, seen_version=application.row_version
             )
-            day = second_day
         self.decided(application, day)
 
     def counter(self, application: Application, day: date) -> None:
@@ -412,7 +410,7 @@ class _Cases:
             who = "reviewer1" if self.built[target] % 2 == 0 else "reviewer2"
             self.claim(application, self.staff[who], min(self.today, sub + timedelta(days=r.randint(0, 3))))
         elif target in ("info_requested", "answered"):
-            sub = self.ago(4, 16) if target == "info_requested" else self.ago(3, 8)
+            sub = self.ago(3, 10) if target == "info_requested" else self.ago(3, 8)
             application = self.submitted(loan, sub)
             asked = sub + timedelta(days=r.randint(1, 3))
             staff = self.reviewer()

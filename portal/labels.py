@@ -82,6 +82,7 @@ UNAVAILABLE = {
     "no_income_month_before_maturity": _l("None of the months you chose comes before the loan ends."),
     "not_in_arrears": _l("Nothing on this loan is overdue."),
     "option_unavailable": _l("This plan is not available for your loan."),
+    "offer_expired": _l("The date to answer this offer has passed. You can ask for help again."),
     "no_principal_outstanding": _l("There is no loan capital left to spread out."),
     "invalid_terms": _l("These choices do not work for this plan. Please change them."),
 }

@@ -28,6 +28,7 @@ from portal.borrower.forms import (
 from portal.borrower.views import bp
 from portal.domain import hardship
 from portal.domain.lifecycle import IllegalTransition
+from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.loans import applications as apps
 from portal.loans import decisions, notices, services
@@ -153,11 +154,11 @@ def money_step(reference: str):
     if request.method == "GET" and stored.get("complete"):
         for code, fen in stored.get("income", {}).items():
             if hasattr(form, f"income_{code}"):
-                getattr(form, f"income_{code}").data = str(Decimal(fen) / 100)
+                getattr(form, f"income_{code}").data = str(from_fen(fen))
         for code, fen in stored.get("spending", {}).items():
             if hasattr(form, f"spending_{code}"):
-                getattr(form, f"spending_{code}").data = str(Decimal(fen) / 100)
-        form.other_debt.data = str(Decimal(stored.get("other_debt", 0)) / 100)
+                getattr(form, f"spending_{code}").data = str(from_fen(fen))
+        form.other_debt.data = str(from_fen(stored.get("other_debt", 0)))
         form.dependants.data = stored.get("dependants", 0)
     budget = apps.budget_of(application)
     if form.validate_on_submit():

@@ -249,7 +249,7 @@ def require_editable(application: Application) -> None:
 def save_hardship(application: Application, *, reasons: list[str], duration: str, account: str) -> None:
     """Store the reasons, expected duration and the borrower's own account."""
     require_editable(application)
-    application.reasons = list(reasons)
+    application.reasons = list(dict.fromkeys(reasons))  # a reason posted twice counts once
     application.duration = duration
     application.account = account
     application.updated_at = utcnow()
@@ -543,6 +543,8 @@ def accept(
     """Accept the offer and put the new schedule in force, all in the caller's one transaction."""
     role = "agent" if on_behalf_of else "borrower"
     lifecycle.transition(application.status, "accepted", role)  # refuse early, before any work
+    if application.offer_expires_on and as_of > application.offer_expires_on:
+        raise ServiceError("offer_expired")  # even before the nightly job marks it expired
     quote = offered_quote(session, application, as_of)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")

@@ -41,9 +41,9 @@ HOSTILE = [
     "' OR 1=1 --",
     "A" * 3000,
     "\u202egnp.exe\u202c right-to-left",
-    "before\x00after",
     "还不上了 😀🌾🏠",
 ]
+NUL = "before\x00after"
 RAW_MARKUP = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 
 
@@ -151,7 +151,9 @@ def reference_of(response) -> str:
     return match.group(1)
 
 
-def hardship_data(reasons=("income_reduced",), duration="under_6_months", account="Hours cut at work.") -> dict:
+def hardship_data(
+    reasons=("income_reduced",), duration="under_6_months", account="Hours cut at work."
+) -> dict:
     return {"reasons": list(reasons), "duration": duration, "account": account}
 
 
@@ -208,7 +210,9 @@ def submitted(app, phone: str = URBAN, variant: str = "urban", months: int = 12)
     return client, number, reference
 
 
-def move(app, reference: str, *targets: str, role: str = "reviewer", actor: str = "staff:1", **fields) -> None:
+def move(
+    app, reference: str, *targets: str, role: str = "reviewer", actor: str = "staff:1", **fields
+) -> None:
     """Move an application through the lifecycle with the services, setting `fields` first; commits."""
     with database(app) as session:
         row = application(session, reference)
@@ -235,6 +239,17 @@ def field_errors(html: str) -> list[str]:
             html,
             re.S,
         )
+    ]
+
+
+def summary_errors(html: str) -> list[tuple[str, str]]:
+    """(field id, message) of each entry in the error summary at the top of a page."""
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    if summary is None:
+        return []
+    return [
+        (field, re.sub(r"\s+", " ", message).strip())
+        for field, message in re.findall(r'<li><a href="#([^"]*)">(.*?)</a></li>', summary.group(0), re.S)
     ]
 
 

@@ -313,14 +313,7 @@ def test_borrower_names_are_escaped_in_the_agreement(demo):
     _no_raw_markup(html)
 
 
-# --- NUL: SQLite stores it, PostgreSQL refuses it -------------------------------------------------------
-
-NUL_BUG = (
-    "BUG: journey text fields accept a NUL character: SQLite stores it verbatim and PostgreSQL raises "
-    "DataError ('text fields cannot contain NUL') -> 500. portal/borrower/forms.py (hardship_form.account, "
-    "AnswerForm.answer, StartForm.key) should refuse or strip \\x00 (e.g. a shared filter/validator in "
-    "portal/forms.py applied to every StringField/TextAreaField)."
-)
+# --- NUL: every form refuses or drops it (PostgreSQL cannot store it; it used to be a 500 there) --------------
 
 
 def _nul_free(app, reference: str, field: str) -> None:

@@ -124,6 +124,18 @@ def test_hardship_saves_the_reasons_duration_and_account(demo, phone, variant, o
     assert re.search(r'checked[^>]*value="longer"|value="longer"[^>]*checked', html)
 
 
+def test_hardship_does_not_store_a_reason_twice(demo):
+    client = signed_in(demo, URBAN)
+    reference = reference_of(start(client, loan_number(demo, URBAN)))
+
+    response = client.submit(
+        f"/applications/{reference}/hardship", hardship_data(reasons=("lost_job", "lost_job"))
+    )
+
+    assert response.status_code in (200, 303)
+    assert snapshot(demo, reference)["reasons"] in ([], ["lost_job"])
+
+
 def test_hardship_requires_a_reason_and_a_duration(demo):
     client = signed_in(demo, URBAN)
     reference = reference_of(start(client, loan_number(demo, URBAN)))
@@ -282,6 +294,40 @@ def test_plan_refuses_months_outside_the_policy(demo):
     assert snapshot(demo, reference)["option"] is None
 
 
+def test_plan_refuses_paying_the_whole_arrears_upfront(demo):
+    client = signed_in(demo, URBAN)
+    reference = reference_of(start(client, loan_number(demo, URBAN)))
+    client.submit(f"/applications/{reference}/money", budget_data())
+
+    response = client.submit(
+        f"/applications/{reference}/plan/installment_plan", {**plan_data(), "upfront": "9999999"}
+    )
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert error_ids(html) == ["upfront"]
+    assert field_errors(html) == [text(demo, "Paying now must be less than the whole overdue amount.")]
+    assert snapshot(demo, reference)["option"] is None
+
+
+def test_an_urban_borrower_cannot_choose_the_seasonal_plan(demo):
+    client = signed_in(demo, URBAN)
+    reference = reference_of(start(client, loan_number(demo, URBAN)))
+    url = f"/applications/{reference}/plan/seasonal"
+
+    shown = client.get(url)
+    chosen = client.submit(
+        url, {"income_months": ["3", "9"], "action": "choose"}, page=f"/applications/{reference}/hardship"
+    )
+
+    for response in (shown, chosen):
+        assert response.status_code == 303
+        assert path_of(response) == f"/applications/{reference}/options"
+    html = client.get(f"/applications/{reference}/options").get_data(as_text=True)
+    assert text(demo, "This plan is not offered for your loan.") in html
+    assert snapshot(demo, reference)["option"] is None
+
+
 def test_check_page_has_a_change_link_per_answer(demo):
     client = signed_in(demo, URBAN)
     reference = reference_of(start(client, loan_number(demo, URBAN)))
@@ -373,6 +419,10 @@ def test_the_whole_journey_submits_and_acknowledges(demo, phone, variant):
         ("sms", "zh_Hans", expected),
         ("portal", "zh_Hans", expected),
     ]
+    # Written in Chinese, not the English source text with a Chinese date in it.
+    assert reference in expected and due in expected
+    assert not expected.startswith("We received")
+    assert re.search(r"[\u4e00-\u9fff]", expected.replace(due, ""))
 
 
 def test_acknowledgement_is_written_in_the_borrower_language(demo):
@@ -398,7 +448,11 @@ def test_acknowledgement_is_written_in_the_borrower_language(demo):
         ).all()
         row = session.scalars(select(Application).where(Application.reference == reference)).one()
         assert row.status == "submitted"
-    assert bodies == [
-        f"We received your application {reference}. We will decide by 9 December 2026 and tell you by text "
-        "message."
-    ] * 2
+    assert (
+        bodies
+        == [
+            f"We received your application {reference}. We will decide by 9 December 2026 and tell you by text "
+            "message."
+        ]
+        * 2
+    )
