@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import db
 
@@ -48,6 +48,7 @@ def db_revision(message: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds borrowers.")
 @click.option("--extra", default=300, show_default=True, help="How many extra borrowers to generate.")
 def demo_command(if_empty: bool, extra: int) -> None:
@@ -93,6 +94,7 @@ def notify_send() -> None:
 
 
 @click.command("daily")
+@with_appcontext
 def daily_command() -> None:
     """The day's housekeeping: expire unanswered offers, mark plans broken or completed, purge old evidence."""
     from portal.loans import decisions, evidence

@@ -450,7 +450,9 @@ def application(reference: str):
         just_sent=bool(request.args.get("sent")),
         delete_form=DeleteForm(),
         answer_form=AnswerForm(),
+        appeal_form=AppealForm(),
         as_of=business_date(),
+        can_appeal=decisions.can_appeal(application, business_date()),
     )
 
 
@@ -503,7 +505,9 @@ def answer(reference: str):
         just_sent=False,
         delete_form=DeleteForm(),
         answer_form=form,
+        appeal_form=AppealForm(),
         as_of=business_date(),
+        can_appeal=False,
     )
 
 

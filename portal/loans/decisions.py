@@ -44,7 +44,11 @@ class Conflict(ServiceError):
 
 def check_version(application: Application, seen_version: int | None) -> None:
     """Refuse to decide on a version other than the one the decider saw."""
-    if seen_version is None or int(seen_version) != application.row_version:
+    try:
+        seen = int(str(seen_version))
+    except ValueError:
+        seen = None  # a tampered field is treated like a stale one
+    if seen != application.row_version:
         raise Conflict()
 
 
@@ -72,6 +76,8 @@ def claim(session: Session, application: Application, staff: StaffUser, *, seen_
     application.claimed_at = utcnow()
     if application.status == "submitted":
         apps.move(session, application, "in_review", role=_role(staff), actor=_actor(staff), channel="branch")
+    elif application.status == "in_review":
+        session.flush()  # a case put back in the queue, taken up again
     elif application.status in ("awaiting_second_approval", "appealed"):
         if staff.role != "senior_reviewer":
             raise ServiceError("senior_only")
@@ -316,6 +322,14 @@ def request_information(
         note=question[:200],
     )
     notices.decided(session, application)
+
+
+def can_appeal(application: Application, as_of: date) -> bool:
+    """A rejection can be appealed within the policy's window (14 days by default)."""
+    if application.status != "rejected" or application.decided_at is None:
+        return False
+    window = policies.of(application.policy_pack).appeal_days
+    return as_of <= application.decided_at.date() + timedelta(days=window)
 
 
 def appeal(

@@ -82,9 +82,12 @@ def decided(session: Session, application: Application) -> None:
                 reference=application.reference,
             ),
         }
-    body = bodies.get(application.status)
+    status = application.status
+    if status == "approved" and application.counter_terms:
+        status = "countered"  # a counter-offer that needed a second approval: still another plan than asked
+    body = bodies.get(status)
     if body:
-        _both(session, borrower, f"application_{application.status}", body)
+        _both(session, borrower, f"application_{status}", body)
 
 
 def plan_broken(session: Session, application: Application) -> None:

@@ -103,7 +103,8 @@ def deliver_due(session: Session, *, urgent_only: bool = False, limit: int = 500
         .order_by(Notification.id)
         .limit(limit)
     )
-    if urgent_only:
+    if urgent_only or next_send_time(now) > now:
+        # Quiet hours hold everything but urgent messages, even those queued before the quiet hours began.
         query = query.where(Notification.urgent.is_(True))
     out = sender()
     count = 0

@@ -376,6 +376,8 @@ def case_evidence(reference: str, token: str):
     from portal.loans import evidence
 
     application = _case(reference)
+    if not any(item.token == token and item.data is not None for item in application.evidence):
+        abort(404)
     audit.record_in_own_transaction(
         actor=current_user.actor,
         action="evidence.viewed",

@@ -48,7 +48,6 @@ KNOWN_ID_ROUTES = {
     "borrower.accept": "borrower",
     "borrower.decline": "borrower",
     "borrower.agreement": "borrower",
-    "borrower.appeal": "borrower",
     "staff.case": "staff_case",
     "staff.claim": "staff_case",
     "staff.release": "staff_case",
@@ -297,7 +296,9 @@ def _submit(app, reference: str) -> None:
     """Complete and submit a draft with the services the borrower's pages call."""
     with database(app) as session:
         application = session.scalars(select(Application).where(Application.reference == reference)).one()
-        apps.save_hardship(application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut.")
+        apps.save_hardship(
+            application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut."
+        )
         apps.save_budget(
             application,
             income={"wages": Decimal("4000")},
@@ -306,7 +307,9 @@ def _submit(app, reference: str) -> None:
             dependants=1,
         )
         terms = apps.default_terms(session, application, "installment_plan", BUSINESS_DATE)
-        apps.choose(application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE))
+        apps.choose(
+            application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE)
+        )
         apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
         session.commit()
 
@@ -317,7 +320,8 @@ def cases(demo, app):
     case_reference, case_token = _with_evidence(app, OWNER, "staff-case-key-0000001")
     _submit(app, case_reference)
     draft_reference, draft_token = _with_evidence(app, "13800000002", "staff-draft-key-000001")
-    return {"reference": case_reference, "token": case_token}, {"reference": draft_reference, "token": draft_token}
+    case = {"reference": case_reference, "token": case_token}
+    return case, {"reference": draft_reference, "token": draft_token}
 
 
 def _state(app) -> dict:
@@ -338,7 +342,9 @@ def _state(app) -> dict:
 def _decision_form(app, token: str, reference: str) -> dict:
     """A complete, valid decision for every staff form, on the application's current version."""
     with database(app) as session:
-        version = session.scalars(select(Application.row_version).where(Application.reference == reference)).one()
+        version = session.scalars(
+            select(Application.row_version).where(Application.reference == reference)
+        ).one()
     return {
         "csrf_token": token,
         "version": str(version),
@@ -413,6 +419,5 @@ def test_a_borrowers_unsent_draft_is_404_on_every_staff_case_route_for_all_staff
     assert row_counts(app) == counts
     assert _state(app) == state
     with database(app) as session:
-        assert session.scalars(select(Application.status).where(Application.reference == draft["reference"])).one() == (
-            "draft"
-        )
+        status = select(Application.status).where(Application.reference == draft["reference"])
+        assert session.scalars(status).one() == "draft"

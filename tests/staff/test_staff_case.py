@@ -1,0 +1,160 @@
+"""The case page: the borrower with a masked ID number, the viewing on the record, the risk score with its
+reasons, and the requested schedule beside the current one; the case's documents for the staff working it."""
+
+from __future__ import annotations
+
+import io
+
+from markupsafe import escape
+from sqlalchemy import select
+from staff_support import (
+    URBAN,
+    application,
+    audit_rows,
+    case_url,
+    count,
+    database,
+    label,
+    loan_of,
+    make_application,
+    plain,
+    row,
+    staff_client,
+    staff_id,
+    submitted,
+    table_rows,
+    text,
+)
+from support import BUSINESS_DATE
+from werkzeug.datastructures import FileStorage
+
+from portal import labels
+from portal.loans import applications as apps
+from portal.loans import evidence, notices, services
+from portal.loans.models import AuditEvent, Borrower
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def _id_number(app, phone: str) -> tuple[str, str]:
+    with database(app) as session:
+        borrower = session.scalars(select(Borrower).where(Borrower.phone == phone)).one()
+        return borrower.id_number, borrower.masked_id_number
+
+
+def test_the_case_page_shows_the_id_number_masked_never_in_full(demo):
+    reference = submitted(demo, URBAN)
+    full, masked = _id_number(demo, URBAN)
+    assert len(full) == 18 and masked == full[:3] + "*" * 11 + full[-4:]
+
+    for username in ("reviewer1", "senior1", "admin1"):
+        html = staff_client(demo, username).get(case_url(reference)).get_data(as_text=True)
+
+        assert masked in html, username
+        assert full not in html, username
+        assert full[3:14] not in html, username  # not even the birth-date middle part
+        assert URBAN not in html, username  # the phone number is masked too
+        assert URBAN[:3] + "****" + URBAN[-4:] in html, username
+
+
+def test_viewing_a_case_is_on_the_record_with_the_borrower_it_concerns(demo):
+    reference = submitted(demo, URBAN)
+    reviewer1 = staff_client(demo, "reviewer1")
+    stored = row(demo, reference)
+
+    first = reviewer1.get(case_url(reference))
+    second = reviewer1.get(case_url(reference))
+
+    assert first.status_code == second.status_code == 200
+    viewed = audit_rows(demo, reference, "case.viewed")
+    assert len(viewed) == 2
+    for event in viewed:
+        assert event.actor == f"staff:{staff_id(demo, 'reviewer1')}"
+        assert event.on_behalf_of == f"borrower:{stored.borrower_id}"
+        assert event.subject == f"application:{stored.id}"
+        assert event.channel == "branch"
+        assert event.request_id
+
+
+def test_the_case_page_shows_the_risk_score_with_each_reason_and_its_points(demo):
+    reference = submitted(demo, URBAN)
+    stored = row(demo, reference)
+    assert stored.risk_reasons, "the application was scored at submission"
+
+    html = staff_client(demo, "reviewer1").get(case_url(reference)).get_data(as_text=True)
+
+    assert text(demo, "Risk score %(score)d of 100", score=stored.risk_score) in html
+    assert 0 <= stored.risk_score <= 100
+    assert sum(points for _code, _value, points in stored.risk_reasons) == stored.risk_score
+    for code, _value, points in stored.risk_reasons:
+        reason = escape(label(demo, labels.RISK_REASONS, code))
+        assert f'<th scope="row">{reason}</th>' in html, code
+        assert f'<td class="num">{points}</td>' in html, code
+
+
+def test_the_case_page_shows_the_requested_schedule_beside_the_current_one(demo):
+    reference = submitted(demo, URBAN)
+    stored = row(demo, reference)
+    with database(demo) as session:
+        _version, current = services.current_schedule(session, loan_of(session, URBAN))
+
+    html = staff_client(demo, "reviewer1").get(case_url(reference)).get_data(as_text=True)
+
+    requested = table_rows(html, plain(demo, "Requested schedule"))
+    in_force = table_rows(html, plain(demo, "Current schedule"))
+    assert len(requested) == len(stored.quote["schedule"]) == 15
+    assert len(in_force) == len(current) == 24
+    assert [r[0] for r in requested] == [str(n) for n, *_ in stored.quote["schedule"]]
+    assert [r[0] for r in in_force] == [str(i.number) for i in current]
+    assert requested[0][-1] != in_force[0][-1]
+
+
+def test_a_reviewer_downloads_the_cases_document_and_the_viewing_is_recorded(demo):
+    with database(demo) as session, demo.test_request_context():
+        made = make_application(session, loan_of(session, URBAN), submit=False)
+        item = evidence.add(
+            session, made, FileStorage(io.BytesIO(PNG), filename="payslip.png"), actor=made.created_by
+        )
+        apps.submit(session, made, actor=made.created_by, as_of=BUSINESS_DATE)
+        notices.acknowledge(session, made)
+        session.commit()
+        reference, token = made.reference, item.token
+    reviewer1 = staff_client(demo, "reviewer1")
+    page = reviewer1.get(case_url(reference)).get_data(as_text=True)
+    assert f'href="{case_url(reference)}/evidence/{token}"' in page
+
+    download = reviewer1.get(f"{case_url(reference)}/evidence/{token}")
+
+    assert download.status_code == 200
+    assert download.data == PNG
+    assert download.headers["Content-Type"] == "image/png"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    (viewed,) = audit_rows(demo, reference, "evidence.viewed")
+    assert viewed.actor == f"staff:{staff_id(demo, 'reviewer1')}"
+    assert viewed.on_behalf_of == f"borrower:{row(demo, reference).borrower_id}"
+
+
+def test_an_unknown_case_is_404_and_writes_nothing(demo):
+    reviewer1 = staff_client(demo, "reviewer1")
+    before = count(demo, AuditEvent)
+
+    response = reviewer1.get(case_url("RA2611999999"))
+
+    assert response.status_code == 404
+    assert count(demo, AuditEvent) == before
+
+
+def test_a_borrowers_unsent_draft_is_not_a_case(demo):
+    with database(demo) as session, demo.test_request_context():
+        reference = make_application(session, loan_of(session, URBAN), submit=False).reference
+        session.commit()
+    with database(demo) as session:
+        assert application(session, reference).status == "draft"
+    clients = {username: staff_client(demo, username) for username in ("reviewer1", "senior1", "admin1")}
+    before = count(demo, AuditEvent)
+
+    for username, client in clients.items():
+        assert client.get(case_url(reference)).status_code == 404, username
+
+    assert count(demo, AuditEvent) == before
