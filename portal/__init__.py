@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.auth.views import bp as auth_bp
     from portal.borrower import apply as _apply_routes  # noqa: F401 - attaches the journey to the blueprint
     from portal.borrower.views import bp as borrower_bp
+    from portal.staff import outcomes as _outcomes_routes  # noqa: F401 - attaches /staff/outcomes
     from portal.staff.views import bp as staff_bp
 
     for blueprint in (auth_bp, borrower_bp, staff_bp):

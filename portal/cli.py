@@ -54,11 +54,13 @@ def db_revision(message: str) -> None:
 def demo_command(if_empty: bool, extra: int) -> None:
     """Build the demo data set through the services, relative to the business date."""
     from portal.demo import build_demo, has_data, sign_ins
+    from portal.demo_cases import build_cases
 
     if if_empty and has_data(db.session):
         click.echo("Demo data already present.")
     else:
         click.echo(build_demo(db.session, extra_borrowers=extra))
+        click.echo(build_cases(db.session))
         db.session.commit()
     click.echo(sign_ins())
 

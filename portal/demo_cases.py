@@ -28,7 +28,7 @@ from portal.domain import lifecycle, options
 from portal.domain.options import Quote, Terms
 from portal.loans import applications as apps
 from portal.loans import decisions, policies, services
-from portal.loans.clock import institution_zone
+from portal.loans.clock import business_date, institution_zone
 from portal.loans.models import Application, Borrower, Loan, Payment, StaffUser
 from portal.loans.services import ServiceError
 
@@ -601,8 +601,10 @@ class _Cases:
             return
 
 
-def build_cases(session: Session, today: date) -> str:
-    """Applications in every state for the extra demo borrowers, as of `today`; returns a one-line summary."""
+def build_cases(session: Session, today: date | None = None) -> str:
+    """Applications in every state for the extra demo borrowers, as of `today` (default: the business date);
+    returns a one-line summary."""
+    today = today or business_date()
     existing = session.scalar(
         select(func.count(Application.id))
         .join(Borrower, Borrower.id == Application.borrower_id)

@@ -349,6 +349,8 @@ def appeal(
     if as_of > application.decided_at.date() + timedelta(days=window):
         raise ServiceError("appeal_window_closed")
     application.claimed_by_id = None
+    # An appeal is a new decision to make, with its own due date.
+    application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
     apps.move(
         session,
         application,

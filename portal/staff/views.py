@@ -33,7 +33,7 @@ def home():
     if current_user.role in REVIEWERS:
         return redirect(url_for("staff.queue"))
     if current_user.role == "admin":
-        return redirect(url_for("staff.queue"))
+        return redirect(url_for("staff.outcomes"))
     return redirect(url_for("staff.borrowers"))
 
 

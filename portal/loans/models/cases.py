@@ -120,7 +120,7 @@ class Application(Base):
     counter_terms: Mapped[dict | None] = mapped_column(JSON)
     counter_quote: Mapped[dict | None] = mapped_column(JSON)
     waivers: Mapped[dict] = mapped_column(JSON, default=dict)  # {"penalty": true, "compound": true}
-    decision_reason: Mapped[str | None] = mapped_column(String(32))
+    decision_reason: Mapped[str | None] = mapped_column(String(48))
     decision_note: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     agreement_hash: Mapped[str | None] = mapped_column(String(64))

@@ -229,7 +229,7 @@ def upgrade() -> None:
     sa.Column('counter_terms', sa.JSON(), nullable=True),
     sa.Column('counter_quote', sa.JSON(), nullable=True),
     sa.Column('waivers', sa.JSON(), nullable=False),
-    sa.Column('decision_reason', sa.String(length=32), nullable=True),
+    sa.Column('decision_reason', sa.String(length=48), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=True),
     sa.Column('accepted_at', sa.DateTime(), nullable=True),
     sa.Column('agreement_hash', sa.String(length=64), nullable=True),
