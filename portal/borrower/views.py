@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.auth.access import borrower_required
-from portal.loans import applications, services
+from portal.loans import applications, outbox, services
 from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
@@ -21,7 +21,10 @@ def dashboard():
     loans = services.borrower_loans(db.session, current_user.row.id)
     positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
     open_apps = applications.open_by_loan(db.session, current_user.row.id)
-    return render_template("borrower/dashboard.html", positions=positions, as_of=as_of, open_apps=open_apps)
+    messages = outbox.portal_messages(db.session, current_user.row.id)
+    return render_template(
+        "borrower/dashboard.html", positions=positions, as_of=as_of, open_apps=open_apps, messages=messages
+    )
 
 
 @bp.route("/loans/<loan_number>")

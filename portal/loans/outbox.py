@@ -114,3 +114,15 @@ def deliver_due(session: Session, *, urgent_only: bool = False, limit: int = 500
         count += 1
     session.flush()
     return count
+
+
+def portal_messages(session: Session, borrower_id: int, limit: int = 5) -> list[Notification]:
+    """The newest in-portal messages for a borrower (what was decided, what was done for them)."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.borrower_id == borrower_id, Notification.channel == "portal")
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
