@@ -511,6 +511,22 @@ def answer(reference: str):
     )
 
 
+def _offer_page(application, form: AcceptForm):
+    """The offer beside the current and the requested schedules, with the accept form (fresh or with errors)."""
+    as_of = business_date()
+    return render_template(
+        "borrower/apply/offer.html",
+        a=application,
+        q=apps.offered_quote(db.session, application, as_of),
+        p=services.loan_position(db.session, application.loan, as_of),
+        as_of=as_of,
+        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        form=form,
+        decline_form=DeleteForm(),
+        code_form=DeleteForm(),
+    )
+
+
 @bp.route("/applications/<reference>/offer")
 @borrower_required
 def offer(reference: str):
@@ -518,21 +534,7 @@ def offer(reference: str):
     application = own_application(reference)
     if application.status not in ("approved", "countered"):
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    as_of = business_date()
-    offered = apps.offered_quote(db.session, application, as_of)
-    position = services.loan_position(db.session, application.loan, as_of)
-    return render_template(
-        "borrower/apply/offer.html",
-        a=application,
-        q=offered,
-        p=position,
-        as_of=as_of,
-        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
-        form=AcceptForm(),
-        decline_form=DeleteForm(),
-        code_form=DeleteForm(),
-        agreement=apps.agreement_for(db.session, application, offered, as_of),
-    )
+    return _offer_page(application, AcceptForm())
 
 
 @bp.route("/applications/<reference>/offer/code", methods=["POST"])
@@ -595,20 +597,7 @@ def accept(reference: str):
             flash(_("Done. Your new repayment schedule is in force."), "info")
             return redirect(url_for("borrower.agreement", reference=reference), code=303)
         db.session.commit()  # a spent code try stays spent
-    offered = apps.offered_quote(db.session, application, as_of)
-    position = services.loan_position(db.session, application.loan, as_of)
-    return render_template(
-        "borrower/apply/offer.html",
-        a=application,
-        q=offered,
-        p=position,
-        as_of=as_of,
-        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
-        form=form,
-        decline_form=DeleteForm(),
-        code_form=DeleteForm(),
-        agreement=apps.agreement_for(db.session, application, offered, as_of),
-    )
+    return _offer_page(application, form)
 
 
 @bp.route("/applications/<reference>/decline", methods=["POST"])

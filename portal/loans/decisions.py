@@ -148,6 +148,25 @@ def _offer_made(session: Session, application: Application, staff: StaffUser, as
     evidence.schedule_purge(application, as_of, policies.of(application.policy_pack).evidence_retention_days)
 
 
+def _send_up(
+    session: Session, application: Application, staff: StaffUser, note: str | None, data: dict
+) -> str:
+    """Above the decider's authority: record them as the first approver and wait for a senior's second approval."""
+    application.first_approver_id = staff.id
+    application.claimed_by_id = None
+    apps.move(
+        session,
+        application,
+        "awaiting_second_approval",
+        role=_role(staff),
+        actor=_actor(staff),
+        channel="branch",
+        note=note,
+        data=data,
+    )
+    return application.status
+
+
 def approve(
     session: Session,
     application: Application,
@@ -165,19 +184,7 @@ def approve(
     if application.status == "in_review":
         application.waivers = waivers
         if needs_second_approval(session, application, staff, as_of, waivers):
-            application.first_approver_id = staff.id
-            application.claimed_by_id = None
-            apps.move(
-                session,
-                application,
-                "awaiting_second_approval",
-                role=_role(staff),
-                actor=_actor(staff),
-                channel="branch",
-                note=note,
-                data={"waivers": waivers},
-            )
-            return application.status
+            return _send_up(session, application, staff, note, {"waivers": waivers})
     quote = apps.offered_quote(session, application, as_of)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
@@ -274,19 +281,9 @@ def counter(
     application.waivers = waivers
     application.decision_note = note
     if needs_second_approval(session, application, staff, as_of, waivers):
-        application.first_approver_id = staff.id
-        application.claimed_by_id = None
-        apps.move(
-            session,
-            application,
-            "awaiting_second_approval",
-            role=_role(staff),
-            actor=_actor(staff),
-            channel="branch",
-            note=note,
-            data={"counter": application.counter_terms, "waivers": waivers},
+        return _send_up(
+            session, application, staff, note, {"counter": application.counter_terms, "waivers": waivers}
         )
-        return application.status
     _offer_made(session, application, staff, as_of)
     apps.move(
         session,
