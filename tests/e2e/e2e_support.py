@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,7 +21,8 @@ from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
+from werkzeug.serving import make_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -315,10 +319,10 @@ def apply_by_structure(
     income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
     income.get_by_role("textbox").first.fill("5000")
     spending.get_by_role("textbox").first.fill("1500")
-    main.get_by_role("button").last.click()  # the second button works out what is left, on the server
+    main.get_by_role("button").first.click()  # the first button works out what is left, on the server
     expect(main.get_by_role("status")).to_be_visible()
     at("money")
-    main.get_by_role("button").first.click()  # save and continue
+    main.get_by_role("button").last.click()  # save and continue
     expect(page).to_have_url(f"{base}/evidence")
     at("evidence")
     main.get_by_role("link").last.click()  # carry on without documents
@@ -363,3 +367,244 @@ def english_words(page: Page) -> list[str]:
         return [...found];
       }"""
     )
+
+
+# --- A live server of one's own, for journeys that change data for good (accepting restructures a loan) -----
+
+
+class OwnLiveServer:
+    """A werkzeug server for `portal.app` in a daemon thread, served exactly as the shared `live_portal` is.
+    `close` stops it, disposes of the app's engine and calls `cleanup` (drop the database), once."""
+
+    def __init__(self, app: Flask, cleanup: Callable[[], None] = lambda: None, name: str = "e2e-own-server"):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread.start()
+        self._cleanup = cleanup
+        self.portal = LivePortal(app=app, url=f"http://127.0.0.1:{self._server.server_port}")
+        self.closed = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+        self.portal.app.extensions["db_engine"].dispose()
+        self._cleanup()
+
+
+def _postgres_admin(url: str):
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def create_postgres_database(base_url: str, name: str) -> str:
+    """A new, empty PostgreSQL database `name` on the server of `base_url` (dropped first if a crashed run left
+    it behind). Returns its URL."""
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), f"not a plain database name: {name!r}"
+    admin = _postgres_admin(base_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(base_url: str, name: str) -> None:
+    admin = _postgres_admin(base_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@contextmanager
+def own_live_portal(
+    settings: Callable[[str], dict], workdir: Path, *, pg_name: str, extra_borrowers: int = 10
+) -> Iterator[LivePortal]:
+    """The demo portal on a fresh database and a port of its own: a migrated SQLite file in `workdir`, or, when
+    PORTAL_TEST_DATABASE_URL is set, a new PostgreSQL database `pg_name` on that server, dropped afterwards.
+    `settings(url)` is the test configuration (tests/support.py's `settings`)."""
+    from portal import create_app, db
+    from portal.demo import build_demo
+    from portal.migrations import upgrade
+
+    pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if pg_url:
+        url = create_postgres_database(pg_url, pg_name)
+
+        def cleanup() -> None:
+            drop_postgres_database(pg_url, pg_name)
+    else:
+        url = f"sqlite:///{workdir / 'portal.sqlite3'}"
+
+        def cleanup() -> None:
+            pass
+
+    try:
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        app = create_app(settings(url))
+        with app.app_context():
+            build_demo(db.session, extra_borrowers=extra_borrowers)
+            db.session.commit()
+    except BaseException:
+        cleanup()
+        raise
+    live = OwnLiveServer(app, cleanup, name=f"e2e-server-{pg_name}")
+    try:
+        yield live.portal
+    finally:
+        live.close()
+
+
+# --- Staff pages ---------------------------------------------------------------------------------------------
+
+
+def set_staff_locale(portal: LivePortal, username: str, lang: str) -> None:
+    """Arrange a member of staff's saved language (the switcher saves it, and it wins once signed in)."""
+    from portal import db
+    from portal.loans.models import StaffUser
+
+    with portal.app.app_context():
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        assert staff is not None, f"no demo staff user {username}"
+        staff.locale = lang
+        db.session.commit()
+
+
+def staff_sign_in(
+    page: Page, portal: LivePortal, username: str, lang: str = "en", password: str = DEMO_PASSWORD
+) -> None:
+    """Sign a member of staff in at /staff/sign-in, by the form's labels in `lang` (the browser's language, before
+    the saved one takes over), and land on the approval queue."""
+    page.goto(f"{portal.url}/staff/sign-in")
+    expect_lang(page, lang)
+    page.get_by_label(portal.ui_text("User name", lang), exact=True).fill(username)
+    page.get_by_label(portal.ui_text("Password", lang), exact=True).fill(password)
+    page.get_by_role("button", name=portal.ui_text("Sign in", lang), exact=True).click()
+    expect(page).to_have_url(f"{portal.url}/staff/queue")
+
+
+def application_row(portal: LivePortal, reference: str) -> dict:
+    """What the database holds for an application, for checking what the pages say."""
+    from portal import db
+    from portal.loans.models import Application, StaffUser
+
+    with portal.app.app_context():
+        a = db.session.scalar(select(Application).where(Application.reference == reference))
+        assert a is not None, f"no application {reference}"
+
+        def username(staff_id: int | None) -> str | None:
+            return db.session.get(StaffUser, staff_id).username if staff_id else None
+
+        return {
+            "status": a.status,
+            "option": a.option,
+            "amount_fen": a.amount_fen,
+            "claimed_by": username(a.claimed_by_id),
+            "first_approver": username(a.first_approver_id),
+            "decided_by": username(a.decided_by_id),
+            "agreement_hash": a.agreement_hash,
+            "info_request": a.info_request,
+            "info_response": a.info_response,
+        }
+
+
+def schedule_versions(portal: LivePortal, loan_number: str) -> list[int]:
+    """The loan's schedule version numbers, oldest first."""
+    from portal import db
+    from portal.loans.models import Loan, ScheduleVersion
+
+    with portal.app.app_context():
+        loan = db.session.scalar(select(Loan).where(Loan.number == loan_number))
+        return list(
+            db.session.scalars(
+                select(ScheduleVersion.version)
+                .where(ScheduleVersion.loan_id == loan.id)
+                .order_by(ScheduleVersion.version)
+            )
+        )
+
+
+def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "installment_plan") -> str:
+    """A sent application for the borrower's first overdue loan, made through the services (no browser), with a
+    budget that fits and the plan's suggested terms. Returns its reference."""
+    from portal import db
+    from portal.domain import options
+    from portal.loans import applications as apps
+    from portal.loans import policies, services
+    from portal.loans.models import Borrower
+
+    as_of = portal.as_of
+    with portal.app.app_context():
+        borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
+        assert borrower is not None, f"no demo borrower {phone}"
+        loan = next(
+            loan
+            for loan in services.borrower_loans(db.session, borrower.id)
+            if services.loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
+        )
+        who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
+        application = apps.start(db.session, loan, create_key=f"e2e-{loan.number}", as_of=as_of, **who)
+        rural = borrower.variant == "rural"
+        apps.save_hardship(
+            application,
+            reasons=["crop_failure" if rural else "lost_job"],
+            duration="under_6_months",
+            account="E2E: arranged without a browser.",
+        )
+        apps.save_budget(
+            application,
+            income={"farming" if rural else "wages": Decimal("8000")},
+            spending={"food": Decimal("1500")},
+            other_debt=Decimal("0"),
+            dependants=1,
+        )
+        facts = apps.loan_facts(db.session, loan, as_of, exclude=application)
+        policy = policies.of(application.policy_pack)
+        terms = options.default_terms(kind, facts, policy)
+        apps.choose(
+            application, options.quote(kind, facts, policy, terms, apps.disposable_income(application))
+        )
+        apps.submit(db.session, application, as_of=as_of, **who)
+        db.session.commit()
+        return application.reference
+
+
+def arrange_decision(
+    portal: LivePortal, reference: str, username: str, *, counter_months: int | None = None
+) -> str:
+    """`username` takes the sent application and, through the services (no browser), approves it as asked or,
+    with `counter_months`, counter-offers an installment plan over that many months. Returns the new status
+    (awaiting_second_approval above that reviewer's limit)."""
+    from dataclasses import replace
+
+    from portal import db
+    from portal.loans import applications as apps
+    from portal.loans import decisions
+    from portal.loans.models import Application, StaffUser
+
+    as_of = portal.as_of
+    with portal.app.app_context():
+        application = db.session.scalar(select(Application).where(Application.reference == reference))
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        decisions.claim(db.session, application, staff, seen_version=application.row_version)
+        if counter_months is None:
+            status = decisions.approve(
+                db.session, application, staff, as_of=as_of, seen_version=application.row_version
+            )
+        else:
+            terms = apps.default_terms(db.session, application, "installment_plan", as_of)
+            status = decisions.counter(
+                db.session,
+                application,
+                staff,
+                as_of=as_of,
+                seen_version=application.row_version,
+                kind="installment_plan",
+                terms=replace(terms, months=counter_months),
+            )
+        db.session.commit()
+        return status

@@ -139,6 +139,11 @@ def skip_documents(page: Page, steps: Steps) -> None:
     expect(page.get_by_text("Step 4 of 6", exact=True)).to_be_visible()
 
 
+def monthly_label(plan: str) -> str:
+    """A seasonal plan's monthly figure is an average over the year; the others' is the usual payment."""
+    return "Average a month, over the year" if plan == SEASONAL else "Usual monthly payment"
+
+
 def check_options(page: Page, steps: Steps, offered: list[str], not_offered: list[str]):
     """Each plan is a card named by its heading; each plan on offer says whether it fits the budget."""
     cards = {}
@@ -147,7 +152,7 @@ def check_options(page: Page, steps: Steps, offered: list[str], not_offered: lis
         expect(card).to_be_visible()
         expect(card.get_by_role("link", name="Choose this plan")).to_be_visible()
         expect(card.get_by_text(FITS)).to_have_count(1)
-        expect(figure(card, "Usual monthly payment")).to_have_text(re.compile(r"\d"))
+        expect(figure(card, monthly_label(title))).to_have_text(re.compile(r"\d"))
         cards[title] = card
     for title in not_offered:
         expect(page.get_by_role("region", name=title, exact=True)).to_have_count(0)
@@ -180,13 +185,13 @@ def preview(page: Page) -> Callable[[str], object]:
 
 def choose_and_send(page: Page, portal: LivePortal, steps: Steps, reference: str, plan: str, terms: str):
     """From the plan page: choose, check the answers, send, and read the acknowledgement."""
-    monthly = preview(page)("Usual monthly payment").inner_text()
+    monthly = preview(page)(monthly_label(plan)).inner_text()
     page.get_by_role("button", name="Choose this plan and continue").click()
     expect(page.get_by_role("heading", level=1, name="Check your answers before sending")).to_be_visible()
     expect(page.get_by_text("Step 6 of 6", exact=True)).to_be_visible()
     expect(figure(page, "Plan")).to_contain_text(plan)
     expect(figure(page, "Plan")).to_contain_text(terms)
-    expect(figure(page, "Usual monthly payment")).to_have_text(monthly)
+    expect(figure(page, monthly_label(plan))).to_have_text(monthly)
     changes = page.get_by_role("link", name=re.compile(r"^Change\b"))
     for answer in ("Reasons", "How long it may last", "Income", "Essential spending", "Documents", "Plan"):
         expect(page.get_by_role("link", name=f"Change {answer}", exact=True)).to_be_visible()
@@ -264,14 +269,14 @@ def test_urban_borrower_asks_for_an_installment_plan(
     figures = preview(page)
     months = page.get_by_label("Over how many months?")
     before = {
-        label: figures(label).inner_text() for label in ("Usual monthly payment", "Up to date again on")
+        label: figures(label).inner_text() for label in ("Usual monthly payment", "Overdue amount cleared by")
     }
     steps.shot("plan")
     assert months.input_value() != "6"
     months.select_option("6")
     page.get_by_role("button", name="Update the figures").click()
     expect(figures("Usual monthly payment")).not_to_have_text(before["Usual monthly payment"])
-    expect(figures("Up to date again on")).not_to_have_text(before["Up to date again on"])
+    expect(figures("Overdue amount cleared by")).not_to_have_text(before["Overdue amount cleared by"])
     expect(months).to_have_value("6")
     # The overdue amount over 6 months instead of more: a larger monthly payment, up to date sooner.
     assert parse_money(figures("Usual monthly payment").inner_text()) > parse_money(
@@ -350,7 +355,7 @@ def test_rural_borrower_without_javascript_asks_for_a_seasonal_plan(
     cards[SEASONAL].get_by_role("link", name="Choose this plan").click()
     expect(page.get_by_role("heading", level=1, name=SEASONAL)).to_be_visible()
     figures = preview(page)
-    before = figures("Usual monthly payment").inner_text()
+    before = figures(monthly_label(SEASONAL)).inner_text()
     steps.shot("plan")
     harvest = page.get_by_role("group", name="In which months do you sell your harvest or livestock?")
     for box in harvest.get_by_role("checkbox").all():
@@ -358,7 +363,7 @@ def test_rural_borrower_without_javascript_asks_for_a_seasonal_plan(
     harvest.get_by_role("checkbox", name="July", exact=True).check()
     harvest.get_by_role("checkbox", name="October", exact=True).check()
     page.get_by_role("button", name="Update the figures").click()
-    expect(figures("Usual monthly payment")).not_to_have_text(before)
+    expect(figures(monthly_label(SEASONAL))).not_to_have_text(before)
     checked = [
         box.get_attribute("value") for box in harvest.get_by_role("checkbox").all() if box.is_checked()
     ]
@@ -404,7 +409,9 @@ def test_chinese_run_by_roles_and_structure(make_page, live_portal: LivePortal, 
     expect(page.get_by_role("main").get_by_role("listitem").filter(has_text=due)).to_have_count(1)
     assert application_status(live_portal, reference) == "submitted"
 
-    page.get_by_role("main").locator("form").get_by_role("button").last.click()  # withdraw
+    page.locator(f"a[href='/applications/{reference}/withdraw']").click()  # withdraw: the page asks first
+    expect(page).to_have_url(f"{live_portal.url}/applications/{reference}/withdraw")
+    page.get_by_role("main").locator("form").get_by_role("button").click()
     expect(page).to_have_url(f"{live_portal.url}/applications/{reference}")
     steps.shot("withdrawn")
     assert application_status(live_portal, reference) == "withdrawn"
