@@ -25,10 +25,11 @@ class ClaimForm(VersionedForm):
 class ApproveForm(VersionedForm):
     """Approve, optionally waiving penalty and compound interest."""
 
-    waive_penalty = BooleanField(_l("Waive the penalty interest"))
-    waive_compound = BooleanField(_l("Waive the interest on overdue interest"))
+    waive_penalty = BooleanField(_l("Waive the penalty interest"), id="approve-waive-penalty")
+    waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="approve-waive-compound")
     note = TextAreaField(
         _l("Note for the record (optional)"),
+        id="approve-note",
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},
     )
@@ -39,11 +40,13 @@ class RejectForm(VersionedForm):
 
     reason = SelectField(
         _l("Reason"),
+        id="reject-reason",
         choices=[SelectChoice(code, labels.REJECT_REASONS[code]) for code in REJECT_REASONS],
         validators=[InputRequired(message=_l("Choose a reason."))],
     )
     note = TextAreaField(
         _l("What to tell the borrower"),
+        id="reject-note",
         validators=[DataRequired(message=_l("Explain the decision to the borrower.")), Length(max=1000)],
         render_kw={"rows": 3, "maxlength": 1000},
     )
@@ -86,10 +89,11 @@ class CounterForm(VersionedForm):
     income_months = CheckboxListField(
         _l("Income months"), choices=[SelectChoice(str(n), labels.MONTHS[n]) for n in range(1, 13)]
     )
-    waive_penalty = BooleanField(_l("Waive the penalty interest"))
-    waive_compound = BooleanField(_l("Waive the interest on overdue interest"))
+    waive_penalty = BooleanField(_l("Waive the penalty interest"), id="counter-waive-penalty")
+    waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="counter-waive-compound")
     note = TextAreaField(
         _l("What to tell the borrower"),
+        id="counter-note",
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},
     )
