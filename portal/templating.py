@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["schedule_rows"] = schedule_from_json
     app.jinja_env.filters["month_name"] = lambda n: str(labels.MONTHS.get(int(n), n))
 
+    app.jinja_env.globals["actor_label"] = actor_label
+
     @app.context_processor
     def _globals():
         form = LanguageForm(formdata=None)
@@ -56,3 +58,22 @@ def init_app(app: Flask) -> None:
             "config_phone": app.config["INSTITUTION_PHONE"],
             "labels": labels,
         }
+
+
+def actor_label(actor: str | None) -> str:
+    """A person in the audit trail as staff read it: a colleague by name, a borrower or the system by role."""
+    from flask import g
+    from flask_babel import gettext
+    from sqlalchemy import select
+
+    from portal import db
+    from portal.loans.models import StaffUser
+
+    kind, _, ident = (actor or "").partition(":")
+    if kind == "staff":
+        if "staff_names" not in g:
+            g.staff_names = {str(i): n for i, n in db.session.execute(select(StaffUser.id, StaffUser.name))}
+        return g.staff_names.get(ident, gettext("staff"))
+    if kind == "borrower":
+        return gettext("the borrower")
+    return gettext("the system")

@@ -562,12 +562,18 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         months: dict[int, Decimal] = {}
         # A balloon at the end (interest-first and bullet loans) is the loan's own shape, not a monthly
         # payment: it is shown on its own, and the monthly figure is what the borrower pays until then.
-        balloon = facts.method in ("interest_first", "bullet") and len(schedule) > 1
-        for item in schedule[:-1] if balloon else schedule:
+        balloon_month = (
+            month_index(facts.schedule[-1].due_date)
+            if facts.method in ("interest_first", "bullet") and facts.schedule
+            else None
+        )
+        for item in schedule:
+            if month_index(item.due_date) == balloon_month and len(schedule) > 1:
+                continue  # plan parts may run past the loan's end, so the balloon need not be the last line
             amount = item.total - (upfront if item.due_date == facts.as_of else 0)
             key = month_index(item.due_date)
             months[key] = months.get(key, _ZERO) + amount
-        return max(months.values())
+        return max(months.values(), default=_ZERO)
 
     return _Draft(lines, regular, _last_carrying(plan), 0, replace(terms, pay_day=pay_day))
 

@@ -459,7 +459,9 @@ def history(session: Session, application: Application) -> list:
     return list(
         session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.subject == f"application:{application.id}")
+            .where(
+                AuditEvent.subject == f"application:{application.id}", AuditEvent.action.not_like("%.viewed")
+            )
             .order_by(AuditEvent.id)
         )
     )

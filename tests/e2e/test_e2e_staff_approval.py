@@ -322,7 +322,9 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     expect(figure(borrower, "Status")).to_have_text("New offer: your answer needed")
     borrower.get_by_role("link", name="See the offer").click()
     expect(borrower.get_by_role("heading", level=1, name="We offer you a different plan")).to_be_visible()
-    expect(borrower.get_by_text(f"{EXTENSION}. Loan extended by 6 months")).to_be_visible()
+    lead = borrower.get_by_role("main").locator("p.lead")
+    expect(lead.locator("strong")).to_have_text(EXTENSION)
+    expect(lead).to_contain_text("Loan extended by 6 months")
     expect(borrower.get_by_text(f"We can extend the loan by 6 months rather than {asked}.")).to_be_visible()
     compared = borrower.get_by_role("table", name="Compared")
     expect(compared.get_by_role("columnheader")).to_have_text(["", "Now", "You asked for", "Offer"])
@@ -418,13 +420,8 @@ def test_above_the_limit_a_senior_reviewer_gives_the_second_approval(make_page, 
     row = application_row(portal, reference)
     assert (row["status"], row["first_approver"]) == ("awaiting_second_approval", "reviewer1")
 
-    # reviewer1 cannot take it back to give the second approval herself.
-    take = reviewer.get_by_role("button", name="Take this case", exact=True)
-    if take.count():
-        take.click()
-        expect(
-            reviewer.get_by_role("status").filter(has_text="Only a senior reviewer can decide this.")
-        ).to_be_visible()
+    # reviewer1 is not offered the case back to give the second approval herself.
+    expect(reviewer.get_by_role("button", name="Take this case", exact=True)).to_have_count(0)
     expect(case_status(reviewer)).to_have_text("Second approval")
     expect(reviewer.get_by_role("button", name="Give the second approval")).to_have_count(0)
     assert application_row(portal, reference)["status"] == "awaiting_second_approval"
@@ -531,27 +528,21 @@ def offers(portal: LivePortal) -> dict[str, tuple[str, str]]:
     return {"approved": ("13800000004", approved), "countered": ("13900000002", countered)}
 
 
-TOO_WIDE = ()
-
-
 @pytest.mark.parametrize(
     ("which", "lang"),
     [
         pytest.param(
             "approved",
             "en",
-            marks=TOO_WIDE,
         ),
         ("approved", "zh_Hans"),
         pytest.param(
             "countered",
             "en",
-            marks=TOO_WIDE,
         ),
         pytest.param(
             "countered",
             "zh_Hans",
-            marks=TOO_WIDE,
         ),
     ],
 )
