@@ -7,6 +7,8 @@ an unsafe production configuration.
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -76,9 +78,30 @@ def load(overrides: dict | None = None) -> dict:
     }
     config.update(overrides)
     if not config["SECRET_KEY"]:
-        raise ConfigError(
-            "PORTAL_SECRET_KEY must be set outside development (set PORTAL_ENV=development to try it)"
-        )
+        if not _maintenance_command():
+            raise ConfigError(
+                "PORTAL_SECRET_KEY must be set outside development (set PORTAL_ENV=development to try it)"
+            )
+        # `flask i18n check`, `flask db upgrade`...: nothing is signed, so a throw-away key is enough.
+        config["SECRET_KEY"] = secrets.token_urlsafe(32)
     if config["PORTAL_ENV"] == "production" and config["SECRET_KEY"] == DEV_SECRET:
         raise ConfigError("the development secret key cannot be used in production")
     return config
+
+
+MAINTENANCE_COMMANDS = ("i18n", "db", "audit", "notify", "daily", "demo", "routes")
+
+
+def _maintenance_command() -> bool:
+    """True when this process is a `flask <command>` that serves no requests (never for gunicorn or `flask run`)."""
+    if not sys.argv or os.path.basename(sys.argv[0]) != "flask":
+        return False
+    words, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False  # the value of `--app app` and the like
+        elif arg in ("--app", "-A", "--env-file", "-e"):
+            skip = True
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return bool(words) and words[0] in MAINTENANCE_COMMANDS

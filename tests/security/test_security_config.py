@@ -92,3 +92,15 @@ def test_the_same_secret_makes_a_cookie_valid_on_every_worker(demo, database_url
     finally:
         worker_a.extensions["db_engine"].dispose()
         worker_b.extensions["db_engine"].dispose()
+
+
+def test_maintenance_commands_run_without_a_secret_but_serving_does_not(monkeypatch):
+    from portal import config
+
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    monkeypatch.setattr("sys.argv", ["/usr/bin/flask", "--app", "app", "i18n", "check"])
+    assert config.load({"PORTAL_ENV": "production"})["SECRET_KEY"]
+    for argv in (["/usr/bin/flask", "--app", "app", "run"], ["/usr/bin/gunicorn", "app:app"]):
+        monkeypatch.setattr("sys.argv", argv)
+        with pytest.raises(config.ConfigError):
+            config.load({"PORTAL_ENV": "production"})
