@@ -261,13 +261,12 @@ def options_step(reference: str):
     if leave:
         return leave
     as_of = business_date()
-    quotes = apps.quotes_for(db.session, application, as_of)
-    position = services.loan_position(db.session, application.loan, as_of)
+    calc = apps.calculator(db.session, application, as_of)
     return render_template(
         "borrower/apply/options.html",
         a=application,
-        quotes=quotes,
-        p=position,
+        quotes=calc.quote_all(),
+        p=calc.position,
         as_of=as_of,
         budget=apps.budget_of(application),
         **step_context("options"),
@@ -287,15 +286,12 @@ def option_schedule(reference: str, kind: str):
     application = own_application(reference)
     _kind_or_404(kind)
     as_of = business_date()
-    terms = apps.default_terms(db.session, application, kind, as_of)
-    if application.option == kind and application.terms:
-        terms = apps.terms_from_json(application.terms)
-    quote = apps.quote_for(db.session, application, kind, terms, as_of)
+    calc = apps.calculator(db.session, application, as_of)
+    quote = calc.quote(kind, calc.chosen_or_default_terms(application, kind))
     if not quote.available and application.status != "draft":
         abort(404)
-    position = services.loan_position(db.session, application.loan, as_of)
     return render_template(
-        "borrower/apply/option_schedule.html", a=application, q=quote, p=position, as_of=as_of
+        "borrower/apply/option_schedule.html", a=application, q=quote, p=calc.position, as_of=as_of
     )
 
 
@@ -336,10 +332,9 @@ def plan_step(reference: str, kind: str):
         return leave
     _kind_or_404(kind)
     as_of = business_date()
-    defaults = apps.default_terms(db.session, application, kind, as_of)
-    if application.option == kind and application.terms:
-        defaults = apps.terms_from_json(application.terms)
-    quote = apps.quote_for(db.session, application, kind, defaults, as_of)
+    calc = apps.calculator(db.session, application, as_of)
+    defaults = calc.chosen_or_default_terms(application, kind)
+    quote = calc.quote(kind, defaults)
     if not quote.available:
         flash(
             " ".join(
@@ -354,14 +349,14 @@ def plan_step(reference: str, kind: str):
         _fill_plan_form(form, defaults)
     elif form.validate_on_submit():
         terms = _terms_from_form(kind, form)
-        errors = apps.term_errors(db.session, application, kind, terms, as_of)
+        errors = calc.term_errors(kind, terms)
         for field_name, code in errors.items():
             field = getattr(form, field_name, None)
             (field.errors if field is not None else form.form_errors).append(
                 term_error_message(code, quote.limits)
             )
         if not errors:
-            quote = apps.quote_for(db.session, application, kind, terms, as_of)
+            quote = calc.quote(kind, terms)
             if request.form.get("action") == "choose" and quote.available:
                 apps.choose(application, quote)
                 db.session.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from portal.domain import lifecycle, options, risk
 from portal.domain.hardship import Budget
 from portal.domain.money import from_fen, to_fen
 from portal.domain.options import LoanFacts, Quote, Terms
+from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
 from portal.loans import audit, policies, services
 from portal.loans.clock import utcnow
@@ -35,9 +36,16 @@ DISASTER_WINDOW = timedelta(days=366)
 # --- facts the calculator needs ---------------------------------------------------------------------------
 
 
-def loan_facts(session: Session, loan: Loan, as_of: date, *, exclude: Application | None = None) -> LoanFacts:
+def loan_facts(
+    session: Session,
+    loan: Loan,
+    as_of: date,
+    *,
+    exclude: Application | None = None,
+    position: services.LoanPosition | None = None,
+) -> LoanFacts:
     """Everything the calculator needs about a loan, as of a date (ignoring `exclude` as an open application)."""
-    position = services.loan_position(session, loan, as_of)
+    position = position or services.loan_position(session, loan, as_of)
     first_version = session.scalars(
         select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version)
     ).first()
@@ -59,7 +67,6 @@ def loan_facts(session: Session, loan: Loan, as_of: date, *, exclude: Applicatio
         )
         .order_by(Disaster.declared_on.desc())
     ).first()
-    _version, installments = services.current_schedule(session, loan)
     return LoanFacts(
         principal=loan.principal,
         annual_rate=loan.annual_rate,
@@ -67,7 +74,7 @@ def loan_facts(session: Session, loan: Loan, as_of: date, *, exclude: Applicatio
         method=loan.method,
         status=loan.status,
         maturity=maturity,
-        schedule=tuple(installments),
+        schedule=tuple(position.installments),
         report=position.report,
         as_of=as_of,
         due_day=loan.first_due.day,
@@ -276,30 +283,61 @@ def save_budget(
     return budget_of(application)
 
 
-def quotes_for(session: Session, application: Application, as_of: date) -> list[Quote]:
-    """Every option of the application's policy with default terms, side by side."""
-    facts = loan_facts(session, application.loan, as_of, exclude=application)
-    return options.quote_all(facts, policies.of(application.policy_pack), disposable_income(application))
+@dataclass(frozen=True)
+class Calculator:
+    """The calculator bound to one application as of one date: the loan's facts are gathered once per use."""
+
+    position: services.LoanPosition
+    facts: LoanFacts
+    policy: Policy
+    disposable: Decimal | None
+
+    def quote_all(self) -> list[Quote]:
+        """Every option of the policy with default terms, side by side."""
+        return options.quote_all(self.facts, self.policy, self.disposable)
+
+    def quote(self, kind: str, terms: Terms) -> Quote:
+        """One option with the borrower's terms."""
+        return options.quote(kind, self.facts, self.policy, terms, self.disposable)
+
+    def default_terms(self, kind: str) -> Terms:
+        """The terms to prefill the plan form with."""
+        return options.default_terms(kind, self.facts, self.policy)
+
+    def waived(self, waivers: dict | None) -> Calculator:
+        """The same calculator once the lender forgoes accrued penalty and/or compound interest."""
+        if not waivers:
+            return self
+        report = arrears_rules.waive(
+            self.facts.report, penalty=bool(waivers.get("penalty")), compound=bool(waivers.get("compound"))
+        )
+        return replace(self, facts=replace(self.facts, report=report))
+
+    def chosen_or_default_terms(self, application: Application, kind: str) -> Terms:
+        """The borrower's own terms for this option when they chose it, else the defaults."""
+        if application.option == kind and application.terms:
+            return terms_from_json(application.terms)
+        return self.default_terms(kind)
+
+    def term_errors(self, kind: str, terms: Terms) -> dict:
+        """Field errors (codes) for the chosen terms."""
+        return options.validate_terms(kind, self.facts, self.policy, terms)
+
+
+def calculator(session: Session, application: Application, as_of: date) -> Calculator:
+    """The application's calculator (its own open status does not count against it)."""
+    position = services.loan_position(session, application.loan, as_of)
+    return Calculator(
+        position,
+        loan_facts(session, application.loan, as_of, exclude=application, position=position),
+        policies.of(application.policy_pack),
+        disposable_income(application),
+    )
 
 
 def quote_for(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> Quote:
     """One option with the borrower's terms."""
-    facts = loan_facts(session, application.loan, as_of, exclude=application)
-    return options.quote(
-        kind, facts, policies.of(application.policy_pack), terms, disposable_income(application)
-    )
-
-
-def default_terms(session: Session, application: Application, kind: str, as_of: date) -> Terms:
-    """The terms to prefill the plan form with."""
-    facts = loan_facts(session, application.loan, as_of, exclude=application)
-    return options.default_terms(kind, facts, policies.of(application.policy_pack))
-
-
-def term_errors(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> dict:
-    """Field errors (codes) for the chosen terms."""
-    facts = loan_facts(session, application.loan, as_of, exclude=application)
-    return options.validate_terms(kind, facts, policies.of(application.policy_pack), terms)
+    return calculator(session, application, as_of).quote(kind, terms)
 
 
 def choose(application: Application, quote: Quote) -> None:
@@ -325,6 +363,11 @@ def missing_for_submit(application: Application) -> list[str]:
     if not application.option:
         missing.append("option")
     return missing
+
+
+def applicant_role(on_behalf_of: str | None) -> str:
+    """The lifecycle role of whoever acts for the applicant: the borrower, or an agent on their behalf."""
+    return "agent" if on_behalf_of else "borrower"
 
 
 def move(
@@ -394,11 +437,6 @@ def submit(
     return True
 
 
-def application_loan_arrears(session: Session, application: Application, as_of: date) -> Decimal:
-    """The loan's total to bring current as of a date."""
-    return services.loan_position(session, application.loan, as_of).report.total_to_bring_current
-
-
 def withdraw(
     session: Session,
     application: Application,
@@ -408,7 +446,7 @@ def withdraw(
     on_behalf_of: str | None = None,
 ) -> None:
     """The borrower withdraws the application (allowed before a decision)."""
-    role = "agent" if on_behalf_of else "borrower"
+    role = applicant_role(on_behalf_of)
     move(
         session, application, "withdrawn", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
     )
@@ -424,7 +462,7 @@ def answer_information(
     on_behalf_of: str | None = None,
 ) -> None:
     """The borrower answers a request for information; the application goes back to the queue."""
-    role = "agent" if on_behalf_of else "borrower"
+    role = applicant_role(on_behalf_of)
     application.info_response = answer
     move(
         session,
@@ -478,17 +516,7 @@ def offered_terms(application: Application) -> tuple[str, Terms]:
 def offered_quote(session: Session, application: Application, as_of: date) -> Quote:
     """The offer's figures as of today (penalty has grown since submission, so they are worked out again)."""
     kind, terms = offered_terms(application)
-    facts = loan_facts(session, application.loan, as_of, exclude=application)
-    if application.waivers:
-        waived = arrears_rules.waive(
-            facts.report,
-            penalty=bool(application.waivers.get("penalty")),
-            compound=bool(application.waivers.get("compound")),
-        )
-        facts = replace(facts, report=waived)
-    return options.quote(
-        kind, facts, policies.of(application.policy_pack), terms, disposable_income(application)
-    )
+    return calculator(session, application, as_of).waived(application.waivers).quote(kind, terms)
 
 
 def agreement_for(session: Session, application: Application, quote: Quote, as_of: date) -> dict:
@@ -543,7 +571,7 @@ def accept(
     consent_reference: str | None = None,
 ) -> ScheduleVersion:
     """Accept the offer and put the new schedule in force, all in the caller's one transaction."""
-    role = "agent" if on_behalf_of else "borrower"
+    role = applicant_role(on_behalf_of)
     lifecycle.transition(application.status, "accepted", role)  # refuse early, before any work
     if application.offer_expires_on and as_of > application.offer_expires_on:
         raise ServiceError("offer_expired")  # even before the nightly job marks it expired

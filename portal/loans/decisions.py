@@ -7,7 +7,6 @@ for a borrower, gives both approvals, or decides an appeal of their own decision
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import arrears as arrears_rules
-from portal.domain import options
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
 from portal.loans import applications as apps
@@ -65,6 +63,13 @@ def is_reviewer(staff: StaffUser) -> bool:
     return staff.role in ("reviewer", "senior_reviewer")
 
 
+def _staff_move(session: Session, application: Application, target: str, staff: StaffUser, **fields) -> None:
+    """A status change made by a member of staff at the branch (the audit row names them and their role)."""
+    apps.move(
+        session, application, target, role=_role(staff), actor=_actor(staff), channel="branch", **fields
+    )
+
+
 def claim(session: Session, application: Application, staff: StaffUser, *, seen_version: int | None) -> None:
     """Take the case: a submitted application moves to review; a case held by someone else is refused."""
     if not is_reviewer(staff):
@@ -75,7 +80,7 @@ def claim(session: Session, application: Application, staff: StaffUser, *, seen_
     application.claimed_by_id = staff.id
     application.claimed_at = utcnow()
     if application.status == "submitted":
-        apps.move(session, application, "in_review", role=_role(staff), actor=_actor(staff), channel="branch")
+        _staff_move(session, application, "in_review", staff)
     elif application.status == "in_review":
         session.flush()  # a case put back in the queue, taken up again
     elif application.status in ("awaiting_second_approval", "appealed"):
@@ -154,13 +159,11 @@ def _send_up(
     """Above the decider's authority: record them as the first approver and wait for a senior's second approval."""
     application.first_approver_id = staff.id
     application.claimed_by_id = None
-    apps.move(
+    _staff_move(
         session,
         application,
         "awaiting_second_approval",
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
+        staff,
         note=note,
         data=data,
     )
@@ -190,13 +193,11 @@ def approve(
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
     _offer_made(session, application, staff, as_of)
     application.decision_note = note
-    apps.move(
+    _staff_move(
         session,
         application,
         "approved",
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
+        staff,
         note=note,
         data={"waivers": application.waivers},
     )
@@ -225,13 +226,11 @@ def reject(
     application.decision_note = note
     application.claimed_by_id = None
     evidence.schedule_purge(application, as_of, policies.of(application.policy_pack).evidence_retention_days)
-    apps.move(
+    _staff_move(
         session,
         application,
         "rejected",
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
+        staff,
         reason=reason,
         note=note,
     )
@@ -242,17 +241,7 @@ def counter_quote(
     session: Session, application: Application, kind: str, terms: Terms, as_of: date, waivers: dict
 ):
     """The preview of a counter-offer: the reviewer's terms (and waivers) on today's figures."""
-    facts = apps.loan_facts(session, application.loan, as_of, exclude=application)
-    if waivers:
-        facts = replace(
-            facts,
-            report=arrears_rules.waive(
-                facts.report, penalty=bool(waivers.get("penalty")), compound=bool(waivers.get("compound"))
-            ),
-        )
-    return options.quote(
-        kind, facts, policies.of(application.policy_pack), terms, apps.disposable_income(application)
-    )
+    return apps.calculator(session, application, as_of).waived(waivers).quote(kind, terms)
 
 
 def counter(
@@ -285,13 +274,11 @@ def counter(
             session, application, staff, note, {"counter": application.counter_terms, "waivers": waivers}
         )
     _offer_made(session, application, staff, as_of)
-    apps.move(
+    _staff_move(
         session,
         application,
         "countered",
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
+        staff,
         note=note,
         data={"counter": application.counter_terms, "waivers": waivers},
     )
@@ -309,13 +296,11 @@ def request_information(
         raise ServiceError("not_decidable")
     application.info_request = question
     application.info_response = None
-    apps.move(
+    _staff_move(
         session,
         application,
         "info_requested",
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
+        staff,
         note=question[:200],
     )
     notices.decided(session, application)
@@ -352,7 +337,7 @@ def appeal(
         session,
         application,
         "appealed",
-        role="agent" if on_behalf_of else "borrower",
+        role=apps.applicant_role(on_behalf_of),
         actor=actor,
         channel=channel,
         on_behalf_of=on_behalf_of,

@@ -203,6 +203,7 @@ class LoanPosition:
     version: ScheduleVersion
     report: arrears_rules.ArrearsReport
     payments: list[Payment]
+    installments: list[Installment]  # the schedule in force, as the domain sees it
 
     @property
     def in_arrears(self) -> bool:
@@ -230,7 +231,9 @@ def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
         terms,
         as_of,
     )
-    return LoanPosition(loan=loan, version=version, report=report, payments=payments)
+    return LoanPosition(
+        loan=loan, version=version, report=report, payments=payments, installments=installments
+    )
 
 
 def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:

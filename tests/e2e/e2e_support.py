@@ -596,7 +596,7 @@ def arrange_decision(
                 db.session, application, staff, as_of=as_of, seen_version=application.row_version
             )
         else:
-            terms = apps.default_terms(db.session, application, "installment_plan", as_of)
+            terms = apps.calculator(db.session, application, as_of).default_terms("installment_plan")
             status = decisions.counter(
                 db.session,
                 application,

@@ -306,7 +306,7 @@ def _submit(app, reference: str) -> None:
             other_debt=Decimal("0"),
             dependants=1,
         )
-        terms = apps.default_terms(session, application, "installment_plan", BUSINESS_DATE)
+        terms = apps.calculator(session, application, BUSINESS_DATE).default_terms("installment_plan")
         apps.choose(
             application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE)
         )

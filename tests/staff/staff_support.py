@@ -136,7 +136,7 @@ def make_application(
     )
     spending = dict(SPENDING)
     apps.save_budget(application, income=INCOME, spending=spending, other_debt=OTHER_DEBT, dependants=2)
-    terms = apps.default_terms(session, application, kind, as_of)
+    terms = apps.calculator(session, application, as_of).default_terms(kind)
     if months is not None and terms.months is not None:
         terms = replace(terms, months=months)
     quote = apps.quote_for(session, application, kind, terms, as_of)
