@@ -652,10 +652,11 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
     return {row.loan_id: row for row in rows}
 
 
-def assess_risk(session: Session, application: Application, as_of: date) -> risk.RiskScore:
+def assess_risk(
+    session: Session, application: Application, as_of: date, position: services.LoanPosition | None = None
+) -> risk.RiskScore:
     """Score the application from the points table (shown with its reasons; it orders the queue)."""
-    position = services.loan_position(session, application.loan, as_of)
-    report = position.report
+    report = (position or services.loan_position(session, application.loan, as_of)).report
     regular = max((s.total for s in report.installments), default=Decimal("0.00"))
     broken = session.scalar(
         select(Application.id)
@@ -696,6 +697,6 @@ def stamp_for_queue(session: Session, application: Application, as_of: date) -> 
     application.amount_fen = to_fen(
         report.outstanding_principal + report.total_to_bring_current - report.overdue_principal
     )
-    scored = assess_risk(session, application, as_of)
+    scored = assess_risk(session, application, as_of, position)
     application.risk_score = scored.score
     application.risk_reasons = [[r.code, r.value, r.points] for r in scored.reasons]

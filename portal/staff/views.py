@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels
 from portal.auth.access import staff_required
+from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.loans import applications as apps
@@ -118,9 +119,7 @@ def _case_page(
         requested=apps.schedule_from_json(application.quote.get("schedule", [])),
         counter_preview=counter_preview,
         offered=offered,
-        waivable=decisions.waived_amounts(
-            db.session, application, as_of, {"penalty": True, "compound": True}
-        ),
+        waivable=arrears_rules.waivable(current.report),
         can_decide=_can_decide(application),
     ), status
 
