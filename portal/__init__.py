@@ -50,13 +50,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     sessions.init_app(app)
 
+    from portal.agents.views import bp as agents_bp
     from portal.auth.views import bp as auth_bp
     from portal.borrower import apply as _apply_routes  # noqa: F401 - attaches the journey to the blueprint
     from portal.borrower.views import bp as borrower_bp
     from portal.staff import outcomes as _outcomes_routes  # noqa: F401 - attaches /staff/outcomes
     from portal.staff.views import bp as staff_bp
 
-    for blueprint in (auth_bp, borrower_bp, staff_bp):
+    for blueprint in (auth_bp, borrower_bp, staff_bp, agents_bp):
         app.register_blueprint(blueprint)
 
     _security_headers(app)

@@ -140,6 +140,9 @@ EVENTS = {
     "application.appealed": _l("Appeal made"),
     "application.completed": _l("Plan completed"),
     "application.broken": _l("Plan broken"),
+    "application.hardship_saved": _l("Your situation written down"),
+    "application.budget_saved": _l("Your money each month written down"),
+    "application.plan_chosen": _l("Plan chosen"),
     "evidence.added": _l("Document added"),
     "evidence.removed": _l("Document removed"),
 }

@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db, labels
-from portal.auth import codes, passwords
-from portal.auth.access import borrower_required
+from portal.auth import access, codes, passwords
+from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
     AcceptForm,
+    AgentAcceptForm,
+    AgentSubmitForm,
     AnswerForm,
     AppealForm,
     DeleteForm,
@@ -31,7 +33,7 @@ from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.loans import applications as apps
-from portal.loans import decisions, notices, services
+from portal.loans import audit, decisions, notices, services, support_calls
 from portal.loans import evidence as evidence_store
 from portal.loans.clock import business_date
 from portal.loans.services import ServiceError
@@ -39,14 +41,35 @@ from portal.loans.services import ServiceError
 STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
 
 
-def acting():
-    """Who acts and how: the borrower online (agents acting for a borrower come with the phone channel)."""
-    return {"actor": current_user.actor, "channel": "web"}
+def acting() -> dict:
+    """Who acts and how: the borrower online, or an agent for them by phone (actor, on_behalf_of, channel)."""
+    return access.acting().fields
+
+
+def by_agent() -> bool:
+    """Whether a phone agent is acting for the borrower on this request."""
+    return access.acting().by_agent
+
+
+def agent_did(application, action: str, data: dict | None = None) -> None:
+    """An agent's change to the borrower's application goes on the record (the borrower's own edits of a draft
+    are theirs alone; every status change is recorded for everyone by the services)."""
+    if by_agent():
+        audit.record(
+            db.session, action=action, subject=f"application:{application.id}", data=data or {}, **acting()
+        )
+
+
+def tell_borrower(application, action: str) -> None:
+    """An agent acted for the borrower: tell them, once per meaningful action during the call."""
+    who = access.acting()
+    if who.by_agent and support_calls.first_time(who.assisted, f"{action}:{application.id}"):
+        notices.done_by_phone(db.session, application, action)
 
 
 def own_application(reference: str):
-    """The signed-in borrower's application, or 404."""
-    application = apps.borrower_application(db.session, current_user.row.id, reference)
+    """An application of the borrower this request is about, or 404."""
+    application = apps.borrower_application(db.session, access.acting().borrower.id, reference)
     if application is None:
         abort(404)
     return application
@@ -68,12 +91,13 @@ def step_context(name: str) -> dict:
 @borrower_required
 def start_application(loan_number: str):
     """Start (or resume) an application for help with one loan; the form's key makes a double click harmless."""
-    loan = services.borrower_loan(db.session, current_user.row.id, loan_number)
+    loan = services.borrower_loan(db.session, access.acting().borrower.id, loan_number)
     if loan is None:
         abort(404)
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
+    already = apps.open_application(db.session, loan)
     try:
         application = apps.start(
             db.session, loan, create_key=form.key.data, as_of=business_date(), **acting()
@@ -93,6 +117,8 @@ def start_application(loan_number: str):
             )
         flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
         return redirect(url_for("borrower.loan", loan_number=loan_number), code=303)
+    if already is None or already.id != application.id:
+        tell_borrower(application, "started")
     db.session.commit()
     return redirect(url_for("borrower.hardship_step", reference=application.reference), code=303)
 
@@ -128,6 +154,8 @@ def hardship_step(reference: str):
             duration=form.duration.data,
             account=(form.account.data or "").strip(),
         )
+        agent_did(application, "application.hardship_saved")
+        tell_borrower(application, "hardship")
         db.session.commit()
         return redirect(_next_step(application, "money"), code=303)
     return render_template(
@@ -175,6 +203,8 @@ def money_step(reference: str):
             other_debt=form.other_debt.amount,
             dependants=form.dependants.data,
         )
+        agent_did(application, "application.budget_saved")
+        tell_borrower(application, "hardship")  # the money is part of the same statement: one message
         db.session.commit()
         if request.form.get("action") == "calculate":
             return redirect(url_for("borrower.money_step", reference=reference, **_keep_return()), code=303)
@@ -209,7 +239,7 @@ def evidence_step(reference: str):
             form.file.errors.append(_("Choose a file to add."))
         else:
             try:
-                evidence_store.add(db.session, application, upload, actor=current_user.actor)
+                evidence_store.add(db.session, application, upload, **acting())
             except ServiceError as error:
                 form.file.errors.append(evidence_store.message(error, policy))
             else:
@@ -238,7 +268,7 @@ def delete_evidence(reference: str, token: str):
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    if not evidence_store.remove(db.session, application, token, actor=current_user.actor):
+    if not evidence_store.remove(db.session, application, token, **acting()):
         abort(404)
     db.session.commit()
     flash(_("File removed."), "info")
@@ -359,6 +389,7 @@ def plan_step(reference: str, kind: str):
             quote = calc.quote(kind, terms)
             if request.form.get("action") == "choose" and quote.available:
                 apps.choose(application, quote)
+                agent_did(application, "application.plan_chosen", {"option": quote.kind})
                 db.session.commit()
                 return redirect(url_for("borrower.check_step", reference=reference), code=303)
     return render_template(
@@ -402,11 +433,19 @@ def check_step(reference: str):
     if application.status != "draft":
         # A second click of 'send' lands on what the first one made.
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    form = SubmitForm()
+    form = AgentSubmitForm() if by_agent() else SubmitForm()
     missing = apps.missing_for_submit(application)
     if form.validate_on_submit() and not missing:
+        consent = form.consent_reference.data.strip() if by_agent() else None
         try:
-            apps.submit(db.session, application, as_of=business_date(), **acting())
+            apps.submit(
+                db.session,
+                application,
+                as_of=business_date(),
+                role=apps.applicant_role(acting()["on_behalf_of"]),
+                consent_reference=consent,
+                **acting(),
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
@@ -428,7 +467,7 @@ def check_step(reference: str):
 @borrower_required
 def applications():
     """All of the borrower's applications."""
-    rows = apps.borrower_applications(db.session, current_user.row.id)
+    rows = apps.borrower_applications(db.session, access.acting().borrower.id)
     return render_template("borrower/apply/list.html", rows=rows)
 
 
@@ -474,6 +513,7 @@ def withdraw(reference: str):
         db.session.rollback()
         flash(_("This application can no longer be withdrawn."), "info")
         return redirect(url_for("borrower.application", reference=reference), code=303)
+    tell_borrower(application, "withdrawn")
     db.session.commit()
     flash(_("Your application has been withdrawn."), "info")
     return redirect(url_for("borrower.application", reference=reference), code=303)
@@ -489,6 +529,7 @@ def answer(reference: str):
         return redirect(url_for("borrower.application", reference=reference), code=303)
     if form.validate_on_submit():
         apps.answer_information(db.session, application, answer=form.answer.data.strip(), **acting())
+        tell_borrower(application, "answered")
         db.session.commit()
         flash(_("Thank you. Your answer has been sent to the reviewer."), "info")
         return redirect(url_for("borrower.application", reference=reference), code=303)
@@ -506,7 +547,7 @@ def answer(reference: str):
     )
 
 
-def _offer_page(application, form: AcceptForm):
+def _offer_page(application, form):
     """The offer beside the current and the requested schedules, with the accept form (fresh or with errors)."""
     as_of = business_date()
     return render_template(
@@ -529,11 +570,11 @@ def offer(reference: str):
     application = own_application(reference)
     if application.status not in ("approved", "countered"):
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    return _offer_page(application, AcceptForm())
+    return _offer_page(application, AgentAcceptForm() if by_agent() else AcceptForm())
 
 
 @bp.route("/applications/<reference>/offer/code", methods=["POST"])
-@borrower_required
+@borrower_self_required
 def offer_code(reference: str):
     """Send a text-message code to confirm accepting the offer."""
     application = own_application(reference)
@@ -555,8 +596,10 @@ def accept(reference: str):
     application = own_application(reference)
     if application.status not in ("approved", "countered"):
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    form = AcceptForm()
     as_of = business_date()
+    if by_agent():
+        return _accept_for_borrower(application, as_of)
+    form = AcceptForm()
     if form.validate_on_submit():
         confirmed = False
         if form.password.data:
@@ -595,6 +638,27 @@ def accept(reference: str):
     return _offer_page(application, form)
 
 
+def _accept_for_borrower(application, as_of):
+    """An agent accepts on the call: no password or code (those stay the borrower's own), but the reference of
+    the borrower's recorded spoken consent, kept in the agreement and on the audit row."""
+    form = AgentAcceptForm()
+    if not form.validate_on_submit():
+        return _offer_page(application, form)
+    consent = form.consent_reference.data.strip()
+    try:
+        apps.accept(
+            db.session, application, as_of=as_of, confirmation="phone", consent_reference=consent, **acting()
+        )
+    except (ServiceError, IllegalTransition):
+        db.session.rollback()
+        flash(_("This offer can no longer be accepted. Please look at the application's status."), "info")
+        return redirect(url_for("borrower.application", reference=application.reference), code=303)
+    notices.accepted(db.session, application)
+    db.session.commit()
+    flash(_("Done. The borrower's new repayment schedule is in force."), "info")
+    return redirect(url_for("borrower.agreement", reference=application.reference), code=303)
+
+
 @bp.route("/applications/<reference>/decline", methods=["POST"])
 @borrower_required
 def decline(reference: str):
@@ -607,6 +671,7 @@ def decline(reference: str):
     except IllegalTransition:
         db.session.rollback()
         return redirect(url_for("borrower.application", reference=reference), code=303)
+    tell_borrower(application, "declined")
     db.session.commit()
     flash(_("You declined the offer. You can ask for help again at any time."), "info")
     return redirect(url_for("borrower.application", reference=reference), code=303)
@@ -633,6 +698,7 @@ def appeal(reference: str):
         return redirect(url_for("borrower.application", reference=reference), code=303)
     if form.validate_on_submit():
         decisions.appeal(db.session, application, note=form.reason.data.strip(), as_of=as_of, **acting())
+        tell_borrower(application, "appealed")
         db.session.commit()
         flash(
             _(

@@ -181,6 +181,32 @@ class AcceptForm(PortalForm):
     )
 
 
+class SupportCodeForm(PortalForm):
+    """Ask for a support code to read to our phone staff."""
+
+
+class AgentAcceptForm(PortalForm):
+    """An agent accepts the offer for the borrower on a call, with the reference of the borrower's spoken consent."""
+
+    consent_reference = StringField(
+        _l("Consent reference"),
+        description=_l(
+            "The call recording number under which the borrower said yes, for example CALL-20261129-0042."
+        ),
+        validators=[
+            DataRequired(message=_l("Enter the consent reference.")),
+            Regexp(r"^[A-Za-z0-9-]{4,40}$", message=_l("Use 4 to 40 letters, digits or dashes.")),
+        ],
+        render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class AgentSubmitForm(AgentAcceptForm):
+    """An agent sends the application for the borrower, with the reference of their spoken consent."""
+
+    confirm = HiddenField(default="1")
+
+
 class AppealForm(PortalForm):
     """Ask for a rejection to be looked at again."""
 

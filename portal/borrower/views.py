@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
-from portal.auth.access import borrower_required
-from portal.loans import applications, outbox, services
+from portal.auth.access import acting, borrower_required, borrower_self_required
+from portal.borrower.forms import SupportCodeForm
+from portal.loans import applications, outbox, services, support_calls
 from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
@@ -18,20 +20,47 @@ bp = Blueprint("borrower", __name__)
 def dashboard():
     """Every loan with its status, next installment and, when overdue, what it takes to bring it current."""
     as_of = business_date()
-    loans = services.borrower_loans(db.session, current_user.row.id)
+    who = acting()
+    loans = services.borrower_loans(db.session, who.borrower.id)
     positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
-    open_apps = applications.open_by_loan(db.session, current_user.row.id)
-    messages = outbox.portal_messages(db.session, current_user.row.id)
+    open_apps = applications.open_by_loan(db.session, who.borrower.id)
+    messages = outbox.portal_messages(db.session, who.borrower.id)
+    support_code = None
+    if not who.by_agent:
+        shown = session.get("support_code") or {}
+        live = support_calls.live_support_code(db.session, who.borrower.id, shown.get("id"))
+        if live is not None:
+            support_code = {"code": shown.get("code"), "expires_at": live.expires_at}
     return render_template(
-        "borrower/dashboard.html", positions=positions, as_of=as_of, open_apps=open_apps, messages=messages
+        "borrower/dashboard.html",
+        positions=positions,
+        as_of=as_of,
+        open_apps=open_apps,
+        messages=messages,
+        support_code=support_code,
+        support_form=SupportCodeForm() if not who.by_agent else None,
     )
+
+
+@bp.route("/support-code", methods=["POST"])
+@borrower_self_required
+def support_code():
+    """A 6-digit code to read to our phone staff (10 minutes, once); shown on the dashboard, kept only hashed."""
+    if not SupportCodeForm().validate_on_submit():
+        abort(400)
+    row, code = support_calls.issue_support_code(db.session, current_user.row)
+    db.session.commit()
+    # Only this browser's signed cookie holds the code, so the dashboard can show it again until it expires.
+    session["support_code"] = {"id": row.id, "code": code}
+    flash(_("Here is your support code. Read it to our staff only while you are on a call with us."), "info")
+    return redirect(url_for("borrower.dashboard") + "#support-code", code=303)
 
 
 @bp.route("/loans/<loan_number>")
 @borrower_required
 def loan(loan_number: str):
     """One loan: arrears with every part, overdue installments, the whole schedule, payments and how to pay."""
-    row = services.borrower_loan(db.session, current_user.row.id, loan_number)
+    row = services.borrower_loan(db.session, acting().borrower.id, loan_number)
     if row is None:
         abort(404)
     as_of = business_date()
@@ -41,7 +70,7 @@ def loan(loan_number: str):
         p=position,
         as_of=as_of,
         versions=services.schedule_versions(db.session, row),
-        open_app=applications.open_by_loan(db.session, current_user.row.id).get(row.id),
+        open_app=applications.open_by_loan(db.session, acting().borrower.id).get(row.id),
         reminders_paused=applications.reminders_paused(db.session, row),
     )
 
@@ -50,7 +79,7 @@ def loan(loan_number: str):
 @borrower_required
 def schedule_version(loan_number: str, version: int):
     """An earlier (or the current) version of a loan's schedule, kept readable after a restructuring."""
-    row = services.borrower_loan(db.session, current_user.row.id, loan_number)
+    row = services.borrower_loan(db.session, acting().borrower.id, loan_number)
     if row is None:
         abort(404)
     found = services.schedule_version(db.session, row, version)

@@ -415,8 +415,10 @@ def submit(
     role: str = "borrower",
     channel: str = "web",
     on_behalf_of: str | None = None,
+    consent_reference: str | None = None,
 ) -> bool:
-    """Submit a complete draft. Returns False when it was already submitted (a double submit changes nothing)."""
+    """Submit a complete draft. Returns False when it was already submitted (a double submit changes nothing).
+    An agent sending it for the borrower gives the reference of the borrower's recorded spoken consent."""
     if application.status != "draft":
         return False
     missing = missing_for_submit(application)
@@ -431,8 +433,17 @@ def submit(
     application.submitted_at = utcnow()
     application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
     application.channel = channel
+    application.submitted_by = actor
+    application.submit_consent_reference = consent_reference
     move(
-        session, application, "submitted", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
+        session,
+        application,
+        "submitted",
+        role=role,
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
+        data={"consent_reference": consent_reference} if consent_reference else None,
     )
     return True
 

@@ -111,8 +111,8 @@ def _require_holder(application: Application, staff: StaffUser) -> None:
         raise ServiceError("not_decidable")
     if application.claimed_by_id != staff.id:
         raise ServiceError("claim_first")
-    if application.created_by == _actor(staff):
-        raise ServiceError("own_submission")  # nobody decides what they submitted for a borrower
+    if _actor(staff) in (application.created_by, application.submitted_by):
+        raise ServiceError("own_submission")  # nobody decides what they started or sent for a borrower
     if application.status in ("awaiting_second_approval", "appealed"):
         if staff.role != "senior_reviewer":
             raise ServiceError("senior_only")

@@ -92,7 +92,15 @@ def add(
     return item
 
 
-def remove(session: Session, application: Application, token: str, *, actor: str) -> bool:
+def remove(
+    session: Session,
+    application: Application,
+    token: str,
+    *,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> bool:
     """Remove a file from a draft; False when there is no such file on this application."""
     item = session.scalars(
         select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
@@ -105,6 +113,8 @@ def remove(session: Session, application: Application, token: str, *, actor: str
     audit.record(
         session,
         actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
         action="evidence.removed",
         subject=f"application:{application.id}",
         data={"sha256": item.sha256},

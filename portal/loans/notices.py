@@ -20,26 +20,87 @@ def _both(session: Session, borrower: Borrower, kind: str, body: str) -> None:
 
 
 def acknowledge(session: Session, application: Application) -> None:
-    """We received the application: its reference and the date a decision is due."""
+    """We received the application: its reference and the date a decision is due (and, when our phone staff
+    sent it for the borrower, that it was sent by phone: one message, not two)."""
     borrower = application.borrower
     with force_locale(borrower.locale):
-        body = _(
-            "We received your application %(reference)s. We will decide by %(date)s and tell you by text message.",
-            reference=application.reference,
-            date=date_long(application.decision_due),
-        )
+        if application.channel == "phone":
+            body = _(
+                "Our staff sent your application %(reference)s for you by phone, as you agreed on the call. We "
+                "will decide by %(date)s and tell you by text message. If you did not ask for this, call us.",
+                reference=application.reference,
+                date=date_long(application.decision_due),
+            )
+        else:
+            body = _(
+                "We received your application %(reference)s. We will decide by %(date)s and tell you by text "
+                "message.",
+                reference=application.reference,
+                date=date_long(application.decision_due),
+            )
     _both(session, borrower, "application_received", body)
 
 
 def accepted(session: Session, application: Application) -> None:
-    """The new schedule is in force."""
+    """The new schedule is in force (accepted by the borrower, or for them by phone with their consent)."""
+    borrower = application.borrower
+    consent = (application.agreement or {}).get("consent_reference")
+    with force_locale(borrower.locale):
+        if consent:
+            body = _(
+                "You accepted the new repayment plan for loan %(loan)s on a call with our staff (consent "
+                "reference %(consent)s). It is in force now. Your agreement is on your loan page. If you did not "
+                "agree to this, call us.",
+                loan=application.loan.number,
+                consent=consent,
+            )
+        else:
+            body = _(
+                "Your new repayment plan for loan %(loan)s is in force. Your agreement is on your loan page.",
+                loan=application.loan.number,
+            )
+    _both(session, borrower, "plan_in_force", body)
+
+
+def done_by_phone(session: Session, application: Application, action: str) -> None:
+    """Our phone staff did something for the borrower on a call: say what, so nothing happens behind their back.
+    (Sending and accepting have their own messages: `acknowledge` and `accepted`.)"""
     borrower = application.borrower
     with force_locale(borrower.locale):
-        body = _(
-            "Your new repayment plan for loan %(loan)s is in force. Your agreement is on your loan page.",
-            loan=application.loan.number,
-        )
-    _both(session, borrower, "plan_in_force", body)
+        bodies = {
+            "started": _(
+                "On your call with us, our staff started application %(reference)s for loan %(loan)s for you. "
+                "If you did not ask for this, call us.",
+                reference=application.reference,
+                loan=application.loan.number,
+            ),
+            "hardship": _(
+                "On your call with us, our staff wrote down your situation in application %(reference)s for you. "
+                "You can read it on the website.",
+                reference=application.reference,
+            ),
+            "withdrawn": _(
+                "On your call with us, our staff withdrew application %(reference)s for you, as you asked.",
+                reference=application.reference,
+            ),
+            "declined": _(
+                "On your call with us, our staff declined the offer on application %(reference)s for you, as you "
+                "asked.",
+                reference=application.reference,
+            ),
+            "answered": _(
+                "On your call with us, our staff sent your answer on application %(reference)s for you.",
+                reference=application.reference,
+            ),
+            "appealed": _(
+                "On your call with us, our staff asked for application %(reference)s to be looked at again for "
+                "you.",
+                reference=application.reference,
+            ),
+        }
+    body = bodies.get(action)
+    if body:
+        _both(session, borrower, f"phone_{action}", body)
 
 
 def confirmation_code(session: Session, borrower: Borrower, code: str) -> None:

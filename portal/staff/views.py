@@ -35,6 +35,8 @@ def home():
         return redirect(url_for("staff.queue"))
     if current_user.role == "admin":
         return redirect(url_for("staff.outcomes"))
+    if current_user.role == "agent":
+        return redirect(url_for("agents.home"))
     return redirect(url_for("staff.borrowers"))
 
 

@@ -56,6 +56,17 @@ KNOWN_ID_ROUTES = {
     "staff.request_information": "staff_case",
     "staff.counter": "staff_case",
     "staff.case_evidence": "staff_case",
+    # Phone agents (tested in tests/agents/test_agents_access.py). "agent": any phone agent, nobody else.
+    # "agent_borrower": only an agent with a live verified assisted session for that borrower.
+    # "agent_own": only the agent whose callback or session it is.
+    "agents.verify": "agent",
+    "agents.verify_code": "agent",
+    "agents.verify_questions": "agent",
+    "agents.borrower": "agent_borrower",
+    "agents.add_note": "agent_borrower",
+    "agents.add_callback": "agent_borrower",
+    "agents.callback_done": "agent_own",
+    "agents.end_session": "agent_own",
 }
 # GET pages the owner of a fresh draft application cannot open yet (so no control that the URL is real).
 NOT_FOR_A_DRAFT = {"borrower.agreement"}
@@ -79,7 +90,14 @@ def test_every_id_route_is_listed(app):
     assert not missing, f"id routes without an access test (classify them in KNOWN_ID_ROUTES): {missing}"
     gone = set(KNOWN_ID_ROUTES) - set(id_routes)
     assert not gone, f"listed but no longer in the app: {gone}"
-    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower", "staff_case"}, (
+    assert set(KNOWN_ID_ROUTES.values()) <= {
+        "public",
+        "borrower",
+        "staff_case",
+        "agent",
+        "agent_borrower",
+        "agent_own",
+    }, (
         "a new kind of owner needs its own access test"
     )
 

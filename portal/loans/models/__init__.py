@@ -23,6 +23,7 @@ from portal.loans.models.people import (
     mask_phone,
 )
 from portal.loans.models.records import AuditEvent, Notification
+from portal.loans.models.support import AssistedSession, Callback, CallNote, SupportCode, VerificationAttempt
 
 __all__ = [
     "LOAN_STATUSES",
@@ -30,6 +31,9 @@ __all__ = [
     "ROLES",
     "VARIANTS",
     "Application",
+    "AssistedSession",
+    "CallNote",
+    "Callback",
     "AuditEvent",
     "Borrower",
     "Branch",
@@ -45,6 +49,8 @@ __all__ = [
     "ScheduleVersion",
     "SignInFailure",
     "StaffUser",
+    "SupportCode",
+    "VerificationAttempt",
     "mask_id_number",
     "mask_phone",
     "rate_from_ppm",

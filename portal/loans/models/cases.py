@@ -111,6 +111,9 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Who sent it (the borrower, or an agent for them) and, by phone, the borrower's recorded consent.
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    submit_consent_reference: Mapped[str | None] = mapped_column(String(40))
     decision_due: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     offer_expires_on: Mapped[date | None] = mapped_column(Date)

@@ -1,0 +1,122 @@
+"""Forms of the phone agents' pages. Fields are declared and bounded; the find form is a GET form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.forms import MoneyField, PortalForm
+
+
+class FindForm(PortalForm):
+    """Find a caller: by phone number, by loan number, or by name and birth date (exact matches only)."""
+
+    class Meta:
+        csrf = False  # a search changes nothing; as a GET form a search is a URL
+
+    phone = StringField(
+        _l("Phone number"),
+        validators=[Optional(), Regexp(r"^1\d{10}$", message=_l("Enter the 11-digit mobile number."))],
+        render_kw={"inputmode": "numeric", "maxlength": 11, "autocomplete": "off"},
+    )
+    loan = StringField(
+        _l("Loan number"),
+        validators=[Optional(), Length(max=24)],
+        render_kw={"maxlength": 24, "autocomplete": "off", "spellcheck": "false"},
+    )
+    name = StringField(
+        _l("Full name"),
+        validators=[Optional(), Length(max=64)],
+        render_kw={"maxlength": 64, "autocomplete": "off"},
+    )
+    birth_date = DateField(
+        _l("Birth date"),
+        description=_l("With the name, for example 1972-09-03."),
+        validators=[Optional()],
+        render_kw={"autocomplete": "off"},
+    )
+
+    def has_query(self) -> bool:
+        return any(f.data for f in (self.phone, self.loan, self.name, self.birth_date))
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if (self.name.data or "").strip() and not self.birth_date.data:
+            self.birth_date.errors.append(_l("Enter the birth date with the name."))
+            return False
+        if self.birth_date.data and not (self.name.data or "").strip():
+            self.name.errors.append(_l("Enter the name with the birth date."))
+            return False
+        return True
+
+
+class CodeForm(PortalForm):
+    """The support code the caller reads from their portal."""
+
+    code = StringField(
+        _l("Support code"),
+        description=_l("6 digits, from the caller's own dashboard. Valid 10 minutes, once."),
+        validators=[
+            DataRequired(message=_l("Enter the code.")),
+            Regexp(r"^\d{6}$", message=_l("The code has 6 digits.")),
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 6, "autocomplete": "off"},
+    )
+
+
+class QuestionsForm(PortalForm):
+    """What only the borrower should know."""
+
+    id_last4 = StringField(
+        _l("Last 4 characters of the ID number"),
+        validators=[
+            DataRequired(message=_l("Enter the last 4 characters of the ID number.")),
+            Regexp(r"^[0-9Xx]{4}$", message=_l("Enter 4 digits (the last may be X).")),
+        ],
+        render_kw={"maxlength": 4, "autocomplete": "off"},
+    )
+    birth_date = DateField(
+        _l("Birth date"),
+        description=_l("For example 1972-09-03."),
+        validators=[DataRequired(message=_l("Enter the birth date, for example 1972-09-03."))],
+        render_kw={"autocomplete": "off"},
+    )
+    last_payment = MoneyField(
+        _l("Amount of the last payment"),
+        description=_l("In yuan, for example 1563.98. Enter 0 if they never paid."),
+        required=True,
+    )
+
+
+class NoteForm(PortalForm):
+    """A note on the call."""
+
+    body = TextAreaField(
+        _l("Note on this call"),
+        validators=[DataRequired(message=_l("Write the note.")), Length(max=1000)],
+        render_kw={"rows": 3, "maxlength": 1000},
+    )
+
+
+class CallbackForm(PortalForm):
+    """A promise to call back."""
+
+    due_on = DateField(
+        _l("Call back on"),
+        validators=[DataRequired(message=_l("Enter the date, for example 2026-12-01."))],
+        render_kw={"autocomplete": "off"},
+    )
+    due_time = TimeField(
+        _l("At"),
+        validators=[DataRequired(message=_l("Enter the time, for example 14:30."))],
+        render_kw={"autocomplete": "off"},
+    )
+    note = StringField(
+        _l("What about (optional)"), validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200}
+    )
+
+
+class ActionForm(PortalForm):
+    """A button: end a session, mark a callback done."""

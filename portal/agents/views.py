@@ -1,0 +1,257 @@
+"""Phone agents' pages: their day (callbacks, calls, open sessions), find a caller, verify them, the borrower's
+record with call notes and callbacks. Agents only: everyone else gets 404.
+
+A verified caller opens a 30-minute assisted session; while it lasts the agent uses the borrower's own pages
+(portal/borrower), under the banner, as the borrower's helper: see `portal.auth.access.acting`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import db
+from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
+from portal.auth.access import live_assisted_session, staff_required
+from portal.loans import applications as apps
+from portal.loans import audit, services, support_calls
+from portal.loans.clock import business_date, local_time
+from portal.loans.models import Borrower
+
+bp = Blueprint("agents", __name__, url_prefix="/agent")
+
+agent_required = staff_required("agent")
+
+
+@bp.app_context_processor
+def _assisting():
+    """The banner's session on every page an agent sees while it lasts."""
+    return {"assisting": live_assisted_session(), "end_form": ActionForm}
+
+
+@bp.app_template_filter("clock")
+def clock(moment) -> str:
+    """A stored UTC moment as the institution's local time of day, e.g. 14:32."""
+    return f"{local_time(moment):%H:%M}" if moment else ""
+
+
+@bp.route("/")
+@agent_required
+def home():
+    """Today's callbacks, recent calls with their notes, open assisted sessions."""
+    agent = current_user.row
+    today = support_calls.today_local()
+    return render_template(
+        "agents/home.html",
+        today=today,
+        callbacks=support_calls.todays_callbacks(db.session, agent.id, today),
+        calls=support_calls.recent_calls(db.session, agent.id),
+        sessions=support_calls.open_sessions(db.session, agent.id),
+        form=ActionForm(),
+        local_time=local_time,
+    )
+
+
+@bp.route("/find")
+@agent_required
+def find():
+    """Find a caller by phone, loan number, or name and birth date; before verification: name and masked phone."""
+    form = FindForm(request.args)
+    results = None
+    if form.has_query() and form.validate():
+        results = support_calls.find_borrowers(
+            db.session,
+            phone=form.phone.data or "",
+            loan_number=(form.loan.data or "").strip().upper(),
+            name=(form.name.data or "").strip(),
+            birth_date=form.birth_date.data,
+        )
+    return render_template("agents/find.html", form=form, results=results)
+
+
+def _borrower_or_404(borrower_id: int) -> Borrower:
+    borrower = db.session.get(Borrower, borrower_id)
+    if borrower is None:
+        abort(404)
+    return borrower
+
+
+def _verify_page(borrower: Borrower, code_form=None, questions_form=None, status: int = 200, message=None):
+    locked = support_calls.locked_for(db.session, borrower.id)
+    response = current_app.make_response(
+        (
+            render_template(
+                "agents/verify.html",
+                b=borrower,
+                code_form=code_form or CodeForm(formdata=None),
+                questions_form=questions_form or QuestionsForm(formdata=None),
+                locked_minutes=(locked + 59) // 60 if locked else 0,
+                message=message,
+            ),
+            status,
+        )
+    )
+    if locked and status == 429:
+        response.headers["Retry-After"] = str(locked)
+    return response
+
+
+@bp.route("/borrowers/<int:borrower_id>/verify")
+@agent_required
+def verify(borrower_id: int):
+    """Verify the caller: with the support code from their portal, or with the knowledge questions."""
+    return _verify_page(_borrower_or_404(borrower_id))
+
+
+def _after_attempt(borrower: Borrower, result, code_form=None, questions_form=None):
+    if result.verified:
+        db.session.commit()
+        until = local_time(result.assisted.expires_at)
+        flash(
+            _("Verified. You can help %(name)s until %(time)s.", name=borrower.name, time=f"{until:%H:%M}"),
+            "info",
+        )
+        return redirect(url_for("agents.borrower", borrower_id=borrower.id), code=303)
+    if result.locked_for:
+        return _verify_page(borrower, code_form, questions_form, status=429)
+    message = _(
+        "That did not match. %(left)d more tries before verification is locked for 30 minutes.",
+        left=result.tries_left,
+    )
+    return _verify_page(borrower, code_form, questions_form, status=200, message=message)
+
+
+@bp.route("/borrowers/<int:borrower_id>/verify/code", methods=["POST"])
+@agent_required
+def verify_code(borrower_id: int):
+    """Check the support code the caller reads out."""
+    borrower = _borrower_or_404(borrower_id)
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _verify_page(borrower, code_form=form)
+    result = support_calls.verify_with_code(db.session, current_user.row, borrower, form.code.data)
+    return _after_attempt(borrower, result, code_form=form)
+
+
+@bp.route("/borrowers/<int:borrower_id>/verify/questions", methods=["POST"])
+@agent_required
+def verify_questions(borrower_id: int):
+    """Check the caller's answers to the knowledge questions (all three must be right)."""
+    borrower = _borrower_or_404(borrower_id)
+    form = QuestionsForm()
+    if not form.validate_on_submit():
+        return _verify_page(borrower, questions_form=form)
+    result = support_calls.verify_with_answers(
+        db.session,
+        current_user.row,
+        borrower,
+        id_last4=form.id_last4.data,
+        birth_date=form.birth_date.data,
+        last_payment=form.last_payment.amount,
+    )
+    return _after_attempt(borrower, result, questions_form=form)
+
+
+def _assisted_for(borrower_id: int):
+    """The agent's live session for this borrower, or 404 (no verified session, no record)."""
+    assisted = live_assisted_session()
+    if assisted is None or assisted.borrower_id != borrower_id:
+        abort(404)
+    return assisted
+
+
+def _record_page(assisted, note_form=None, callback_form=None, status: int = 200):
+    borrower = assisted.borrower
+    as_of = business_date()
+    loans = services.borrower_loans(db.session, borrower.id)
+    return render_template(
+        "agents/borrower.html",
+        b=borrower,
+        assisted=assisted,
+        positions=[services.loan_position(db.session, loan, as_of) for loan in loans],
+        applications=apps.borrower_applications(db.session, borrower.id),
+        notes=support_calls.borrower_notes(db.session, borrower.id),
+        callbacks=support_calls.borrower_callbacks(db.session, borrower.id),
+        note_form=note_form or NoteForm(formdata=None),
+        callback_form=callback_form or CallbackForm(formdata=None),
+        as_of=as_of,
+        local_time=local_time,
+    ), status
+
+
+@bp.route("/borrowers/<int:borrower_id>")
+@agent_required
+def borrower(borrower_id: int):
+    """The borrower's record on the call: loans, applications, notes, callbacks (viewing it is on the record)."""
+    assisted = _assisted_for(borrower_id)
+    audit.record_in_own_transaction(
+        actor=current_user.actor,
+        on_behalf_of=f"borrower:{borrower_id}",
+        channel="phone",
+        action="borrower.viewed",
+        subject=f"borrower:{borrower_id}",
+        data={"page": "agents.borrower"},
+    )
+    return _record_page(assisted)
+
+
+@bp.route("/borrowers/<int:borrower_id>/notes", methods=["POST"])
+@agent_required
+def add_note(borrower_id: int):
+    """Write a note on the call."""
+    assisted = _assisted_for(borrower_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _record_page(assisted, note_form=form)
+    support_calls.add_note(db.session, current_user.row, assisted, form.body.data.strip())
+    db.session.commit()
+    flash(_("Note saved."), "info")
+    return redirect(url_for("agents.borrower", borrower_id=borrower_id) + "#notes", code=303)
+
+
+@bp.route("/borrowers/<int:borrower_id>/callbacks", methods=["POST"])
+@agent_required
+def add_callback(borrower_id: int):
+    """Promise a callback at a date and time (institution time)."""
+    assisted = _assisted_for(borrower_id)
+    form = CallbackForm()
+    if not form.validate_on_submit():
+        return _record_page(assisted, callback_form=form)
+    due_at = support_calls.local_to_utc(form.due_on.data, form.due_time.data)
+    support_calls.add_callback(
+        db.session, current_user.row, assisted, due_at=due_at, note=(form.note.data or "").strip()
+    )
+    db.session.commit()
+    flash(_("Callback saved."), "info")
+    return redirect(url_for("agents.borrower", borrower_id=borrower_id) + "#callbacks", code=303)
+
+
+@bp.route("/callbacks/<int:callback_id>/done", methods=["POST"])
+@agent_required
+def callback_done(callback_id: int):
+    """Mark one of the agent's own callbacks as made."""
+    callback = support_calls.own_callback(db.session, current_user.row.id, callback_id)
+    if callback is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    support_calls.complete_callback(db.session, current_user.row, callback)
+    db.session.commit()
+    flash(_("Callback marked as made."), "info")
+    return redirect(url_for("agents.home"), code=303)
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@agent_required
+def end_session(session_id: int):
+    """End one of the agent's own assisted sessions now."""
+    assisted = support_calls.own_session(db.session, current_user.row.id, session_id)
+    if assisted is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    support_calls.end_session(db.session, current_user.row, assisted)
+    db.session.commit()
+    flash(_("The assisted session has ended."), "info")
+    return redirect(url_for("agents.home"), code=303)
