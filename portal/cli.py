@@ -53,7 +53,7 @@ def db_revision(message: str) -> None:
 @click.option("--extra", default=300, show_default=True, help="How many extra borrowers to generate.")
 def demo_command(if_empty: bool, extra: int) -> None:
     """Build the demo data set through the services, relative to the business date."""
-    from portal.demo import build_demo, has_data, sign_ins
+    from portal.demo import agent_calls, build_demo, has_data, sign_ins
     from portal.demo_cases import build_cases
 
     if if_empty and has_data(db.session):
@@ -61,6 +61,7 @@ def demo_command(if_empty: bool, extra: int) -> None:
     else:
         click.echo(build_demo(db.session, extra_borrowers=extra))
         click.echo(build_cases(db.session))
+        agent_calls(db.session)
         db.session.commit()
     click.echo(sign_ins())
 
