@@ -107,9 +107,12 @@ def verify(borrower_id: int):
 def _after_attempt(borrower: Borrower, result, code_form=None, questions_form=None):
     if result.verified:
         db.session.commit()
-        until = local_time(result.assisted.expires_at)
         flash(
-            _("Verified. You can help %(name)s until %(time)s.", name=borrower.name, time=f"{until:%H:%M}"),
+            _(
+                "Verified. You can help %(name)s until %(time)s.",
+                name=borrower.name,
+                time=clock(result.assisted.expires_at),
+            ),
             "info",
         )
         return redirect(url_for("agents.borrower", borrower_id=borrower.id), code=303)
