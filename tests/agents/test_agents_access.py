@@ -66,7 +66,7 @@ def _outsider(app, who: str):
 def _try(app, routes, who, client, token) -> list[str]:
     leaks = []
     form = {"csrf_token": token, "code": "123456", "body": "x", "due_on": "2026-12-01", "due_time": "10:00"}
-    for endpoint, methods, url in routes:
+    for _endpoint, methods, url in routes:
         if "GET" in methods and client.get(url).status_code != 404:
             leaks.append(f"GET {url} as {who}")
         if "POST" in methods and client.post(url, data=form).status_code != 404:
