@@ -16,9 +16,16 @@ from portal.loans.applications import schedule_from_json
 
 
 def variant() -> str:
-    """The wording variant of this page: the signed-in borrower's, or urban for everyone else."""
+    """The wording variant of this page: the borrower's it is about (signed in, or helped by a phone agent), or
+    urban for everyone else."""
     if current_user.is_authenticated and current_user.kind == "borrower":
         return current_user.row.variant
+    if current_user.is_authenticated and request.blueprint == "borrower":
+        from portal.auth.access import acting
+
+        who = acting()
+        if who is not None:
+            return who.borrower.variant
     return "urban"
 
 
