@@ -5,8 +5,29 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import TextInput
 
 from portal.forms import MoneyField, PortalForm
+
+
+class DayField(DateField):
+    """A date as YYYY-MM-DD, with our own (translated) message when it is not one."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Enter the date like 1972-09-03."))) from exc
+
+
+class ClockField(TimeField):
+    """A time of day as HH:MM, with our own message when it is not one."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Enter the time, for example 14:30."))) from exc
 
 
 class FindForm(PortalForm):
@@ -30,11 +51,12 @@ class FindForm(PortalForm):
         validators=[Optional(), Length(max=64)],
         render_kw={"maxlength": 64, "autocomplete": "off"},
     )
-    birth_date = DateField(
+    birth_date = DayField(
         _l("Birth date"),
         description=_l("With the name, for example 1972-09-03."),
         validators=[Optional()],
-        render_kw={"autocomplete": "off"},
+        widget=TextInput(),  # typed as on the ID card, not picked from a calendar
+        render_kw={"autocomplete": "off", "maxlength": 10},
     )
 
     def has_query(self) -> bool:
@@ -77,11 +99,12 @@ class QuestionsForm(PortalForm):
         ],
         render_kw={"maxlength": 4, "autocomplete": "off"},
     )
-    birth_date = DateField(
+    birth_date = DayField(
         _l("Birth date"),
         description=_l("For example 1972-09-03."),
         validators=[DataRequired(message=_l("Enter the birth date, for example 1972-09-03."))],
-        render_kw={"autocomplete": "off"},
+        widget=TextInput(),
+        render_kw={"autocomplete": "off", "maxlength": 10},
     )
     last_payment = MoneyField(
         _l("Amount of the last payment"),
@@ -103,12 +126,12 @@ class NoteForm(PortalForm):
 class CallbackForm(PortalForm):
     """A promise to call back."""
 
-    due_on = DateField(
+    due_on = DayField(
         _l("Call back on"),
         validators=[DataRequired(message=_l("Enter the date, for example 2026-12-01."))],
         render_kw={"autocomplete": "off"},
     )
-    due_time = TimeField(
+    due_time = ClockField(
         _l("At"),
         validators=[DataRequired(message=_l("Enter the time, for example 14:30."))],
         render_kw={"autocomplete": "off"},
