@@ -7,7 +7,7 @@ look like a real branch's. A fixed random seed makes the set the same on every m
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -377,7 +377,7 @@ class _Builder:
 
 def agent_calls(session: Session) -> None:
     """agent1's day so far, through the phone-support services: one call (verified by the questions) with a note,
-    and two callbacks due later today, so the agent's page is not empty."""
+    and two callbacks due today (10:30 and 16:00, late ones stay on the list), so the agent's page is not empty."""
     from portal.loans import support_calls
 
     agent = session.scalar(select(StaffUser).where(StaffUser.username == "agent1"))
@@ -391,18 +391,14 @@ def agent_calls(session: Session) -> None:
         "借款人说玉米十月才卖得出去，想按收成月份还款。已说明季节性还款计划，她想和儿子商量后再申请。",
     )
     today = support_calls.today_local()
-    now_local = support_calls.local_time(support_calls.utcnow())
-    for borrower, hours, note in (
-        (caller, 2, "商量好后回电，帮她申请季节性还款"),
-        (other, 3, "询问两笔贷款的逾期金额"),
+    for borrower, at, note in (
+        (caller, time(10, 30), "商量好后回电，帮她申请季节性还款"),
+        (other, time(16, 0), "询问两笔贷款的逾期金额"),
     ):
         if borrower is not caller:
             assisted = support_calls.start_session(session, agent, borrower, verified_by="questions")
-        due = min(
-            now_local.replace(tzinfo=None) + timedelta(hours=hours), datetime.combine(today, time(23, 30))
-        )
         support_calls.add_callback(
-            session, agent, assisted, due_at=support_calls.local_to_utc(today, due.time()), note=note
+            session, agent, assisted, due_at=support_calls.local_to_utc(today, at), note=note
         )
     support_calls.end_session(session, agent, assisted)
 

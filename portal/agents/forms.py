@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
 from portal.forms import MoneyField, PortalForm
+from portal.loans.clock import local_time, utcnow
+from portal.loans.outbox import QUIET_END, QUIET_START
+
+CALLBACK_HORIZON_DAYS = 90
 
 
 class DayField(DateField):
@@ -139,6 +145,19 @@ class CallbackForm(PortalForm):
     note = StringField(
         _l("What about (optional)"), validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200}
     )
+
+    def validate_due_time(self, field) -> None:
+        """A callback is a phone call: in the future, within 90 days, and outside quiet hours (21:00-08:00)."""
+        if self.due_on.data is None or field.data is None:
+            return
+        if not QUIET_END <= field.data < QUIET_START:
+            raise ValidationError(str(_l("Call between 08:00 and 21:00, not in quiet hours.")))
+        due = datetime.combine(self.due_on.data, field.data)
+        now = local_time(utcnow()).replace(tzinfo=None)
+        if due <= now:
+            raise ValidationError(str(_l("Choose a time that has not passed yet.")))
+        if due > now + timedelta(days=CALLBACK_HORIZON_DAYS):
+            raise ValidationError(str(_l("Choose a time within the next 90 days.")))
 
 
 class ActionForm(PortalForm):

@@ -3,6 +3,10 @@ nothing; and the agent's own page (today's callbacks, recent calls with notes, o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
 from agents_support import (
     RURAL,
     URBAN,
@@ -141,7 +145,14 @@ def test_an_agents_own_callbacks_and_sessions_are_theirs_alone(demo):
     assert open_sessions(demo) != []
 
 
-def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo):
+@pytest.fixture
+def morning():
+    """10:00 in the institution's time zone (Beijing), so later today is still within calling hours."""
+    with time_machine.travel(datetime(2026, 11, 29, 2, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo, morning):
     agent = assisting(demo, RURAL)
     target = borrower_id(demo, RURAL)
     record = f"/agent/borrowers/{target}"
@@ -154,18 +165,19 @@ def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo):
     )
     callback = agent.submit(
         f"{record}/callbacks",
-        {"due_on": today.isoformat(), "due_time": "23:59", "note": "Check the offer"},
+        {"due_on": today.isoformat(), "due_time": "20:59", "note": "Check the offer"},
         page=record,
     )
     later = agent.submit(
-        f"{record}/callbacks", {"due_on": "2099-01-01", "due_time": "09:00", "note": "Next year"}, page=record
+        f"{record}/callbacks", {"due_on": (today + timedelta(days=7)).isoformat(), "due_time": "09:00", "note": "Next week"},
+        page=record,
     )
     home = agent.get("/agent/").get_data(as_text=True)
 
     assert note.status_code == callback.status_code == later.status_code == 303
     assert "Harvest in October; wants a seasonal plan." in home  # recent calls, with the note
     assert "Check the offer" in home  # due today
-    assert "Next year" not in home  # not today
+    assert "Next week" not in home  # not today
     assert "王大山" in home  # the open session and the call
     viewed = audit_rows(demo, action="borrower.viewed")
     assert viewed and viewed[0].on_behalf_of == f"borrower:{target}" and viewed[0].channel == "phone"
@@ -174,14 +186,14 @@ def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo):
         assert row.on_behalf_of == f"borrower:{target}" and row.channel == "phone"
 
 
-def test_a_callback_marked_made_leaves_the_list(demo):
+def test_a_callback_marked_made_leaves_the_list(demo, morning):
     agent = assisting(demo, RURAL)
     target = borrower_id(demo, RURAL)
     with demo.app_context():
         today = support_calls.today_local()
     agent.submit(
         f"/agent/borrowers/{target}/callbacks",
-        {"due_on": today.isoformat(), "due_time": "23:58", "note": "Ring back"},
+        {"due_on": today.isoformat(), "due_time": "20:58", "note": "Ring back"},
         page="/agent/",
     )
     with database(demo) as session:
@@ -204,6 +216,30 @@ def test_a_note_needs_words_and_a_callback_a_date(demo):
     assert 'class="error-summary"' in empty.get_data(as_text=True)
     with database(demo) as session:
         assert session.scalar(select(func.count()).select_from(CallNote)) == 0
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0
+
+
+@pytest.mark.parametrize(
+    ("days", "at", "message"),
+    [
+        (0, "22:30", "Call between 08:00 and 21:00"),
+        (1, "07:59", "Call between 08:00 and 21:00"),
+        (0, "09:30", "Choose a time that has not passed yet"),
+        (-1, "12:00", "Choose a time that has not passed yet"),
+        (91, "12:00", "Choose a time within the next 90 days"),
+    ],
+)
+def test_a_callback_is_refused_in_quiet_hours_in_the_past_or_too_far_ahead(demo, morning, days, at, message):
+    agent = assisting(demo, RURAL)
+    record = f"/agent/borrowers/{borrower_id(demo, RURAL)}"
+    with demo.app_context():
+        day = support_calls.today_local() + timedelta(days=days)
+
+    response = agent.submit(f"{record}/callbacks", {"due_on": day.isoformat(), "due_time": at}, page=record)
+
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with database(demo) as session:
         assert session.scalar(select(func.count()).select_from(Callback)) == 0
 
 
