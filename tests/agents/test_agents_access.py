@@ -222,11 +222,11 @@ def test_a_note_needs_words_and_a_callback_a_date(demo):
 @pytest.mark.parametrize(
     ("days", "at", "message"),
     [
-        (0, "22:30", "Call between 08:00 and 21:00"),
-        (1, "07:59", "Call between 08:00 and 21:00"),
-        (0, "09:30", "Choose a time that has not passed yet"),
-        (-1, "12:00", "Choose a time that has not passed yet"),
-        (91, "12:00", "Choose a time within the next 90 days"),
+        (0, "22:30", "08:00至21:00之间回电"),
+        (1, "07:59", "08:00至21:00之间回电"),
+        (0, "09:30", "还没过去的时间"),
+        (-1, "12:00", "还没过去的时间"),
+        (91, "12:00", "90天以内的时间"),
     ],
 )
 def test_a_callback_is_refused_in_quiet_hours_in_the_past_or_too_far_ahead(demo, morning, days, at, message):
