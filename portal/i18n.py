@@ -13,9 +13,11 @@ from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal.domain.money import round_money
 from portal.loans.clock import local_time
@@ -109,6 +111,47 @@ def html_lang() -> str:
     return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}[current_language()]
 
 
+VARIANTS = ("rural", "urban")
+
+
+def page_variant() -> str:
+    """The variant this page is worded in: the one a view set (an application keeps the variant it was started
+    under), else the signed-in borrower's, else urban (staff and visitors)."""
+    if has_request_context():
+        chosen = g.get("page_variant")
+        if chosen in VARIANTS:
+            return chosen
+        if current_user and current_user.is_authenticated and getattr(current_user, "kind", None) == "borrower":
+            return current_user.row.variant
+    return "urban"
+
+
+def vgettext(message: str, variant: str | None = None, **variables) -> str:
+    """The variant's wording of `message`, else its base translation: never empty, never the bare msgid when
+    the base string is translated.
+
+    Looks up the message with the variant as its context (msgctxt "rural"); a missing or empty entry falls back
+    to the message without context. `flask i18n extract` puts a "rural" context entry beside the base entry of
+    every `vgettext`/`_v` message, so translators write both in one catalog.
+    """
+    translations = get_translations()
+    text = translations.upgettext(variant or page_variant(), message)
+    if not text or text == message:
+        text = translations.ugettext(message) or message
+    return text % variables if variables else text
+
+
+def lazy_vgettext(message: str, **variables):
+    """`vgettext` evaluated when the string is shown (form labels built at import time)."""
+    return LazyString(vgettext, message, **variables)
+
+
+def template_vgettext(message: str, **variables) -> Markup:
+    """`_v` in templates: the translation is text (escaped), the variables are escaped by Markup's %."""
+    variant = variables.pop("variant", None)
+    return escape(vgettext(message, variant)) % variables
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the template helpers."""
     babel.init_app(
@@ -129,6 +172,8 @@ def init_app(app: Flask) -> None:
         html_lang=html_lang,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         LANGUAGES=LANGUAGES,
+        _v=template_vgettext,
+        vgettext=template_vgettext,
     )
     # Parse once so a typo in the table fails at start-up, not on a page.
     for name in FORMAT_LOCALES.values():

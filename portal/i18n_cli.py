@@ -34,7 +34,14 @@ KEYWORDS = {
     "_l": None,
     "lazy_pgettext": ((1, "c"), 2),
     "lazy_ngettext": (1, 2),
+    # Variant-aware wording (portal.i18n.vgettext): the base entry here, its "rural" context entry added below.
+    "_v": None,
+    "vgettext": None,
+    "lazy_vgettext": None,
 }
+VARIANT_KEYWORDS = {"_v": None, "vgettext": None, "lazy_vgettext": None}
+# The contexts a variant-aware message gets an entry in (urban reads the base entry).
+VARIANT_CONTEXTS = ("rural",)
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]")
 
 i18n_cli = AppGroup("i18n", help="Translation catalogs.")
@@ -58,6 +65,18 @@ def extract_catalog() -> Catalog:
         strip_comment_tags=True,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    # Every variant-aware message also gets an entry per variant context, for the variant's own wording.
+    for filename, lineno, message, comments, _context in extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=VARIANT_KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
+    ):
+        for variant in VARIANT_CONTEXTS:
+            notes = [*comments, f"{variant} wording of the message above: plainer and shorter"]
+            catalog.add(message, None, [(filename, lineno)], auto_comments=notes, context=variant)
     return catalog
 
 

@@ -247,3 +247,16 @@ OCCUPATIONS = {
     "shop_owner": _l("Shop owner"),
     "": _l("Not recorded"),
 }
+
+HELP_KINDS = {
+    "visit": _l("Visit from a loan officer"),
+    "callback": _l("Call back"),
+}
+
+HELP_WINDOWS = {
+    "morning": _l("in the morning (8:00 to 12:00)"),
+    "afternoon": _l("in the afternoon (12:00 to 18:00)"),
+    "evening": _l("in the evening (18:00 to 21:00)"),
+}
+
+HELP_STATUSES = {"open": _l("Waiting"), "done": _l("Done")}
