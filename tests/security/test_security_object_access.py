@@ -31,6 +31,7 @@ KNOWN_ID_ROUTES = {
     "borrower.start_application": "borrower",
     "borrower.hardship_step": "borrower",
     "borrower.money_step": "borrower",
+    "borrower.spending_step": "borrower",
     "borrower.evidence_step": "borrower",
     "borrower.delete_evidence": "borrower",
     "borrower.download_evidence": "borrower",
@@ -56,6 +57,9 @@ KNOWN_ID_ROUTES = {
     "staff.request_information": "staff_case",
     "staff.counter": "staff_case",
     "staff.case_evidence": "staff_case",
+    "staff.change_variant": "staff_case",
+    # A borrower's request for help, for the agents and admins who handle it (tests/variants/test_variants_help.py).
+    "staff.help_request_done": "staff_help",
 }
 # GET pages the owner of a fresh draft application cannot open yet (so no control that the URL is real).
 NOT_FOR_A_DRAFT = {"borrower.agreement"}
@@ -79,7 +83,7 @@ def test_every_id_route_is_listed(app):
     assert not missing, f"id routes without an access test (classify them in KNOWN_ID_ROUTES): {missing}"
     gone = set(KNOWN_ID_ROUTES) - set(id_routes)
     assert not gone, f"listed but no longer in the app: {gone}"
-    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower", "staff_case"}, (
+    assert set(KNOWN_ID_ROUTES.values()) <= {"public", "borrower", "staff_case", "staff_help"}, (
         "a new kind of owner needs its own access test"
     )
 
