@@ -34,7 +34,7 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
     class HardshipForm(PortalForm):
         reasons = CheckboxListField(
             _l("Why is it hard to pay at the moment?"),
-            description=_l("Choose all that apply."),
+            description=lazy_vgettext("Choose all that apply."),
             choices=[SelectChoice(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
             validators=[DataRequired(message=_l("Choose at least one reason."))],
         )
@@ -149,7 +149,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> PortalForm:
         )
         PlanForm.pay_day = SelectField(
             _l("Which day of the month suits you to pay?"),
-            description=_l("For example, the day after your wages arrive."),
+            description=lazy_vgettext("For example, the day after your wages arrive."),
             choices=[SelectChoice(n, str(n)) for n in range(1, 29)],
             coerce=int,
             validators=[InputRequired(message=_l("Choose a day of the month."))],

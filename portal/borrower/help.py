@@ -16,7 +16,6 @@ from portal import db, labels
 from portal.auth.access import borrower_required
 from portal.borrower.views import bp
 from portal.forms import PortalForm
-from portal.i18n import lazy_vgettext
 from portal.loans import help as help_service
 from portal.loans.services import ServiceError
 
@@ -32,10 +31,10 @@ def help_form(kind: str, **kwargs) -> PortalForm:
             validators=[InputRequired(message=_l("Choose a time."))],
         )
         note = TextAreaField(
-            lazy_vgettext("How do we find your home? (optional)")
+            _l("How do we find your home? (optional)")
             if kind == "visit"
             else _l("What would you like to talk about? (optional)"),
-            description=lazy_vgettext(
+            description=_l(
                 "For example: the house east of the village shop, with the red gate. At most 500 characters."
             )
             if kind == "visit"
