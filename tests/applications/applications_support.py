@@ -54,9 +54,14 @@ def database(app):
         yield db.session
 
 
-def text(app, message: str, locale: str = "zh_Hans", **params) -> str:
-    """A message as a page in `locale` shows it: translated, with its parameters, HTML-escaped."""
+def text(app, message: str, locale: str = "zh_Hans", variant: str | None = None, **params) -> str:
+    """A message as a page in `locale` shows it: translated (in `variant`'s wording when given), with its
+    parameters, HTML-escaped."""
+    from portal.i18n import vgettext
+
     with app.test_request_context(), force_locale(locale):
+        if variant:
+            return str(escape(vgettext(message, variant, **params)))
         return str(escape(_gettext(message, **params)))
 
 

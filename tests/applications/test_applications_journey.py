@@ -260,7 +260,10 @@ def test_options_page_lists_the_policy_options(demo, phone, variant):
     seasonal = text(demo, "Pay in the months you earn (seasonal plan)")
     assert (seasonal in html) is (variant == "rural")
     told = text(
-        demo, "You told us %(amount)s is left each month after essentials.", amount=money(demo, DISPOSABLE)
+        demo,
+        "You told us %(amount)s is left each month after essentials.",
+        variant=variant,
+        amount=money(demo, DISPOSABLE),
     )
     assert told in html
 
