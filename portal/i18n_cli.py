@@ -92,6 +92,11 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(handle, locale=locale)
 
 
+def _shown(path: Path) -> str:
+    """A path as the command reports it: relative to the project when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _keys(catalog: Catalog) -> set:
     return {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)) for m in catalog if m.id}
 
@@ -100,7 +105,7 @@ def _keys(catalog: Catalog) -> set:
 def extract() -> None:
     """Write translations/messages.pot from the code."""
     _write(extract_catalog(), POT)
-    click.echo(f"Wrote {POT.relative_to(ROOT)}")
+    click.echo(f"Wrote {_shown(POT)}")
 
 
 @i18n_cli.command("update")
@@ -113,7 +118,7 @@ def update() -> None:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         _write(catalog, path)
-        click.echo(f"Updated {path.relative_to(ROOT)}")
+        click.echo(f"Updated {_shown(path)}")
 
 
 @i18n_cli.command("compile")
