@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date as _format_date
+from babel.lists import format_list
 from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, g, has_request_context, request, session
@@ -76,6 +77,11 @@ def money(amount: Decimal | int | None) -> str:
 def number(value) -> str:
     """A number for the locale."""
     return format_decimal(value, locale=_format_locale())
+
+
+def listing(items) -> str:
+    """Several things in a row, the locale's way: "July and October" / "7月和10月"."""
+    return format_list([str(item) for item in items], style="standard", locale=_format_locale())
 
 
 def date_long(value: date | None) -> str:
@@ -162,6 +168,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money,
         number=number,
+        listing=listing,
         date_long=date_long,
         date_short=date_short,
         datetime_local=datetime_local,
