@@ -261,4 +261,11 @@ HELP_WINDOWS = {
     "evening": _l("in the evening (18:00 to 21:00)"),
 }
 
+# The same windows as choices on the request forms.
+HELP_WINDOW_CHOICES = {
+    "morning": _l("Morning (8:00 to 12:00)"),
+    "afternoon": _l("Afternoon (12:00 to 18:00)"),
+    "evening": _l("Evening (18:00 to 21:00)"),
+}
+
 HELP_STATUSES = {"open": _l("Waiting"), "done": _l("Done")}

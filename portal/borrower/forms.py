@@ -35,7 +35,7 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
         reasons = CheckboxListField(
             _l("Why is it hard to pay at the moment?"),
             description=lazy_vgettext("Choose all that apply."),
-            choices=[SelectChoice(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
+            choices=[SelectChoice(code, labels.REASONS[code]) for code in _reasons_in_order(variant)],
             validators=[DataRequired(message=_l("Choose at least one reason."))],
         )
         duration = RadioField(
@@ -54,6 +54,13 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
         )
 
     return HardshipForm(formdata=formdata, **kwargs) if formdata is not None else HardshipForm(**kwargs)
+
+
+def _reasons_in_order(variant: str) -> list[str]:
+    """The variant's reasons with its own ones first (a farmer sees crop failure at the top), "other" last."""
+    offered = hardship.reasons_for(variant)
+    own = hardship.REASONS_RURAL if variant == "rural" else hardship.REASONS_URBAN
+    return [code for code in offered if code in own] + [code for code in offered if code not in own]
 
 
 def budget_form(variant: str, part: str = "all", **kwargs) -> PortalForm:

@@ -27,7 +27,9 @@ def help_form(kind: str, **kwargs) -> PortalForm:
         key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
         window = RadioField(
             _l("When would suit you?") if kind == "visit" else _l("When should we call you?"),
-            choices=[SelectChoice(code, labels.HELP_WINDOWS[code]) for code in help_service.WINDOWS[kind]],
+            choices=[
+                SelectChoice(code, labels.HELP_WINDOW_CHOICES[code]) for code in help_service.WINDOWS[kind]
+            ],
             validators=[InputRequired(message=_l("Choose a time."))],
         )
         note = TextAreaField(
