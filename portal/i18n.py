@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date as _format_date
-from babel.lists import format_list
 from babel.dates import format_datetime as _format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations

@@ -27,7 +27,6 @@ from staff_support import (
     staff_client,
     staff_id,
     submitted,
-    text,
     update,
 )
 from support import BUSINESS_DATE

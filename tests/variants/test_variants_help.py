@@ -84,7 +84,7 @@ def test_a_visit_request_without_a_time_is_refused_at_the_field_in_the_borrowers
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f'id="window-error"><span class="visually-hidden">' in html
+    assert 'id="window-error"><span class="visually-hidden">' in html
     assert text(demo, "Choose a time.") in html
     assert "Choose a time." not in html  # Chinese page, Chinese message
     assert "红色大门那家" in html  # nothing typed is lost
