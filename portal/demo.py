@@ -22,6 +22,25 @@ from portal.loans.models import Borrower, Branch, Disaster, Loan, LoanProduct, S
 DEMO_PASSWORD = "Demo-pass-2026"  # published in the README for the demo  # noqa: S105  # nosec B105
 DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"  # published in the README  # noqa: S105  # nosec B105
 
+# Each rural branch's village service point (名称, 地址 in the three languages), shown in the rural footer.
+SERVICE_POINTS = {
+    "QS01": (
+        ("青山镇石桥村便民服务点", "青山鎮石橋村便民服務點", "Shiqiao Village Service Point, Qingshan"),
+        ("石桥村村委会一楼（周一至周六 8:30–17:00）", "石橋村村委會一樓（週一至週六 8:30–17:00）",
+         "Ground floor, Shiqiao Village Committee (Monday to Saturday, 8:30 to 17:00)"),
+    ),
+    "HX02": (
+        ("河西乡杨家湾村便民服务点", "河西鄉楊家灣村便民服務點", "Yangjiawan Village Service Point, Hexi"),
+        ("杨家湾村小卖部旁（每天 8:00–18:00）", "楊家灣村小賣部旁（每天 8:00–18:00）",
+         "Next to the Yangjiawan village shop (every day, 8:00 to 18:00)"),
+    ),
+    "LT03": (
+        ("柳塘镇荷花村便民服务点", "柳塘鎮荷花村便民服務點", "Hehua Village Service Point, Liutang"),
+        ("荷花村卫生室隔壁（周一至周五 9:00–17:00）", "荷花村衛生室隔壁（週一至週五 9:00–17:00）",
+         "Beside the Hehua village clinic (Monday to Friday, 9:00 to 17:00)"),
+    ),
+}
+
 BRANCHES = [
     # code, kind, names (Simplified, Traditional, English), addresses, phone
     (
@@ -174,6 +193,10 @@ class _Builder:
                 address=dict(zip(("zh_Hans", "zh_Hant", "en"), addresses, strict=True)),
                 phone=phone,
             )
+            if code in SERVICE_POINTS:
+                point_name, point_address = SERVICE_POINTS[code]
+                branch.service_point_name = dict(zip(("zh_Hans", "zh_Hant", "en"), point_name, strict=True))
+                branch.service_point_address = dict(zip(("zh_Hans", "zh_Hant", "en"), point_address, strict=True))
             self.session.add(branch)
             self.branches[code] = branch
         for code, method, names, markup, compound in PRODUCTS:

@@ -12,10 +12,13 @@ from decimal import Decimal
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal.domain.money import round_money
 from portal.loans.clock import local_time
@@ -76,6 +79,11 @@ def number(value) -> str:
     return format_decimal(value, locale=_format_locale())
 
 
+def listing(items) -> str:
+    """Several things in a row, the locale's way: "July and October" / "7月和10月"."""
+    return format_list([str(item) for item in items], style="standard", locale=_format_locale())
+
+
 def date_long(value: date | None) -> str:
     """A date written out: 2026年11月29日 / 29 November 2026."""
     if value is None:
@@ -109,6 +117,53 @@ def html_lang() -> str:
     return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}[current_language()]
 
 
+VARIANTS = ("rural", "urban")
+
+
+def page_variant() -> str:
+    """The variant this page is worded in: the one a view set (an application keeps the variant it was started
+    under), else the borrower's (signed in, or helped by a phone agent), else urban (staff and visitors)."""
+    if has_request_context():
+        chosen = g.get("page_variant")
+        if chosen in VARIANTS:
+            return chosen
+        if current_user and current_user.is_authenticated and getattr(current_user, "kind", None) == "borrower":
+            return current_user.row.variant
+        if current_user and current_user.is_authenticated and request.blueprint == "borrower":
+            from portal.auth.access import acting  # a phone agent on the borrower's pages: their variant
+
+            who = acting()
+            if who is not None:
+                return who.borrower.variant
+    return "urban"
+
+
+def vgettext(message: str, variant: str | None = None, **variables) -> str:
+    """The variant's wording of `message`, else its base translation: never empty, never the bare msgid when
+    the base string is translated.
+
+    Looks up the message with the variant as its context (msgctxt "rural"); a missing or empty entry falls back
+    to the message without context. `flask i18n extract` puts a "rural" context entry beside the base entry of
+    every `vgettext`/`_v` message, so translators write both in one catalog.
+    """
+    translations = get_translations()
+    text = translations.upgettext(variant or page_variant(), message)
+    if not text or text == message:
+        text = translations.ugettext(message) or message
+    return text % variables if variables else text
+
+
+def lazy_vgettext(message: str, **variables):
+    """`vgettext` evaluated when the string is shown (form labels built at import time)."""
+    return LazyString(vgettext, message, **variables)
+
+
+def template_vgettext(message: str, **variables) -> Markup:
+    """`_v` in templates: the translation is text (escaped), the variables are escaped by Markup's %."""
+    variant = variables.pop("variant", None)
+    return escape(vgettext(message, variant)) % variables
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the template helpers."""
     babel.init_app(
@@ -119,6 +174,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money,
         number=number,
+        listing=listing,
         date_long=date_long,
         date_short=date_short,
         datetime_local=datetime_local,
@@ -129,6 +185,8 @@ def init_app(app: Flask) -> None:
         html_lang=html_lang,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         LANGUAGES=LANGUAGES,
+        _v=template_vgettext,
+        vgettext=template_vgettext,
     )
     # Parse once so a typo in the table fails at start-up, not on a page.
     for name in FORMAT_LOCALES.values():

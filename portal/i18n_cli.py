@@ -34,7 +34,14 @@ KEYWORDS = {
     "_l": None,
     "lazy_pgettext": ((1, "c"), 2),
     "lazy_ngettext": (1, 2),
+    # Variant-aware wording (portal.i18n.vgettext): the base entry here, its "rural" context entry added below.
+    "_v": None,
+    "vgettext": None,
+    "lazy_vgettext": None,
 }
+VARIANT_KEYWORDS = {"_v": None, "vgettext": None, "lazy_vgettext": None}
+# The contexts a variant-aware message gets an entry in (urban reads the base entry).
+VARIANT_CONTEXTS = ("rural",)
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]")
 
 i18n_cli = AppGroup("i18n", help="Translation catalogs.")
@@ -58,6 +65,18 @@ def extract_catalog() -> Catalog:
         strip_comment_tags=True,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    # Every variant-aware message also gets an entry per variant context, for the variant's own wording.
+    for filename, lineno, message, comments, _context in extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=VARIANT_KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
+    ):
+        for variant in VARIANT_CONTEXTS:
+            notes = [*comments, f"{variant} wording of the message above: plainer and shorter"]
+            catalog.add(message, None, [(filename, lineno)], auto_comments=notes, context=variant)
     return catalog
 
 
@@ -73,6 +92,11 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(handle, locale=locale)
 
 
+def _shown(path: Path) -> str:
+    """A path as the command reports it: relative to the project when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _keys(catalog: Catalog) -> set:
     return {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)) for m in catalog if m.id}
 
@@ -81,7 +105,7 @@ def _keys(catalog: Catalog) -> set:
 def extract() -> None:
     """Write translations/messages.pot from the code."""
     _write(extract_catalog(), POT)
-    click.echo(f"Wrote {POT.relative_to(ROOT)}")
+    click.echo(f"Wrote {_shown(POT)}")
 
 
 @i18n_cli.command("update")
@@ -94,7 +118,7 @@ def update() -> None:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         _write(catalog, path)
-        click.echo(f"Updated {path.relative_to(ROOT)}")
+        click.echo(f"Updated {_shown(path)}")
 
 
 @i18n_cli.command("compile")

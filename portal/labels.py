@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import lazy_vgettext
+
 REASONS = {
     "income_reduced": _l("My income went down"),
     "lost_job": _l("I lost my job"),
@@ -54,14 +56,14 @@ OPTIONS = {
 }
 
 OPTION_SUMMARIES = {
-    "installment_plan": _l(
+    "installment_plan": lazy_vgettext(
         "The overdue amount is split into monthly parts paid on top of your usual installments."
     ),
-    "extension": _l("Your loan runs for longer, so each monthly payment is smaller."),
-    "seasonal": _l(
+    "extension": lazy_vgettext("Your loan runs for longer, so each monthly payment is smaller."),
+    "seasonal": lazy_vgettext(
         "Pay interest each month and the rest in the months when you sell your harvest or livestock."
     ),
-    "grace": _l(
+    "grace": lazy_vgettext(
         "After a declared disaster, pay only interest for up to 6 months, then the usual payments resume."
     ),
 }
@@ -250,3 +252,23 @@ OCCUPATIONS = {
     "shop_owner": _l("Shop owner"),
     "": _l("Not recorded"),
 }
+
+HELP_KINDS = {
+    "visit": _l("Visit from a loan officer"),
+    "callback": _l("Call back"),
+}
+
+HELP_WINDOWS = {
+    "morning": _l("in the morning (8:00 to 12:00)"),
+    "afternoon": _l("in the afternoon (12:00 to 18:00)"),
+    "evening": _l("in the evening (18:00 to 21:00)"),
+}
+
+# The same windows as choices on the request forms.
+HELP_WINDOW_CHOICES = {
+    "morning": _l("Morning (8:00 to 12:00)"),
+    "afternoon": _l("Afternoon (12:00 to 18:00)"),
+    "evening": _l("Evening (18:00 to 21:00)"),
+}
+
+HELP_STATUSES = {"open": _l("Waiting"), "done": _l("Done")}

@@ -6,27 +6,19 @@ from datetime import date
 
 from flask import Flask, request
 from flask_babel import get_translations
-from flask_login import current_user
 from markupsafe import escape
 
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
+from portal.i18n import page_variant
 from portal.loans.applications import schedule_from_json
 
 
 def variant() -> str:
-    """The wording variant of this page: the borrower's it is about (signed in, or helped by a phone agent), or
-    urban for everyone else."""
-    if current_user.is_authenticated and current_user.kind == "borrower":
-        return current_user.row.variant
-    if current_user.is_authenticated and request.blueprint == "borrower":
-        from portal.auth.access import acting
-
-        who = acting()
-        if who is not None:
-            return who.borrower.variant
-    return "urban"
+    """The wording variant of this page (portal.i18n.page_variant): an application's own, the signed-in
+    borrower's, or urban for everyone else."""
+    return page_variant()
 
 
 def _escaped_gettext(message: str) -> str:

@@ -16,8 +16,12 @@ from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, No
 from portal.auth.access import live_assisted_session, staff_required
 from portal.loans import applications as apps
 from portal.loans import audit, services, support_calls
+from portal.loans import help as help_requests
 from portal.loans.clock import business_date, local_time
 from portal.loans.models import Borrower
+
+# Borrowers' own call-back requests shown on the agent's page; the rest are on the requests page.
+AGENT_PAGE_REQUESTS = 10
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
@@ -48,6 +52,8 @@ def home():
         callbacks=support_calls.todays_callbacks(db.session, agent.id, today),
         calls=support_calls.recent_calls(db.session, agent.id),
         sessions=support_calls.open_sessions(db.session, agent.id),
+        asked=help_requests.open_requests(db.session, kind="callback", limit=AGENT_PAGE_REQUESTS + 1),
+        asked_limit=AGENT_PAGE_REQUESTS,
         form=ActionForm(),
         local_time=local_time,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -39,6 +39,13 @@ from portal.loans.clock import business_date
 from portal.loans.services import ServiceError
 
 STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
+# Rural pages ask fewer questions each: income and spending are two pages.
+RURAL_STEPS = ("hardship", "money", "spending", "evidence", "options", "plan", "check")
+
+
+def steps_for(variant: str) -> tuple[str, ...]:
+    """The journey's pages in the application's variant."""
+    return RURAL_STEPS if variant == "rural" else STEPS
 
 
 def acting() -> dict:
@@ -72,6 +79,8 @@ def own_application(reference: str):
     application = apps.borrower_application(db.session, access.acting().borrower.id, reference)
     if application is None:
         abort(404)
+    # An application's pages keep the variant it was started under, even if staff change the borrower's.
+    g.page_variant = application.variant
     return application
 
 
@@ -83,8 +92,9 @@ def editable_application(reference: str):
     return application, None
 
 
-def step_context(name: str) -> dict:
-    return {"step": STEPS.index(name) + 1, "steps": len(STEPS)}
+def step_context(name: str, application) -> dict:
+    steps = steps_for(application.variant)
+    return {"step": steps.index(name) + 1, "steps": len(steps)}
 
 
 @bp.route("/loans/<loan_number>/help", methods=["POST"])
@@ -159,7 +169,7 @@ def hardship_step(reference: str):
         db.session.commit()
         return redirect(_next_step(application, "money"), code=303)
     return render_template(
-        "borrower/apply/hardship.html", a=application, form=form, **step_context("hardship")
+        "borrower/apply/hardship.html", a=application, form=form, **step_context("hardship", application)
     )
 
 
@@ -173,26 +183,28 @@ def _next_step(application, default: str) -> str:
 @bp.route("/applications/<reference>/money", methods=["GET", "POST"])
 @borrower_required
 def money_step(reference: str):
-    """Step 2: monthly income and spending; the page works out what is left each month."""
+    """Step 2: monthly income and spending; the page works out what is left each month.
+
+    Rural applications ask income (and dependants) here and spending on the next page."""
     application, leave = editable_application(reference)
     if leave:
         return leave
-    form = budget_form(application.variant)
+    rural = application.variant == "rural"
+    form = budget_form(application.variant, "income" if rural else "all")
     stored = application.budget or {}
-    if request.method == "GET" and stored.get("complete"):
-        for code, fen in stored.get("income", {}).items():
-            if hasattr(form, f"income_{code}"):
-                getattr(form, f"income_{code}").data = str(from_fen(fen))
-        for code, fen in stored.get("spending", {}).items():
-            if hasattr(form, f"spending_{code}"):
-                getattr(form, f"spending_{code}").data = str(from_fen(fen))
-        form.other_debt.data = str(from_fen(stored.get("other_debt", 0)))
-        form.dependants.data = stored.get("dependants", 0)
+    if request.method == "GET":
+        _fill_budget_form(form, stored)
     budget = apps.budget_of(application)
     if form.validate_on_submit():
         income = {
             c: getattr(form, f"income_{c}").amount for c in hardship.income_sources_for(application.variant)
         }
+        if rural:
+            apps.save_income(application, income=income, dependants=form.dependants.data)
+            agent_did(application, "application.budget_saved", {"part": "income"})
+            tell_borrower(application, "hardship")
+            db.session.commit()
+            return redirect(_next_step(application, "spending"), code=303)
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
         }
@@ -214,10 +226,63 @@ def money_step(reference: str):
         a=application,
         form=form,
         budget=budget,
+        part="income" if rural else "all",
         income_codes=hardship.income_sources_for(application.variant),
-        spending_codes=hardship.spending_for(application.variant),
-        **step_context("money"),
+        spending_codes=() if rural else hardship.spending_for(application.variant),
+        **step_context("money", application),
     )
+
+
+@bp.route("/applications/<reference>/spending", methods=["GET", "POST"])
+@borrower_required
+def spending_step(reference: str):
+    """Rural step 3: essential spending (farm costs included) and other debts; what is left each month."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    if application.variant != "rural":
+        return redirect(url_for("borrower.money_step", reference=reference, **_keep_return()), code=303)
+    form = budget_form(application.variant, "spending")
+    if request.method == "GET":
+        _fill_budget_form(form, application.budget or {})
+    budget = apps.budget_of(application)
+    if form.validate_on_submit():
+        spending = {
+            c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
+        }
+        budget = apps.save_spending(application, spending=spending, other_debt=form.other_debt.amount)
+        agent_did(application, "application.budget_saved", {"part": "spending"})
+        tell_borrower(application, "hardship")
+        db.session.commit()
+        if budget is None:  # income not given yet
+            return redirect(url_for("borrower.money_step", reference=reference), code=303)
+        if request.form.get("action") == "calculate":
+            return redirect(url_for("borrower.spending_step", reference=reference, **_keep_return()), code=303)
+        return redirect(_next_step(application, "evidence"), code=303)
+    return render_template(
+        "borrower/apply/money.html",
+        a=application,
+        form=form,
+        budget=budget,
+        part="spending",
+        income_codes=(),
+        spending_codes=hardship.spending_for(application.variant),
+        **step_context("spending", application),
+    )
+
+
+def _fill_budget_form(form, stored: dict) -> None:
+    """Put the stored answers back in the form (each half of a rural budget on its own page)."""
+    for code, fen in stored.get("income", {}).items():
+        if hasattr(form, f"income_{code}"):
+            getattr(form, f"income_{code}").data = str(from_fen(fen))
+    for code, fen in stored.get("spending", {}).items():
+        if hasattr(form, f"spending_{code}"):
+            getattr(form, f"spending_{code}").data = str(from_fen(fen))
+    if hasattr(form, "other_debt") and "other_debt" in stored:
+        form.other_debt.data = str(from_fen(stored.get("other_debt", 0)))
+    if hasattr(form, "dependants") and "dependants" in stored:
+        form.dependants.data = stored.get("dependants", 0)
 
 
 def _keep_return() -> dict:
@@ -254,7 +319,7 @@ def evidence_step(reference: str):
         form=form,
         delete_form=DeleteForm(),
         policy=policy,
-        **step_context("evidence"),
+        **step_context("evidence", application),
     )
 
 
@@ -299,7 +364,7 @@ def options_step(reference: str):
         p=calc.position,
         as_of=as_of,
         budget=apps.budget_of(application),
-        **step_context("options"),
+        **step_context("options", application),
     )
 
 
@@ -399,7 +464,7 @@ def plan_step(reference: str, kind: str):
         q=quote,
         kind=kind,
         as_of=as_of,
-        **step_context("plan"),
+        **step_context("plan", application),
     )
 
 
@@ -459,7 +524,7 @@ def check_step(reference: str):
         form=form,
         missing=missing,
         budget=apps.budget_of(application),
-        **step_context("check"),
+        **step_context("check", application),
     )
 
 

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal import labels
 from portal.domain import hardship
 from portal.forms import CheckboxListField, MoneyField, PortalForm
+from portal.i18n import lazy_vgettext
 
 
 class StartForm(PortalForm):
@@ -33,8 +34,8 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
     class HardshipForm(PortalForm):
         reasons = CheckboxListField(
             _l("Why is it hard to pay at the moment?"),
-            description=_l("Choose all that apply."),
-            choices=[SelectChoice(code, labels.REASONS[code]) for code in hardship.reasons_for(variant)],
+            description=lazy_vgettext("Choose all that apply."),
+            choices=[SelectChoice(code, labels.REASONS[code]) for code in _reasons_in_order(variant)],
             validators=[DataRequired(message=_l("Choose at least one reason."))],
         )
         duration = RadioField(
@@ -55,15 +56,29 @@ def hardship_form(variant: str, formdata=None, **kwargs) -> PortalForm:
     return HardshipForm(formdata=formdata, **kwargs) if formdata is not None else HardshipForm(**kwargs)
 
 
-def budget_form(variant: str, **kwargs) -> PortalForm:
-    """Monthly income and spending, with the spending categories of the borrower's variant."""
+def _reasons_in_order(variant: str) -> list[str]:
+    """The variant's reasons with its own ones first (a farmer sees crop failure at the top), "other" last."""
+    offered = hardship.reasons_for(variant)
+    own = hardship.REASONS_RURAL if variant == "rural" else hardship.REASONS_URBAN
+    return [code for code in offered if code in own] + [code for code in offered if code not in own]
+
+
+def budget_form(variant: str, part: str = "all", **kwargs) -> PortalForm:
+    """Monthly income and spending, with the spending categories of the borrower's variant.
+
+    `part` is "all" (one page: urban), or "income" / "spending" (rural asks fewer questions per page).
+    """
 
     class BudgetForm(PortalForm):
-        other_debt = MoneyField(
+        pass
+
+    if part in ("all", "spending"):
+        BudgetForm.other_debt = MoneyField(
             _l("Payments on other debts"),
-            description=_l("Other loans, credit cards, money owed to people. Leave blank if none."),
+            description=lazy_vgettext("Other loans, credit cards, money owed to people. Leave blank if none."),
         )
-        dependants = IntegerField(
+    if part in ("all", "income"):
+        BudgetForm.dependants = IntegerField(
             _l("How many people depend on your income?"),
             description=_l("Children, elderly parents and others you support. 0 if none."),
             default=0,
@@ -73,12 +88,30 @@ def budget_form(variant: str, **kwargs) -> PortalForm:
             ],
             render_kw={"inputmode": "numeric", "maxlength": 2},
         )
-
-    for code in hardship.income_sources_for(variant):
-        setattr(BudgetForm, f"income_{code}", MoneyField(labels.INCOME[code]))
-    for code in hardship.spending_for(variant):
-        setattr(BudgetForm, f"spending_{code}", MoneyField(labels.SPENDING[code]))
+        for code in hardship.income_sources_for(variant):
+            setattr(BudgetForm, f"income_{code}", MoneyField(labels.INCOME[code], description=_income_hint(code, variant)))
+    if part in ("all", "spending"):
+        for code in hardship.spending_for(variant):
+            setattr(BudgetForm, f"spending_{code}", MoneyField(labels.SPENDING[code], description=_spending_hint(code, variant)))
     return BudgetForm(**kwargs)
+
+
+def _income_hint(code: str, variant: str):
+    """A farm example under the farming income field for rural borrowers."""
+    if variant == "rural" and code == "farming":
+        return _l("For example: rice sold after harvest, pigs or chickens sold. A year's sales divided by 12.")
+    return ""
+
+
+def _spending_hint(code: str, variant: str):
+    """Farm examples under the farm spending fields for rural borrowers."""
+    if variant != "rural":
+        return ""
+    return {
+        "seed": _l("Seed and seedlings for the coming season, divided by 12."),
+        "fertiliser": _l("Fertiliser, pesticide and weedkiller, divided by 12."),
+        "feed": _l("Feed for pigs, chickens, cattle or fish."),
+    }.get(code, "")
 
 
 class EvidenceForm(PortalForm):
@@ -123,7 +156,7 @@ def plan_form(kind: str, limits: dict, **kwargs) -> PortalForm:
         )
         PlanForm.pay_day = SelectField(
             _l("Which day of the month suits you to pay?"),
-            description=_l("For example, the day after your wages arrive."),
+            description=lazy_vgettext("For example, the day after your wages arrive."),
             choices=[SelectChoice(n, str(n)) for n in range(1, 29)],
             coerce=int,
             validators=[InputRequired(message=_l("Choose a day of the month."))],

@@ -283,6 +283,28 @@ def save_budget(
     return budget_of(application)
 
 
+def save_income(application: Application, *, income: dict[str, Decimal], dependants: int) -> None:
+    """The first half of the budget (rural pages ask income and spending on two pages). The budget is complete
+    once both halves are saved; changing one half later keeps the other."""
+    require_editable(application)
+    data = dict(application.budget or {})
+    data.update(income={k: to_fen(v) for k, v in income.items()}, dependants=dependants)
+    data["complete"] = bool(data.get("complete"))
+    application.budget = data
+    application.updated_at = utcnow()
+
+
+def save_spending(application: Application, *, spending: dict[str, Decimal], other_debt: Decimal) -> Budget | None:
+    """The second half of the budget: essential spending and other debt payments."""
+    require_editable(application)
+    data = dict(application.budget or {})
+    data.update(spending={k: to_fen(v) for k, v in spending.items()}, other_debt=to_fen(other_debt))
+    data["complete"] = "income" in data
+    application.budget = data
+    application.updated_at = utcnow()
+    return budget_of(application)
+
+
 @dataclass(frozen=True)
 class Calculator:
     """The calculator bound to one application as of one date: the loan's facts are gathered once per use."""

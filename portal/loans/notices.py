@@ -161,3 +161,26 @@ def plan_broken(session: Session, application: Application) -> None:
             loan=application.loan.number,
         )
     _both(session, borrower, "plan_broken", body)
+
+
+def help_requested(session: Session, request) -> None:
+    """Confirm a request for a visit or a call back, in the borrower's language."""
+    from portal import labels
+
+    borrower = request.borrower
+    with force_locale(borrower.locale):
+        window = str(labels.HELP_WINDOWS.get(request.window, ""))
+        if request.kind == "visit":
+            body = _(
+                "We have your request for a loan officer to visit you, %(window)s. Your branch will call you "
+                "within 2 working days to agree a day.",
+                window=window,
+            )
+        else:
+            body = _(
+                "We have your request for a call back. We will call you on %(phone)s, %(window)s, within 2 "
+                "working days.",
+                phone=borrower.masked_phone,
+                window=window,
+            )
+    _both(session, borrower, f"help_{request.kind}", body)

@@ -262,3 +262,31 @@ def schedule_version(session: Session, loan: Loan, number: int) -> ScheduleVersi
     return session.scalars(
         select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id, ScheduleVersion.version == number)
     ).first()
+
+
+def change_variant(session: Session, borrower: Borrower, variant: str, *, actor: str, channel: str = "branch") -> bool:
+    """Staff move a borrower to the other variant (audited with the old and the new value); False when unchanged.
+
+    Applications already started keep the variant and policy pack they were started under: only what the
+    borrower starts from now on, and the wording and help of their pages, follow the new variant.
+    """
+    from portal.loans import audit
+    from portal.loans.models import VARIANTS
+
+    if variant not in VARIANTS:
+        raise ServiceError("variant_invalid")
+    old = borrower.variant
+    if old == variant:
+        return False
+    borrower.variant = variant
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=f"borrower:{borrower.id}",
+        channel=channel,
+        action="borrower.variant_changed",
+        subject=f"borrower:{borrower.id}",
+        data={"from": old, "to": variant},
+    )
+    return True

@@ -97,3 +97,14 @@ class CounterForm(VersionedForm):
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},
     )
+
+
+class VariantForm(PortalForm):
+    """Move the borrower to the rural or the urban variant."""
+
+    variant = SelectField(
+        _l("Variant"),
+        id="variant-select",
+        choices=[SelectChoice("rural", _l("Rural")), SelectChoice("urban", _l("Urban"))],
+        validators=[InputRequired(message=_l("Choose a variant."))],
+    )

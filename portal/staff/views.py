@@ -19,7 +19,7 @@ from portal.loans.clock import business_date
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
 from portal.staff import queue as queue_query
-from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm
+from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -93,6 +93,7 @@ def _case_page(
         "reject": RejectForm(formdata=None, version=version),
         "info": InfoForm(formdata=None, version=version),
         "counter": _counter_form_for(application, version),
+        "variant": VariantForm(formdata=None, variant=borrower.variant),
     }
     defaults.update(forms)
     policy = policies.of(application.policy_pack)
@@ -329,6 +330,27 @@ def counter(reference: str):
         return _("Counter-offer sent. The borrower has been told.")
 
     return _decide(reference, "counter", form, act)
+
+
+@bp.route("/cases/<reference>/variant", methods=["POST"])
+@staff_required(*REVIEWERS, "admin")
+def change_variant(reference: str):
+    """Move the case's borrower to the other variant; the application keeps the one it was started under."""
+    application = _case(reference)
+    form = VariantForm()
+    if not form.validate_on_submit():
+        return _case_page(application, forms={"variant": form})
+    changed = services.change_variant(
+        db.session, application.borrower, form.variant.data, actor=current_user.actor
+    )
+    db.session.commit()
+    flash(
+        _("The borrower's variant is changed. Applications already started keep theirs.")
+        if changed
+        else _("The borrower already has that variant."),
+        "info",
+    )
+    return redirect(url_for("staff.case", reference=reference), code=303)
 
 
 @bp.route("/borrowers")

@@ -21,8 +21,17 @@ from agents_support import (
 )
 from sqlalchemy import func, select
 
+from portal.loans import help as help_service
 from portal.loans import support_calls
-from portal.loans.models import AssistedSession, AuditEvent, Callback, CallNote, VerificationAttempt
+from portal.loans.models import (
+    AssistedSession,
+    AuditEvent,
+    Borrower,
+    Callback,
+    CallNote,
+    StaffUser,
+    VerificationAttempt,
+)
 
 # The kinds KNOWN_ID_ROUTES in tests/security/test_security_object_access.py gives these routes.
 KINDS = {
@@ -169,7 +178,8 @@ def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo, morning
         page=record,
     )
     later = agent.submit(
-        f"{record}/callbacks", {"due_on": (today + timedelta(days=7)).isoformat(), "due_time": "09:00", "note": "Next week"},
+        f"{record}/callbacks",
+        {"due_on": (today + timedelta(days=7)).isoformat(), "due_time": "09:00", "note": "Next week"},
         page=record,
     )
     home = agent.get("/agent/").get_data(as_text=True)
@@ -249,3 +259,34 @@ def test_an_agent_lands_on_their_own_page(demo):
     response = agent.get("/staff/")
 
     assert response.status_code == 302 and response.headers["Location"].endswith("/agent/")
+
+
+def test_a_borrowers_call_back_request_waits_on_the_agents_page_until_done(demo):
+    with database(demo) as session:
+        urban = session.scalar(select(Borrower).where(Borrower.phone == URBAN))
+        help_service.request_help(
+            session,
+            urban,
+            kind="callback",
+            window="evening",
+            note="After work, please",
+            create_key="agents-page-1",
+            actor=f"borrower:{urban.id}",
+        )
+        session.commit()
+    agent = staff_client(demo)
+
+    waiting = agent.get("/agent/").get_data(as_text=True)
+    with database(demo) as session:
+        row = help_service.open_requests(session, kind="callback")[0]
+        help_service.mark_done(
+            session,
+            row,
+            session.scalar(select(StaffUser).where(StaffUser.username == "agent1")),
+            actor="staff:agent1",
+        )
+        session.commit()
+    after = agent.get("/agent/").get_data(as_text=True)
+
+    assert 'id="asked-callbacks"' in waiting and "After work, please" in waiting and URBAN in waiting
+    assert 'id="asked-callbacks"' not in after and "After work, please" not in after

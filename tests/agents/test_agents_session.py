@@ -55,6 +55,7 @@ def _fill(agent, reference, *, seasonal=True):
     base = f"/applications/{reference}"
     assert agent.submit(f"{base}/hardship", HARDSHIP).status_code == 303
     assert agent.submit(f"{base}/money", BUDGET).status_code == 303
+    assert agent.submit(f"{base}/spending", BUDGET).status_code == 303  # rural: spending on a page of its own
     plan = {"income_months": ["9", "10"], "action": "choose"} if seasonal else {}
     response = agent.submit(f"{base}/plan/seasonal", plan)
     assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
@@ -140,7 +141,8 @@ def test_an_agent_applies_for_the_borrower_every_step_on_the_record_and_the_borr
     assert [r.action for r in rows] == [
         "application.started",
         "application.hardship_saved",
-        "application.budget_saved",
+        "application.budget_saved",  # rural: income,
+        "application.budget_saved",  # then spending, on a page of its own
         "application.plan_chosen",
         "application.hardship_saved",
         "application.submitted",

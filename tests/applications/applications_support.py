@@ -54,9 +54,14 @@ def database(app):
         yield db.session
 
 
-def text(app, message: str, locale: str = "zh_Hans", **params) -> str:
-    """A message as a page in `locale` shows it: translated, with its parameters, HTML-escaped."""
+def text(app, message: str, locale: str = "zh_Hans", variant: str | None = None, **params) -> str:
+    """A message as a page in `locale` shows it: translated (in `variant`'s wording when given), with its
+    parameters, HTML-escaped."""
+    from portal.i18n import vgettext
+
     with app.test_request_context(), force_locale(locale):
+        if variant:
+            return str(escape(vgettext(message, variant, **params)))
         return str(escape(_gettext(message, **params)))
 
 
@@ -167,6 +172,17 @@ def budget_data(variant: str = "urban", **override) -> dict:
     return data
 
 
+def submit_budget(client, base: str, variant: str = "urban", **override):
+    """The money step(s): one page for urban; income then spending for rural. Returns the last response."""
+    response = client.submit(f"{base}/money", budget_data(variant, **override))
+    assert response.status_code == 303, response.status_code
+    if variant == "rural":
+        assert path_of(response) == f"{base}/spending"
+        response = client.submit(f"{base}/spending", budget_data(variant, **override))
+        assert response.status_code == 303, response.status_code
+    return response
+
+
 def plan_data(months: int = 12, pay_day: int = 10, action: str = "choose") -> dict:
     return {"months": str(months), "pay_day": str(pay_day), "upfront": "", "action": action}
 
@@ -176,8 +192,7 @@ def fill_draft(client, reference: str, variant: str = "urban", months: int = 12)
     base = f"/applications/{reference}"
     response = client.submit(f"{base}/hardship", hardship_data())
     assert response.status_code == 303, response.status_code
-    response = client.submit(f"{base}/money", budget_data(variant))
-    assert response.status_code == 303, response.status_code
+    submit_budget(client, base, variant)
     response = client.submit(f"{base}/plan/installment_plan", plan_data(months))
     assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
     assert path_of(response) == f"{base}/check"

@@ -584,15 +584,18 @@ def test_quoting_every_option_for_a_30_year_loan_is_fast():
         disaster_declared_on=date(2026, 8, 1),
     )
     quote_all(facts, RURAL, D("8000"))  # warm up
-    runs = 20
-    start = time.perf_counter()
-    for _ in range(runs):
-        quotes = quote_all(facts, RURAL, D("8000"))
-    average_ms = (time.perf_counter() - start) / runs * 1000
-    print(f"quote_all for a 360-month loan: {average_ms:.2f} ms on average over {runs} runs")
+    # CPU time of this process, best of 5 batches: other work on a shared machine does not count against it.
+    batches, runs = 5, 4
+    best_ms = float("inf")
+    for _ in range(batches):
+        start = time.process_time()
+        for _ in range(runs):
+            quotes = quote_all(facts, RURAL, D("8000"))
+        best_ms = min(best_ms, (time.process_time() - start) / runs * 1000)
+    print(f"quote_all for a 360-month loan: {best_ms:.2f} ms of CPU (best of {batches} batches of {runs})")
     assert all(q.available for q in quotes)
-    # The target is 10 ms; the margin keeps a slow CI machine from failing the build.
-    assert average_ms < 50
+    # The target is 10 ms (measured by `make bench`); the margin keeps a slow CI machine from failing the build.
+    assert best_ms < 25
 
 
 # --- invariants over random loans ----------------------------------------------------------------------

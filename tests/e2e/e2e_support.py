@@ -203,7 +203,8 @@ def sign_in(
 
 # --- The application journey (hardship → money → documents → options → plan → check → sent) ---------------
 
-# Every step's page carries "Step n of 6"; the check page's "Change" links carry the answer's name.
+# Every step's page carries "Step n of 6" (rural: of 7, with a spending page after the money page); the check
+# page's "Change" links carry the answer's name.
 APPLY_STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
 
 
@@ -316,9 +317,17 @@ def apply_by_structure(
     main.get_by_role("textbox").fill(account)
     main.get_by_role("button").click()
     expect(page).to_have_url(f"{base}/money")
-    income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
-    income.get_by_role("textbox").first.fill("5000")
-    spending.get_by_role("textbox").first.fill("1500")
+    if main.locator("input[name^='spending_']").count() == 0:
+        # Rural: income (and dependants) on this page, spending on the next.
+        main.get_by_role("group").nth(0).get_by_role("textbox").first.fill("5000")
+        at("income")
+        main.get_by_role("button").last.click()
+        expect(page).to_have_url(f"{base}/spending")
+        main.get_by_role("group").nth(0).get_by_role("textbox").first.fill("1500")
+    else:
+        income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
+        income.get_by_role("textbox").first.fill("5000")
+        spending.get_by_role("textbox").first.fill("1500")
     main.get_by_role("button").first.click()  # the first button works out what is left, on the server
     expect(main.get_by_role("status")).to_be_visible()
     at("money")

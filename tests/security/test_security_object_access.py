@@ -31,6 +31,7 @@ KNOWN_ID_ROUTES = {
     "borrower.start_application": "borrower",
     "borrower.hardship_step": "borrower",
     "borrower.money_step": "borrower",
+    "borrower.spending_step": "borrower",
     "borrower.evidence_step": "borrower",
     "borrower.delete_evidence": "borrower",
     "borrower.download_evidence": "borrower",
@@ -67,6 +68,9 @@ KNOWN_ID_ROUTES = {
     "agents.add_callback": "agent_borrower",
     "agents.callback_done": "agent_own",
     "agents.end_session": "agent_own",
+    "staff.change_variant": "staff_case",
+    # A borrower's request for help, for the agents and admins who handle it (tests/variants/test_variants_help.py).
+    "staff.help_request_done": "staff_help",
 }
 # GET pages the owner of a fresh draft application cannot open yet (so no control that the URL is real).
 NOT_FOR_A_DRAFT = {"borrower.agreement"}
@@ -97,6 +101,7 @@ def test_every_id_route_is_listed(app):
         "agent",
         "agent_borrower",
         "agent_own",
+        "staff_help",
     }, (
         "a new kind of owner needs its own access test"
     )

@@ -27,7 +27,6 @@ from staff_support import (
     staff_client,
     staff_id,
     submitted,
-    text,
     update,
 )
 from support import BUSINESS_DATE
@@ -415,18 +414,26 @@ def test_a_counter_offer_above_the_limit_reaches_the_borrower_as_a_counter_offer
     assert stored.counter_terms["months"] == 18
     assert stored.terms["months"] == 12  # what the borrower asked for
     offer = borrower_client(demo, BUSINESS).get(f"/applications/{reference}/offer").get_data(as_text=True)
-    counter_text = text(
-        demo,
-        "Overdue amount in %(months)d monthly parts, paid on day %(day)d of each month.",
-        months=18,
-        day=1,
-    )
-    asked_text = text(
-        demo,
-        "Overdue amount in %(months)d monthly parts, paid on day %(day)d of each month.",
-        months=12,
-        day=1,
-    )
+    counter_text = plural_text(demo, 18, day=1)
+    asked_text = plural_text(demo, 12, day=1)
     assert counter_text in offer
     assert asked_text not in offer.split("<caption>")[0]  # the offer is not described as the plan asked for
     assert [m.kind for m in notifications(demo, BUSINESS)][-2:] == ["application_countered"] * 2
+
+
+def plural_text(app, months: int, **params) -> str:
+    """The installment plan's terms line as the offer page shows it (a plural message)."""
+    from flask_babel import force_locale, ngettext
+    from markupsafe import escape
+
+    with app.test_request_context(), force_locale("zh_Hans"):
+        return str(
+            escape(
+                ngettext(
+                    "Overdue amount in %(num)d monthly part, paid on day %(day)d of each month.",
+                    "Overdue amount in %(num)d monthly parts, paid on day %(day)d of each month.",
+                    months,
+                    **params,
+                )
+            )
+        )

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per part of the domain; import them from here."""
 
 from portal.loans.models.cases import Application, Disaster, Evidence, PolicyPack
+from portal.loans.models.help import HELP_KINDS, HelpRequest
 from portal.loans.models.loans import (
     LOAN_STATUSES,
     PPM,
@@ -39,6 +40,8 @@ __all__ = [
     "Branch",
     "Disaster",
     "Evidence",
+    "HELP_KINDS",
+    "HelpRequest",
     "Loan",
     "LoanProduct",
     "Notification",

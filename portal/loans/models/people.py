@@ -37,6 +37,9 @@ class Branch(Base):
     address: Mapped[dict] = mapped_column(JSON)
     phone: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(8))
+    # A rural branch's village service point, where staff help borrowers use the portal ({language: text}).
+    service_point_name: Mapped[dict | None] = mapped_column(JSON)
+    service_point_address: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Borrower(Base):

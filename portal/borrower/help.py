@@ -1,0 +1,116 @@
+"""The help a borrower can ask for from any page's footer: a loan officer's visit (rural) or a call back (urban),
+and the help page that gathers every way to get help in the borrower's variant."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal import db, labels
+from portal.auth.access import borrower_required
+from portal.borrower.views import bp
+from portal.forms import PortalForm
+from portal.loans import help as help_service
+from portal.loans.services import ServiceError
+
+
+def help_form(kind: str, **kwargs) -> PortalForm:
+    """The request form for a visit or a call back, with the time windows that kind offers."""
+
+    class HelpForm(PortalForm):
+        key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+        window = RadioField(
+            _l("When would suit you?") if kind == "visit" else _l("When should we call you?"),
+            choices=[
+                SelectChoice(code, labels.HELP_WINDOW_CHOICES[code]) for code in help_service.WINDOWS[kind]
+            ],
+            validators=[InputRequired(message=_l("Choose a time."))],
+        )
+        note = TextAreaField(
+            _l("How do we find your home? (optional)")
+            if kind == "visit"
+            else _l("What would you like to talk about? (optional)"),
+            description=_l(
+                "For example: the house east of the village shop, with the red gate. At most 500 characters."
+            )
+            if kind == "visit"
+            else _l("For example: I want to ask about a repayment plan. At most 500 characters."),
+            validators=[
+                Optional(),
+                Length(max=help_service.MAX_NOTE_CHARS, message=_l("Write at most 500 characters.")),
+            ],
+            render_kw={"rows": 3, "maxlength": help_service.MAX_NOTE_CHARS},
+        )
+
+    return HelpForm(**kwargs)
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@bp.route("/help")
+@borrower_required
+def help_page():
+    """Every way to get help, in the borrower's variant, and the requests they have made."""
+    borrower = current_user.row
+    return render_template(
+        "borrower/help.html",
+        branch=borrower.home_branch,
+        requests=help_service.borrower_requests(db.session, borrower.id),
+    )
+
+
+def _request_view(kind: str):
+    borrower = current_user.row
+    if kind not in help_service.offered(borrower.variant):
+        abort(404)
+    form = help_form(kind)
+    if not form.is_submitted():
+        form.key.data = _new_key()
+    elif form.validate():
+        try:
+            _row, created = help_service.request_help(
+                db.session,
+                borrower,
+                kind=kind,
+                window=form.window.data,
+                note=(form.note.data or "").strip(),
+                create_key=form.key.data,
+                actor=current_user.actor,
+            )
+        except ServiceError:
+            db.session.rollback()
+            abort(400)
+        db.session.commit()
+        if created:
+            flash(
+                _("Thank you. Your branch will call you within 2 working days to agree a day.")
+                if kind == "visit"
+                else _("Thank you. We will call you back within 2 working days."),
+                "info",
+            )
+        else:
+            flash(_("We already have your request. We will be in touch soon."), "info")
+        return redirect(url_for("borrower.help_page"), code=303)
+    return render_template(f"borrower/help_{kind}.html", form=form, branch=borrower.home_branch)
+
+
+@bp.route("/help/visit", methods=["GET", "POST"])
+@borrower_required
+def help_visit():
+    """Ask for a loan officer's visit (上门拜访): rural borrowers."""
+    return _request_view("visit")
+
+
+@bp.route("/help/callback", methods=["GET", "POST"])
+@borrower_required
+def help_callback():
+    """Ask for a call back at a chosen time: urban borrowers."""
+    return _request_view("callback")
