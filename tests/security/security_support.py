@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from support import staff_sign_in  # noqa: F401 - the one staff sign-in helper, re-exported here
 
 from portal import db
 from portal.loans.models import (
@@ -76,10 +77,6 @@ def sms_code(app) -> str:
     codes = re.findall(r"(?<!\d)(\d{6})(?!\d)", body)
     assert len(codes) == 1, body
     return codes[0]
-
-
-def staff_sign_in(client, username: str):
-    return client.submit("/staff/sign-in", {"username": username, "password": PASSWORD})
 
 
 def row_counts(app) -> dict[str, int]:
