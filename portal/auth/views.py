@@ -218,13 +218,13 @@ def _no_store(response):
     return response
 
 
-def _code_attempt(staff: StaffUser, form, template: str, secret: str | None = None, **context):
+def _code_attempt(staff: StaffUser, form, template: str, totp_secret: str | None = None, **context):
     """Check the posted code with the lockout counted in the database. Returns (ok, refusal response)."""
     key = totp.throttle_key(staff)
     ticket = throttle.reserve(db.session, key)
     if not ticket.allowed:
         return False, _no_store(_too_many(ticket.retry_after, template, form, **context))
-    if totp.check(db.session, staff, form.code.data, secret=secret):
+    if totp.check(db.session, staff, form.code.data, secret=totp_secret):
         throttle.succeeded(db.session, key)
         return True, None
     db.session.commit()
@@ -264,7 +264,7 @@ def staff_enrol():
     context = {"qr": totp.qr_svg(staff, secret), "secret": totp.grouped(secret), "username": staff.username}
     form = StaffCodeForm()
     if form.validate_on_submit():
-        ok, refused = _code_attempt(staff, form, "auth/staff_enrol.html", secret=secret, **context)
+        ok, refused = _code_attempt(staff, form, "auth/staff_enrol.html", totp_secret=secret, **context)
         if refused is not None:
             return refused
         if ok:

@@ -96,3 +96,78 @@ def row_counts(app) -> dict[str, int]:
                 Evidence,
             )
         }
+
+
+# --- staff cases -----------------------------------------------------------------------------------------------
+
+VERSION_RE = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
+
+
+def submitted_case(app, phone: str = "13800000001") -> str:
+    """A submitted installment-plan application for the borrower's first loan, made with the services the
+    borrower's pages call; returns its reference."""
+    import secrets
+    from decimal import Decimal
+
+    from portal.loans import applications as apps
+    from portal.loans.clock import business_date
+
+    with database(app) as session, app.test_request_context():
+        loan = session.scalars(
+            select(Loan).join(Borrower).where(Borrower.phone == phone).order_by(Loan.id)
+        ).first()
+        as_of = business_date()
+        actor = f"borrower:{loan.borrower_id}"
+        application = apps.start(
+            session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of
+        )
+        apps.save_hardship(
+            application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut at work."
+        )
+        apps.save_budget(
+            application,
+            income={"wages": Decimal("4000")},
+            spending={"food": Decimal("1200")},
+            other_debt=Decimal("0"),
+            dependants=1,
+        )
+        terms = apps.calculator(session, application, as_of).default_terms("installment_plan")
+        apps.choose(application, apps.quote_for(session, application, "installment_plan", terms, as_of))
+        apps.submit(session, application, actor=actor, as_of=as_of)
+        session.commit()
+        return application.reference
+
+
+def case_state(app, reference: str) -> tuple[str, int, int | None, int | None]:
+    """(status, row_version, decided_by_id, first_approver_id) of an application."""
+    with database(app) as session:
+        found = session.scalars(select(Application).where(Application.reference == reference)).one()
+        return found.status, found.row_version, found.decided_by_id, found.first_approver_id
+
+
+def case_form(client, reference: str) -> tuple[str, str, str]:
+    """Open the case page as a reviewer does: (CSRF token, the version it shows, the page)."""
+    from support import CSRF_RE
+
+    page = client.get(f"/staff/cases/{reference}")
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    versions = {a or b for a, b in VERSION_RE.findall(html)}
+    assert len(versions) == 1, versions
+    return CSRF_RE.search(html).group(1), versions.pop(), html
+
+
+def post_decision(client, reference: str, action: str, data: dict | None = None):
+    """POST one decision form of the case page, with the token and version the page showed."""
+    token, version, _html = case_form(client, reference)
+    return client.post(
+        f"/staff/cases/{reference}/{action}", data={"csrf_token": token, "version": version, **(data or {})}
+    )
+
+
+def audit_actions(app) -> list[tuple[str, str]]:
+    """(actor, action) of every audit row, oldest first."""
+    with database(app) as session:
+        return [
+            (row.actor, row.action) for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
