@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from support import staff_sign_in  # noqa: F401 - the one staff sign-in helper, re-exported here
+from support import sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
 
 from portal import db
 from portal.loans.models import (
@@ -171,3 +173,84 @@ def audit_actions(app) -> list[tuple[str, str]]:
         return [
             (row.actor, row.action) for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
         ]
+
+
+# --- one person of each role, and real values for every URL variable -------------------------------------------
+
+ROLES = {
+    "anonymous": None,
+    "borrower": "13800000001",
+    "agent": "agent1",
+    "reviewer": "reviewer1",
+    "senior_reviewer": "senior1",
+    "admin": "admin1",
+}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def role_client(app, role: str):
+    """A client signed in as the demo person of `role` (through the real forms)."""
+    client = app.test_client()
+    who = ROLES[role]
+    if role == "borrower":
+        assert sign_in(client, who).status_code == 302
+    elif who:
+        assert location_path(staff_sign_in(client, who)) == "/staff/"
+    return client
+
+
+def arrange_ids(app) -> dict:
+    """Real values for every URL variable: the borrower's draft (with a file), another borrower's case (with a file)."""
+    owner = role_client(app, "borrower")
+    with database(app) as session:
+        number = session.scalars(
+            select(Loan.number).join(Borrower).where(Borrower.phone == ROLES["borrower"]).order_by(Loan.id)
+        ).first()
+    case = submitted_case(app, "13800000002")
+    with database(app) as session:
+        case_row = session.scalars(select(Application).where(Application.reference == case)).one()
+        case_row.evidence.append(
+            Evidence(
+                token="role-test-token-0001",
+                filename="payslip.png",
+                content_type="image/png",
+                size=len(PNG),
+                sha256=hashlib.sha256(PNG).hexdigest(),
+                data=PNG,
+                uploaded_at=case_row.created_at,
+            )
+        )
+        session.commit()
+    draft = owner.submit(f"/loans/{number}/help", {"key": "roles-test-key-000001"}, page="/")
+    assert draft.status_code == 303, draft.status_code
+    draft_reference = location_path(draft).split("/")[2]
+    uploaded = owner.submit(
+        f"/applications/{draft_reference}/evidence",
+        {"file": (io.BytesIO(PNG), "payslip.png")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    with database(app) as session:
+        draft_token = session.scalars(
+            select(Evidence.token).join(Application).where(Application.reference == draft_reference)
+        ).one()
+    return {
+        "borrower": {
+            "loan_number": number,
+            "version": 1,
+            "reference": draft_reference,
+            "token": draft_token,
+            "kind": "extension",
+            "filename": "portal.css",
+        },
+        "staff": {"reference": case, "token": "role-test-token-0001", "filename": "portal.css"},
+    }
+
+
+def url_for_rule(app, rule, ids: dict) -> str:
+    """The rule's URL with the arranged ids (staff routes name the case, borrower routes the draft)."""
+    from flask import url_for
+
+    values = ids["staff"] if rule.endpoint.startswith("staff.") else ids["borrower"]
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})

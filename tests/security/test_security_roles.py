@@ -6,30 +6,14 @@ Every endpoint of the app must be listed in PAGE_ROLES, so a new page without a 
 
 from __future__ import annotations
 
-import hashlib
-import io
-
 import pytest
-from flask import url_for
-from security_support import database, location_path, submitted_case
-from sqlalchemy import select
-from support import sign_in, staff_sign_in
-
-from portal.loans.models import Application, Borrower, Evidence, Loan
+from security_support import ROLES, arrange_ids, location_path, role_client, url_for_rule
 
 BORROWER = ("borrower",)
 DECIDERS = ("reviewer", "senior_reviewer")
 CASE_READERS = ("reviewer", "senior_reviewer", "admin")
 ALL_STAFF = ("agent", "reviewer", "senior_reviewer", "admin")
 ANYONE = ("anonymous", "borrower", "agent", "reviewer", "senior_reviewer", "admin")
-ROLES = {
-    "anonymous": None,
-    "borrower": "13800000001",
-    "agent": "agent1",
-    "reviewer": "reviewer1",
-    "senior_reviewer": "senior1",
-    "admin": "admin1",
-}
 
 # endpoint -> the roles that may use it. Anything not listed for a role answers 404 to it.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
@@ -81,7 +65,6 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
 }
 # Borrower pages that exist only at some stage of an application (an unsent one here): not a control of access.
 NOT_AT_THIS_STAGE = {"borrower.agreement", "borrower.offer"}
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
 def test_every_endpoint_says_who_may_use_it(app):
@@ -93,79 +76,19 @@ def test_every_endpoint_says_who_may_use_it(app):
     assert {role for roles in PAGE_ROLES.values() for role in roles} <= set(ROLES)
 
 
-def _client(app, role: str):
-    client = app.test_client()
-    who = ROLES[role]
-    if role == "borrower":
-        assert sign_in(client, who).status_code == 302
-    elif who:
-        assert location_path(staff_sign_in(client, who)) == "/staff/"
-    return client
-
-
 @pytest.fixture
 def ids(demo, app):
-    """Real values for every URL variable: the borrower's draft (with a file), another borrower's case (with a file)."""
-    owner = _client(app, "borrower")
-    with database(app) as session:
-        number = session.scalars(
-            select(Loan.number).join(Borrower).where(Borrower.phone == ROLES["borrower"]).order_by(Loan.id)
-        ).first()
-    case = submitted_case(app, "13800000002")
-    with database(app) as session:
-        case_row = session.scalars(select(Application).where(Application.reference == case)).one()
-        case_row.evidence.append(
-            Evidence(
-                token="role-test-token-0001",
-                filename="payslip.png",
-                content_type="image/png",
-                size=len(PNG),
-                sha256=hashlib.sha256(PNG).hexdigest(),
-                data=PNG,
-                uploaded_at=case_row.created_at,
-            )
-        )
-        session.commit()
-    draft = owner.submit(f"/loans/{number}/help", {"key": "roles-test-key-000001"}, page="/")
-    assert draft.status_code == 303, draft.status_code
-    draft_reference = location_path(draft).split("/")[2]
-    uploaded = owner.submit(
-        f"/applications/{draft_reference}/evidence",
-        {"file": (io.BytesIO(PNG), "payslip.png")},
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 303
-    with database(app) as session:
-        draft_token = session.scalars(
-            select(Evidence.token).join(Application).where(Application.reference == draft_reference)
-        ).one()
-    return {
-        "borrower": {
-            "loan_number": number,
-            "version": 1,
-            "reference": draft_reference,
-            "token": draft_token,
-            "kind": "extension",
-            "filename": "portal.css",
-        },
-        "staff": {"reference": case, "token": "role-test-token-0001", "filename": "portal.css"},
-    }
-
-
-def _url(app, rule, ids: dict) -> str:
-    values = ids["staff"] if rule.endpoint.startswith("staff.") else ids["borrower"]
-    with app.test_request_context():
-        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+    return arrange_ids(app)
 
 
 def test_each_role_sees_its_pages_and_every_other_page_is_404(ids, app):
-    clients = {role: _client(app, role) for role in ROLES}
+    clients = {role: role_client(app, role) for role in ROLES}
     wrong = []
 
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint in NOT_AT_THIS_STAGE:
             continue
-        url = _url(app, rule, ids)
+        url = url_for_rule(app, rule, ids)
         for role, client in clients.items():
             response = client.get(url)
             allowed = role in PAGE_ROLES[rule.endpoint]
@@ -185,14 +108,14 @@ def test_each_role_sees_its_pages_and_every_other_page_is_404(ids, app):
 
 
 def test_each_role_is_refused_every_form_it_may_not_post(ids, app):
-    clients = {role: _client(app, role) for role in ROLES}
+    clients = {role: role_client(app, role) for role in ROLES}
     tokens = {role: client.csrf_token("/sign-in") for role, client in clients.items()}
     wrong = []
 
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "POST" not in rule.methods:
             continue
-        url = _url(app, rule, ids)
+        url = url_for_rule(app, rule, ids)
         for role, client in clients.items():
             if role in PAGE_ROLES[rule.endpoint]:
                 continue
