@@ -254,3 +254,18 @@ def url_for_rule(app, rule, ids: dict) -> str:
     values = ids["staff"] if rule.endpoint.startswith("staff.") else ids["borrower"]
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+
+
+def table_snapshot(app, *, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+    """Every row of every table (but `skip`), in primary-key order."""
+    from portal.db import Base
+
+    with database(app) as session:
+        return {
+            table.name: [
+                dict(row._mapping)
+                for row in session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            ]
+            for table in Base.metadata.sorted_tables
+            if table.name not in skip
+        }
