@@ -33,14 +33,17 @@ def _lock(session: Session, account_key: str) -> None:
     """Serialise attempts on one account until this transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": account_key})
-    # SQLite: the request's transaction began with BEGIN IMMEDIATE, which already excludes every other writer.
+    else:
+        # SQLite: the first statement begins the transaction with BEGIN IMMEDIATE (a POST), which waits for and
+        # then excludes every other writer.
+        session.execute(text("SELECT 1"))
 
 
 def reserve(session: Session, account_key: str) -> Ticket:
     """Count this attempt against the account; commits so other workers see it at once."""
     session.commit()  # start a fresh transaction so the lock below is taken before the count is read
     _lock(session, account_key)
-    now = utcnow()
+    now = utcnow()  # read once the lock is held: no attempt counted below is later than this
     window = current_app.config["LOCKOUT_WINDOW"]
     limit = current_app.config["LOCKOUT_FAILURES"]
     since = now - window
@@ -61,7 +64,8 @@ def reserve(session: Session, account_key: str) -> Ticket:
     ).all()
     session.commit()
     unlock = (newest[-1] if newest else now) + window
-    return Ticket(0, False, max(1, math.ceil((unlock - now).total_seconds())))
+    seconds = math.ceil((unlock - now).total_seconds())
+    return Ticket(0, False, min(max(1, seconds), math.ceil(window.total_seconds())))
 
 
 def succeeded(session: Session, account_key: str) -> None:
