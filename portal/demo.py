@@ -228,6 +228,7 @@ class _Builder:
                     totp_secret=DEMO_TOTP_SECRET
                     if role in ("reviewer", "senior_reviewer", "admin")
                     else None,
+                    totp_enrolled_at=utcnow() if role in ("reviewer", "senior_reviewer", "admin") else None,
                     approval_limit_fen=limit,
                     locale="zh_Hans",
                     session_version=1,

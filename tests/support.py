@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from datetime import date
+from urllib.parse import urlsplit
 
+import pyotp
 from flask.testing import FlaskClient
 
 BUSINESS_DATE = date(2026, 11, 29)
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+DEMO_PASSWORD = "Demo-pass-2026"
+# Every demo reviewer, senior reviewer and administrator has this authenticator secret (portal/demo.py, README).
+DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"
+SECRET_ON_PAGE_RE = re.compile(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>')
 
 
 def settings(database_url: str, **extra) -> dict:
@@ -49,3 +56,70 @@ class Client(FlaskClient):
 def sign_in(client: Client, phone: str = "13800000001", password: str = "Demo-pass-2026"):
     """Sign a borrower in through the real form."""
     return client.submit("/sign-in", {"phone": phone, "password": password})
+
+
+def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None) -> str:
+    """The 6-digit code an authenticator app shows for `secret` now (or at the Unix time `at`)."""
+    return pyotp.TOTP(secret).at(time.time() if at is None else at)
+
+
+def free_totp_step(app, username: str) -> None:
+    """Arrange that the current 30-second step is unused for `username`, as if the next window had come.
+
+    A code is refused when its step was used already; tests sign the same person in many times a minute, and this
+    stands in for waiting. Tests of that refusal pass their own `code` to `staff_sign_in` instead.
+    """
+    from sqlalchemy import select
+
+    from portal import db
+    from portal.loans.models import StaffUser
+
+    with app.app_context():
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+        if staff is not None and staff.totp_last_step is not None:
+            staff.totp_last_step = None
+            db.session.commit()
+
+
+def totp_secret_of(app, username: str) -> str | None:
+    from sqlalchemy import select
+
+    from portal import db
+    from portal.loans.models import StaffUser
+
+    with app.app_context():
+        return db.session.scalar(select(StaffUser.totp_secret).where(StaffUser.username == username.lower()))
+
+
+def staff_sign_in(
+    client: Client,
+    username: str,
+    password: str = DEMO_PASSWORD,
+    *,
+    code: str | None = None,
+    next: str | None = None,  # noqa: A002 - the form field's name
+):
+    """Sign a member of staff in through the real forms, as a person would: the password, then for reviewers,
+    senior reviewers and administrators the code from their authenticator app (computed with pyotp from their
+    secret; someone not enrolled yet is enrolled with the secret the enrolment page shows). Agents stop after the
+    password. Returns the last response: a redirect to the staff page when signed in. With `code`, that code is
+    posted as given (and the step is not freed first); `next` goes in the password form as a browser sends it."""
+    form = {"username": username, "password": password}
+    if next is not None:
+        form["next"] = next
+    response = client.submit("/staff/sign-in", form)
+    if response.status_code != 302:
+        return response
+    step = urlsplit(response.headers["Location"]).path
+    if step == "/staff/sign-in/code":
+        if code is None:
+            free_totp_step(client.application, username)
+            code = totp_code(totp_secret_of(client.application, username))
+        return client.submit("/staff/sign-in/code", {"code": code})
+    if step == "/staff/sign-in/enrol":
+        page = client.get("/staff/sign-in/enrol").get_data(as_text=True)
+        found = SECRET_ON_PAGE_RE.search(page)
+        assert found, "the enrolment page shows no secret"
+        secret = found.group(1).replace(" ", "")
+        return client.submit("/staff/sign-in/enrol", {"code": code or totp_code(secret)})
+    return response

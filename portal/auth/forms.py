@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.forms import PortalForm
 
@@ -97,3 +97,26 @@ class LanguageForm(PortalForm):
 
     lang = HiddenField(validators=[DataRequired()])
     next = HiddenField(validators=[Length(max=2000)])
+
+
+def totp_code_field(label=None, field_id: str | None = None, required: bool = True):
+    """The 6-digit code from an authenticator app."""
+    validators = [Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))]
+    if required:
+        validators.insert(0, DataRequired(message=_l("Enter the 6-digit code from your authenticator app.")))
+    else:
+        validators.insert(0, Optional())
+    return StringField(
+        label or _l("Code from your authenticator app"),
+        id=field_id,
+        description=_l("The 6-digit code your authenticator app shows now for the arrears relief portal."),
+        validators=validators,
+        filters=[lambda value: "".join(value.split()) if isinstance(value, str) else value],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 7},
+    )
+
+
+class StaffCodeForm(PortalForm):
+    """Staff sign-in, second step: the code from the authenticator app."""
+
+    code = totp_code_field()

@@ -1,9 +1,10 @@
 """Sign-in lockout, counted in the database so every worker and every server shares one count.
 
-Each attempt is written (and committed) *before* the password is checked, then the attempts in the window are
-counted: whatever the number of workers, at most `LOCKOUT_FAILURES` attempts in a window ever reach the check.
-A successful sign-in clears the account's count; a refused attempt removes its own row so it does not extend the
-lock.
+Counting the attempts in the window and recording this one happen in one transaction that holds the account's
+lock (SQLite: the write lock `BEGIN IMMEDIATE` takes for a POST; PostgreSQL: a transaction-scoped advisory lock on
+the account key), so however many workers race, exactly `LOCKOUT_FAILURES` attempts in a window reach the
+password check and every later one is refused without being recorded (it does not extend the lock). A
+successful sign-in clears the account's count.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from portal.loans.clock import utcnow
@@ -28,22 +29,32 @@ class Ticket:
     retry_after: int
 
 
+def _lock(session: Session, account_key: str) -> None:
+    """Serialise attempts on one account until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": account_key})
+    else:
+        # SQLite: the first statement begins the transaction with BEGIN IMMEDIATE (a POST), which waits for and
+        # then excludes every other writer.
+        session.execute(text("SELECT 1"))
+
+
 def reserve(session: Session, account_key: str) -> Ticket:
     """Count this attempt against the account; commits so other workers see it at once."""
-    now = utcnow()
+    session.commit()  # start a fresh transaction so the lock below is taken before the count is read
+    _lock(session, account_key)
+    now = utcnow()  # read once the lock is held: no attempt counted below is later than this
     window = current_app.config["LOCKOUT_WINDOW"]
     limit = current_app.config["LOCKOUT_FAILURES"]
-    row = SignInFailure(account_key=account_key, at=now)
-    session.add(row)
-    session.commit()
     since = now - window
     count = session.scalar(
         select(func.count()).where(SignInFailure.account_key == account_key, SignInFailure.at > since)
     )
-    if count <= limit:
+    if count < limit:
+        row = SignInFailure(account_key=account_key, at=now)
+        session.add(row)
+        session.commit()
         return Ticket(row.id, True, 0)
-    session.execute(delete(SignInFailure).where(SignInFailure.id == row.id))
-    session.commit()
     # Locked until the oldest of the newest `limit` failures leaves the window.
     newest = session.scalars(
         select(SignInFailure.at)
@@ -51,8 +62,10 @@ def reserve(session: Session, account_key: str) -> Ticket:
         .order_by(SignInFailure.at.desc())
         .limit(limit)
     ).all()
+    session.commit()
     unlock = (newest[-1] if newest else now) + window
-    return Ticket(row.id, False, max(1, math.ceil((unlock - now).total_seconds())))
+    seconds = math.ceil((unlock - now).total_seconds())
+    return Ticket(0, False, min(max(1, seconds), math.ceil(window.total_seconds())))
 
 
 def succeeded(session: Session, account_key: str) -> None:

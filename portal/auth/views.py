@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -9,26 +11,30 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.auth import codes, passwords, throttle
+from portal.auth import codes, passwords, throttle, totp
 from portal.auth.forms import (
     CodeRequestForm,
     CodeSignInForm,
     LanguageForm,
     PasswordSignInForm,
+    StaffCodeForm,
     StaffSignInForm,
 )
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
 from portal.i18n import LANGUAGES
 from portal.loans import audit, outbox
+from portal.loans.clock import utcnow
 from portal.loans.models import Borrower, StaffUser
 
 bp = Blueprint("auth", __name__)
 
 
-def _too_many(retry_after: int, template: str, form):
+def _too_many(retry_after: int, template: str, form, **context):
     minutes = max(1, (retry_after + 59) // 60)
     message = _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
-    response = current_app.make_response((render_template(template, form=form, locked=message), 429))
+    response = current_app.make_response(
+        (render_template(template, form=form, locked=message, **context), 429)
+    )
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -144,12 +150,128 @@ def staff_sign_in():
             if new_hash:
                 staff.password_hash = new_hash
             throttle.succeeded(db.session, key)
+            if totp.required(staff):
+                # The password alone does not sign in: the second step asks for the authenticator code, or, for
+                # someone without one yet, shows a new secret to enrol (made here, on a POST: no GET writes).
+                if not totp.enrolled(staff):
+                    staff.totp_secret = totp.new_secret()
+                db.session.commit()
+                _start_pending(staff, form.next.data)
+                target = "auth.staff_code" if totp.enrolled(staff) else "auth.staff_enrol"
+                return redirect(url_for(target))
             audit.record(db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch")
             db.session.commit()
             start_session(StaffPrincipal(staff))
             return redirect(safe_next(form.next.data, url_for("staff.home")))
         form.password.errors.append(_("The user name or password is not right."))
     return render_template("auth/staff_sign_in.html", form=form)
+
+
+# --- The staff second factor ----------------------------------------------------------------------------------
+
+PENDING_SECONDS = 5 * 60  # the password step is good for 5 minutes of finding the phone
+
+
+def _start_pending(staff: StaffUser, next_url: str | None) -> None:
+    """Password accepted, code still to come: a fresh session that signs nobody in yet."""
+    keep_lang = session.get("lang")
+    session.clear()
+    if keep_lang:
+        session["lang"] = keep_lang
+    session.update(
+        pending_staff=staff.id,
+        pending_sv=staff.session_version,
+        pending_at=int(time.time()),
+        pending_next=(next_url or "")[:2000],
+    )
+
+
+def _pending_staff() -> StaffUser | None:
+    """The member of staff whose password this browser gave in the last 5 minutes, if any."""
+    staff_id, started = session.get("pending_staff"), session.get("pending_at")
+    if not isinstance(staff_id, int) or not isinstance(started, int):
+        return None
+    if not 0 <= time.time() - started <= PENDING_SECONDS:
+        return None
+    staff = db.session.get(StaffUser, staff_id)
+    if staff is None or not staff.active or staff.session_version != session.get("pending_sv"):
+        return None
+    if not totp.required(staff):
+        return None
+    return staff
+
+
+def _finish_staff_sign_in(staff: StaffUser, method: str):
+    next_url = session.get("pending_next")
+    audit.record(
+        db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch", data={"method": method}
+    )
+    db.session.commit()
+    start_session(StaffPrincipal(staff))
+    totp.mark_confirmed()
+    return redirect(safe_next(next_url, url_for("staff.home")))
+
+
+def _no_store(response):
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _code_attempt(staff: StaffUser, form, template: str, totp_secret: str | None = None, **context):
+    """Check the posted code with the lockout counted in the database. Returns (ok, refusal response)."""
+    key = totp.throttle_key(staff)
+    ticket = throttle.reserve(db.session, key)
+    if not ticket.allowed:
+        return False, _no_store(_too_many(ticket.retry_after, template, form, **context))
+    if totp.check(db.session, staff, form.code.data, secret=totp_secret):
+        throttle.succeeded(db.session, key)
+        return True, None
+    db.session.commit()
+    form.code.errors.append(
+        _("That code is not right. Enter the 6-digit code your authenticator app shows now.")
+    )
+    return False, None
+
+
+@bp.route("/staff/sign-in/code", methods=["GET", "POST"])
+def staff_code():
+    """Staff sign-in, second step: the 6-digit code from the authenticator app."""
+    staff = _pending_staff()
+    if staff is None:
+        return redirect(url_for("auth.staff_sign_in"))
+    if not totp.enrolled(staff):
+        return redirect(url_for("auth.staff_enrol"))
+    form = StaffCodeForm()
+    if form.validate_on_submit():
+        ok, refused = _code_attempt(staff, form, "auth/staff_code.html")
+        if refused is not None:
+            return refused
+        if ok:
+            return _finish_staff_sign_in(staff, "password+totp")
+    return _no_store(render_template("auth/staff_code.html", form=form))
+
+
+@bp.route("/staff/sign-in/enrol", methods=["GET", "POST"])
+def staff_enrol():
+    """Staff sign-in for someone without an authenticator yet: scan the code (or type the secret), confirm once."""
+    staff = _pending_staff()
+    if staff is None or not staff.totp_secret:
+        return redirect(url_for("auth.staff_sign_in"))
+    if totp.enrolled(staff):
+        return redirect(url_for("auth.staff_code"))
+    secret = staff.totp_secret
+    context = {"qr": totp.qr_svg(staff, secret), "secret": totp.grouped(secret), "username": staff.username}
+    form = StaffCodeForm()
+    if form.validate_on_submit():
+        ok, refused = _code_attempt(staff, form, "auth/staff_enrol.html", totp_secret=secret, **context)
+        if refused is not None:
+            return refused
+        if ok:
+            staff.totp_enrolled_at = utcnow()
+            audit.record(db.session, actor=f"staff:{staff.id}", action="totp.enrolled", channel="branch")
+            return _finish_staff_sign_in(staff, "password+totp")
+    return _no_store(render_template("auth/staff_enrol.html", form=form, **context))
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -114,7 +114,7 @@ def start_application(loan_number: str):
         )
     except ServiceError as error:
         db.session.rollback()
-        if error.code == "open_application":
+        if error.code == "open_application" and error.params.get("reference"):
             flash(
                 _(
                     "There is already an application for this loan: %(reference)s. You can follow it below.",

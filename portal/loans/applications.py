@@ -177,6 +177,21 @@ def borrower_application(session: Session, borrower_id: int, reference: str) -> 
     ).first()
 
 
+def _resume(session: Session, loan: Loan, create_key: str) -> Application | None:
+    """The application this key already made, or the loan's draft to carry on with; refuses another open one."""
+    again = session.scalars(select(Application).where(Application.create_key == create_key)).first()
+    if again is not None:
+        if again.loan_id != loan.id:
+            raise ServiceError("not_found")
+        return again
+    existing = open_application(session, loan)
+    if existing is not None:
+        if existing.status == "draft":
+            return existing  # carry on with the draft rather than start another
+        raise ServiceError("open_application", reference=existing.reference)
+    return None
+
+
 def start(
     session: Session,
     loan: Loan,
@@ -188,20 +203,18 @@ def start(
     on_behalf_of: str | None = None,
 ) -> Application:
     """Start (or resume) the loan's application. The same `create_key` twice returns the first application."""
-    again = session.scalars(select(Application).where(Application.create_key == create_key)).first()
-    if again is not None:
-        if again.loan_id != loan.id:
-            raise ServiceError("not_found")
-        return again
-    existing = open_application(session, loan)
-    if existing is not None:
-        if existing.status == "draft":
-            return existing  # carry on with the draft rather than start another
-        raise ServiceError("open_application", reference=existing.reference)
+    resumed = _resume(session, loan, create_key)
+    if resumed is not None:
+        return resumed
     facts = loan_facts(session, loan, as_of)
     reasons = options.general_reasons(facts, policies.current(session, loan.borrower.variant)[1])
     blocking = [r for r in reasons if r != "arrears_below_minimum"]
     if blocking:
+        if blocking[0] == "open_application":
+            # Another request (a double click) opened one since the check above: answer as if it came first.
+            resumed = _resume(session, loan, create_key)
+            if resumed is not None:
+                return resumed
         raise ServiceError(blocking[0])
     pack, _policy = policies.current(session, loan.borrower.variant)
     now = utcnow()

@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, Selec
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import labels
+from portal.auth.forms import totp_code_field
 from portal.domain.options import OPTION_KINDS
 from portal.forms import CheckboxListField, MoneyField, PortalForm
 from portal.loans.decisions import REJECT_REASONS
@@ -25,6 +26,8 @@ class ClaimForm(VersionedForm):
 class ApproveForm(VersionedForm):
     """Approve, optionally waiving penalty and compound interest."""
 
+    # Asked for when the second factor was last confirmed more than 5 minutes ago (money is given away).
+    totp_code = totp_code_field(_l("Confirm with your authenticator code"), "approve-totp", required=False)
     waive_penalty = BooleanField(_l("Waive the penalty interest"), id="approve-waive-penalty")
     waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="approve-waive-compound")
     note = TextAreaField(
@@ -65,6 +68,7 @@ class InfoForm(VersionedForm):
 class CounterForm(VersionedForm):
     """A counter-offer: another plan or other terms; previewed before it is sent."""
 
+    totp_code = totp_code_field(_l("Confirm with your authenticator code"), "counter-totp", required=False)
     kind = SelectField(
         _l("Plan"),
         choices=[SelectChoice(k, labels.OPTIONS[k]) for k in OPTION_KINDS],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels
+from portal.auth import throttle, totp
 from portal.auth.access import staff_required
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
@@ -124,6 +125,7 @@ def _case_page(
         offered=offered,
         waivable=arrears_rules.waivable(current.report),
         can_decide=_can_decide(application),
+        reconfirm=not totp.recently_confirmed(),
     ), status
 
 
@@ -163,13 +165,21 @@ def case(reference: str):
     return _case_page(application)
 
 
-def _decide(reference: str, form_name: str, form, action):
-    """Shared path of every decision: validate, apply, commit; a conflict or a refused rule re-renders the case."""
+def _decide(reference: str, form_name: str, form, action, *, money: bool = False, **page):
+    """Shared path of every decision: validate, apply, commit; a conflict or a refused rule re-renders the case.
+
+    A decision that gives money away (`money`) also needs the second factor confirmed in the last 5 minutes;
+    otherwise the same form comes back, everything as it was posted, asking for the code.
+    """
     application = _case(reference)
     if not form.validate_on_submit():
         return _case_page(
-            application, forms={form_name: form}, status=400 if form.errors.get("csrf_token") else 200
+            application, forms={form_name: form}, status=400 if form.errors.get("csrf_token") else 200, **page
         )
+    if money:
+        refused = _reconfirm(application, form_name, form, **page)
+        if refused is not None:
+            return refused
     try:
         message = action(application)
         db.session.commit()
@@ -190,6 +200,40 @@ def _decide(reference: str, form_name: str, form, action):
     if message:
         flash(message, "info")
     return redirect(url_for("staff.case", reference=reference), code=303)
+
+
+def _reconfirm(application: Application, form_name: str, form, **page):
+    """None when the second factor is fresh (or the posted code renews it); else the form again, asking for it."""
+    if totp.recently_confirmed():
+        return None
+    staff = current_user.row
+    code = form.totp_code.data or ""
+    if not code:
+        form.totp_code.errors.append(
+            _("For your safety, enter the 6-digit code from your authenticator app to confirm this decision.")
+        )
+        return _case_page(application, forms={form_name: form}, **page)
+    key = totp.throttle_key(staff)
+    ticket = throttle.reserve(db.session, key)
+    if not ticket.allowed:
+        minutes = max(1, (ticket.retry_after + 59) // 60)
+        form.totp_code.errors.append(
+            _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
+        )
+        body, _status = _case_page(application, forms={form_name: form}, **page)
+        response = current_app.make_response((body, 429))
+        response.headers["Retry-After"] = str(ticket.retry_after)
+        return response
+    if totp.check(db.session, staff, code):
+        throttle.succeeded(db.session, key)
+        db.session.commit()
+        totp.mark_confirmed()
+        return None
+    db.session.commit()  # the failure counts towards the lockout
+    form.totp_code.errors.append(
+        _("That code is not right. Enter the 6-digit code your authenticator app shows now.")
+    )
+    return _case_page(application, forms={form_name: form}, **page)
 
 
 def _conflict(reference: str):
@@ -245,7 +289,7 @@ def approve(reference: str):
             return _("Above your limit: the case now waits for a senior reviewer's second approval.")
         return _("Approved. The borrower has been told.")
 
-    return _decide(reference, "approve", form, act)
+    return _decide(reference, "approve", form, act, money=True)
 
 
 @bp.route("/cases/<reference>/reject", methods=["POST"])
@@ -329,7 +373,14 @@ def counter(reference: str):
             return _("Above your limit: the counter-offer waits for a senior reviewer's second approval.")
         return _("Counter-offer sent. The borrower has been told.")
 
-    return _decide(reference, "counter", form, act)
+    preview = None
+    if form.validate_on_submit() and not totp.recently_confirmed():
+        # Should the code be asked for, the page comes back with the preview and its send button, as posted.
+        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
+        preview = decisions.counter_quote(
+            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
+        )
+    return _decide(reference, "counter", form, act, money=True, counter_preview=preview)
 
 
 @bp.route("/cases/<reference>/variant", methods=["POST"])

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from support import sign_in
+from support import sign_in, staff_sign_in
 
 from portal import db
 from portal.loans import support_calls
@@ -55,7 +55,7 @@ def loan_number(app, phone: str) -> str:
 
 def staff_client(app, username: str = "agent1"):
     client = app.test_client()
-    response = client.submit("/staff/sign-in", {"username": username, "password": PASSWORD})
+    response = staff_sign_in(client, username)
     assert response.status_code == 302, response.status_code
     return client
 

@@ -18,8 +18,8 @@ from auth_support import (
     session_data,
     translated,
 )
-from conftest import sign_in
 from sqlalchemy import select
+from support import sign_in, staff_sign_in
 
 from portal.loans.models import Borrower, StaffUser
 
@@ -127,7 +127,7 @@ def test_session_ends_after_twelve_hours_even_with_activity(demo, client):
 
 
 def test_reviewer_signs_in_to_the_staff_pages(demo, client):
-    response = client.submit("/staff/sign-in", {"username": "reviewer1", "password": PASSWORD})
+    response = staff_sign_in(client, "reviewer1")
 
     assert response.status_code == 302
     assert location_path(response) == "/staff/"
@@ -144,7 +144,7 @@ def test_reviewer_signs_in_to_the_staff_pages(demo, client):
 
 
 def test_staff_user_name_is_not_case_sensitive(demo, client):
-    response = client.submit("/staff/sign-in", {"username": "Reviewer1", "password": PASSWORD})
+    response = staff_sign_in(client, "Reviewer1")
 
     assert response.status_code == 302
     assert location_path(response) == "/staff/"
@@ -163,7 +163,7 @@ def test_staff_wrong_password_is_refused(demo, client):
 
 
 def test_staff_sign_out_goes_to_the_staff_sign_in_and_ends_the_session(demo, client, app):
-    client.submit("/staff/sign-in", {"username": "reviewer1", "password": PASSWORD})
+    staff_sign_in(client, "reviewer1")
     copied = client.get_cookie(COOKIE).value
 
     response = client.submit("/sign-out", page="/staff/")

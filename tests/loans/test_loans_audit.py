@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import sign_in
-from loans_support import PASSWORD, database
+from loans_support import database
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
+from support import sign_in, staff_sign_in
 
 from portal.loans import audit
 from portal.loans.clock import utcnow
@@ -104,7 +104,7 @@ def test_staff_sign_in_is_audited_with_the_staff_actor(demo, client):
     with database(demo) as session:
         staff_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "reviewer1"))
 
-    client.submit("/staff/sign-in", {"username": "reviewer1", "password": PASSWORD})
+    staff_sign_in(client, "reviewer1")
 
     last = _events(demo)[-1]
     assert (last.actor, last.action) == (f"staff:{staff_id}", "sign_in")

@@ -1,4 +1,6 @@
-"""CSRF: every route that takes a POST refuses it without a valid token (400) and changes nothing; no GET writes."""
+"""CSRF: every route that takes a POST refuses it without a valid token (400) and changes nothing; no view is exempt.
+
+(No GET writes: test_security_get_writes.py.)"""
 
 from __future__ import annotations
 
@@ -119,22 +121,31 @@ def test_a_malformed_token_is_refused(demo, client):
     assert client.get("/").status_code == 200
 
 
-def _data_counts(app) -> dict[str, int]:
-    # A GET may add an audit row (who viewed what is recorded); it may not change anything else.
-    return {table: count for table, count in row_counts(app).items() if table != "audit_events"}
+def test_no_view_or_blueprint_is_exempt_from_csrf(app):
+    from portal import csrf
+
+    assert app.config.get("WTF_CSRF_ENABLED", True) is True
+    assert app.config.get("WTF_CSRF_CHECK_DEFAULT", True) is True
+    assert set(app.config.get("WTF_CSRF_METHODS", ["POST", "PUT", "PATCH", "DELETE"])) >= {
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+    }
+    assert csrf._exempt_views == set()
+    assert csrf._exempt_blueprints == set()
 
 
-def test_no_get_changes_anything(demo, client, app):
-    staff = app.test_client()
-    sign_in(client)
-    staff_sign_in(staff, "reviewer1")
-    before_counts = _data_counts(demo)
-    before_state = _borrower_state(demo)
+def test_every_unsafe_method_on_every_route_needs_a_token(demo, client):
+    staff_sign_in(client, "reviewer1")
+    before = row_counts(demo)
+    wrong = []
 
-    for url in _urls(demo, "GET"):
-        for browser in (client, staff, app.test_client()):
-            status = browser.get(url + "?lang=en&next=//evil.example").status_code
-            assert status < 500, f"GET {url}: {status}"
+    for url in _urls(demo, "POST"):
+        for method in ("post", "put", "patch", "delete"):
+            status = getattr(client, method)(url, data=FORM).status_code
+            if status not in (400, 405):
+                wrong.append(f"{method.upper()} {url}: {status}")
 
-    assert _data_counts(demo) == before_counts
-    assert _borrower_state(demo) == before_state
+    assert wrong == []
+    assert row_counts(demo) == before

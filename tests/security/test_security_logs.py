@@ -131,3 +131,61 @@ def test_a_newline_in_a_non_string_argument_is_escaped(app, portal_log):
     logging.getLogger("portal").info("refused: %s", ValueError(f"bad phone {FORGED}"))
 
     assert len(_lines(portal_log)) == 1
+
+
+def _all_logged(caplog, buffer: io.StringIO) -> str:
+    return _everything_logged(caplog) + "\n" + buffer.getvalue()
+
+
+def test_staff_codes_secrets_cookies_and_id_numbers_never_reach_the_log(demo, app, caplog, portal_log):
+    """Everything a signed-in day touches: password and TOTP sign-in (a wrong code first), the case pages with the
+    borrower's full ID number behind them, a re-confirmed approval. None of the secrets may be logged."""
+    from datetime import UTC, datetime
+
+    import time_machine
+    from security_support import case_form, submitted_case
+    from sqlalchemy import select
+    from support import DEMO_TOTP_SECRET, totp_code
+
+    from portal import db
+    from portal.loans.models import Borrower
+
+    caplog.set_level(logging.DEBUG)
+    with app.app_context():
+        id_numbers = list(db.session.scalars(select(Borrower.id_number)))
+    reference = submitted_case(app, "13800000001")
+    secrets_seen = {PASSWORD, WRONG, DEMO_TOTP_SECRET, *id_numbers}
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = app.test_client()
+        client.submit("/staff/sign-in", {"username": "reviewer1", "password": WRONG})
+        client.submit("/staff/sign-in", {"username": "reviewer1", "password": PASSWORD})
+        wrong_code = f"{(int(totp_code()) + 3) % 1_000_000:06d}"
+        client.submit("/staff/sign-in/code", {"code": wrong_code})
+        code = totp_code()
+        client.submit("/staff/sign-in/code", {"code": code})
+        secrets_seen |= {wrong_code, code}
+        token, version, _html = case_form(client, reference)
+        client.post(f"/staff/cases/{reference}/claim", data={"csrf_token": token, "version": version})
+        client.get("/staff/borrowers?q=13800000001")
+        clock.shift(6 * 60 + 30)
+        confirm = totp_code()
+        token, version, _html = case_form(client, reference)
+        approved = client.post(
+            f"/staff/cases/{reference}/approve",
+            data={"csrf_token": token, "version": version, "totp_code": confirm},
+        )
+        assert approved.status_code == 303  # the flow really ran
+        secrets_seen |= {confirm, client.get_cookie("portal_session").value, token}
+
+    logged = _all_logged(caplog, portal_log)
+    assert [s for s in secrets_seen if s and s in logged] == []
+
+
+def test_a_log_line_forged_through_a_sign_in_field_stays_one_line(demo, client, portal_log, caplog):
+    caplog.set_level(logging.DEBUG)
+    forged_user = "reviewer1\n2026-11-29 10:00:00,000 INFO [-] portal: admin1 signed in"
+    logging.getLogger("portal.auth").warning("staff sign-in refused for %s", forged_user)
+    client.submit("/staff/sign-in", {"username": forged_user[:60], "password": WRONG})
+
+    for line in portal_log.getvalue().splitlines():
+        assert not line.startswith("2026-11-29 10:00:00,000 INFO [-] portal: admin1"), line

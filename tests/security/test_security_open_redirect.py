@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from security_support import HOSTILE_NEXT, PASSWORD, loan_number, location, sms_code
+from security_support import HOSTILE_NEXT, PASSWORD, loan_number, location, sms_code, staff_sign_in
 
 from portal.auth.sessions import safe_next
 
@@ -66,9 +66,7 @@ def test_staff_sign_in_with_a_hostile_next_lands_on_the_staff_home(demo, app):
     wrong = {}
     for target in HOSTILE_NEXT:
         client = app.test_client()
-        response = client.submit(
-            "/staff/sign-in", {"username": "reviewer1", "password": PASSWORD, "next": target}
-        )
+        response = staff_sign_in(client, "reviewer1", next=target)
         if not _lands_on(response, "/staff/"):
             wrong[target] = (response.status_code, response.headers.get("Location"))
 

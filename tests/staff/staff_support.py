@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import func, select
-from support import CSRF_RE, sign_in
+from support import CSRF_RE, sign_in, staff_sign_in
 
 from portal import db, i18n
 from portal.loans import applications as apps
@@ -107,6 +107,7 @@ def add_senior(app, username: str = "senior2", name: str = "冯建国") -> int:
             role="senior_reviewer",
             password_hash=template.password_hash,
             totp_secret=template.totp_secret,
+            totp_enrolled_at=template.totp_enrolled_at,
             approval_limit_fen=template.approval_limit_fen,
             locale="zh_Hans",
             session_version=1,
@@ -220,7 +221,7 @@ def count(app, model, *where) -> int:
 def staff_client(app, username: str):
     """A client signed in as a member of staff through the real sign-in form."""
     client = app.test_client()
-    response = client.submit("/staff/sign-in", {"username": username, "password": PASSWORD})
+    response = staff_sign_in(client, username)
     assert response.status_code in (302, 303), (username, response.status_code)
     return client
 

@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import create_engine, event, func, select, text
-from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in
+from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign_in
 
 import portal.staff.outcomes  # noqa: F401 - attaches /staff/outcomes to the staff blueprint before any app is made
 from portal import create_app, db, i18n
@@ -90,7 +90,7 @@ def _demo_app(url: str, extra: int):
 
 def staff_client(app, username: str = "reviewer1") -> Client:
     client = app.test_client()
-    response = client.submit("/staff/sign-in", {"username": username, "password": PASSWORD})
+    response = staff_sign_in(client, username)
     assert response.status_code == 302, response.status_code
     return client
 

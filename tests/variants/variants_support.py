@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import select
-from support import BUSINESS_DATE, sign_in
+from support import BUSINESS_DATE, sign_in, staff_sign_in
 
 from portal import db
 from portal.i18n import vgettext
@@ -51,7 +51,7 @@ def borrower_client(app, phone: str):
 
 def staff_client(app, username: str):
     client = app.test_client()
-    response = client.submit("/staff/sign-in", {"username": username, "password": PASSWORD})
+    response = staff_sign_in(client, username)
     assert response.status_code in (302, 303), response.status_code
     return client
 

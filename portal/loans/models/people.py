@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -95,6 +96,11 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The second factor: set once the member of staff confirmed a code from their authenticator app; until then
+    # `totp_secret` is only a pending secret shown on the enrolment page. The last time step accepted is kept so
+    # a code cannot be used twice.
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     approval_limit_fen: Mapped[int] = mapped_column(Integer, default=0)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     locale: Mapped[str] = mapped_column(String(8), default="zh_Hans")
