@@ -128,6 +128,13 @@ def demo_part(url: str, business_date: date) -> dict:
             other_debt=Decimal(OTHER_DEBT) / 100,
             dependants=1,
         )
+        long_calc = apps.calculator(session, long_draft, business_date)
+        apps.choose(long_draft, next(q for q in long_calc.quote_all() if q.available and q.kind == "extension"))
+        # A second 360-month loan whose plan is approved: the offer page with its long schedules.
+        offer_loan = _service_loan(session, services, long_borrower, branches["CC11"], products["CONSUMER"],
+                                   "400000", "0.0490", 360, business_date, due_so_far=30, paid=27,
+                                   number="BENCH0000361")
+        offered = _approved(session, apps, offer_loan, long_borrower, business_date)
         session.commit()
         from portal.loans import policies
 
@@ -144,9 +151,33 @@ def demo_part(url: str, business_date: date) -> dict:
             "shared_hash": shared_hash,
             "draft": draft.reference,
             "long_draft": long_draft.reference,
+            "long_offer": offered,
         }
     app.extensions["db_engine"].dispose()
     return info
+
+
+def _approved(session, apps, loan, borrower, today) -> str:
+    """An application on `loan` submitted by the borrower and approved by the senior reviewer (services only)."""
+    from portal.loans import decisions
+    from portal.loans.models import StaffUser
+
+    draft = apps.start(session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today)
+    apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
+    apps.save_budget(
+        draft,
+        income={k: Decimal(v) / 100 for k, v in INCOME.items()},
+        spending={k: Decimal(v) / 100 for k, v in SPENDING.items()},
+        other_debt=Decimal(OTHER_DEBT) / 100,
+        dependants=1,
+    )
+    calc = apps.calculator(session, draft, today)
+    apps.choose(draft, next(q for q in calc.quote_all() if q.available and q.kind == "extension"))
+    apps.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
+    senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
+    decisions.claim(session, draft, senior, seen_version=draft.row_version)
+    decisions.approve(session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}, note=None)
+    return draft.reference
 
 
 def _service_loan(session, services, borrower, branch, product, principal, rate, months, today, *, due_so_far, paid,
@@ -513,6 +544,7 @@ def generate(url: str, scale: float, today: date, log=print) -> dict:
     if problems:
         raise SystemExit("bulk queue stamps differ from stamp_for_queue:\n" + "\n".join(problems))
     return {"written": written, "draft": info["draft"], "long_draft": info["long_draft"],
+            "long_offer": info["long_offer"],
             "seconds": round(time.perf_counter() - started, 1)}
 
 
