@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from portal import db
@@ -11,6 +11,7 @@ from portal.loans import applications, outbox, services
 from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
+SCHEDULE_PAGE = 60  # installments on one page of a schedule version
 
 
 @bp.route("/")
@@ -19,7 +20,7 @@ def dashboard():
     """Every loan with its status, next installment and, when overdue, what it takes to bring it current."""
     as_of = business_date()
     loans = services.borrower_loans(db.session, current_user.row.id)
-    positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
+    positions = services.loan_positions(db.session, loans, as_of)
     open_apps = applications.open_by_loan(db.session, current_user.row.id)
     messages = outbox.portal_messages(db.session, current_user.row.id)
     return render_template(
@@ -36,13 +37,14 @@ def loan(loan_number: str):
         abort(404)
     as_of = business_date()
     position = services.loan_position(db.session, row, as_of)
+    open_app, reminders_paused = applications.in_play(db.session, row)
     return render_template(
         "borrower/loan.html",
         p=position,
         as_of=as_of,
-        versions=services.schedule_versions(db.session, row),
-        open_app=applications.open_by_loan(db.session, current_user.row.id).get(row.id),
-        reminders_paused=applications.reminders_paused(db.session, row),
+        versions=list(position.versions),
+        open_app=open_app,
+        reminders_paused=reminders_paused,
     )
 
 
@@ -56,9 +58,19 @@ def schedule_version(loan_number: str, version: int):
     found = services.schedule_version(db.session, row, version)
     if found is None:
         abort(404)
+    # A 30-year loan has 360 lines: shown a page of five years at a time.
+    lines = found.lines
+    pages = max(1, -(-len(lines) // SCHEDULE_PAGE))
+    page = request.args.get("page", 1, type=int)
+    page = min(max(1, page), pages)
     return render_template(
         "borrower/schedule_version.html",
         loan=row,
         v=found,
         versions=services.schedule_versions(db.session, row),
+        lines=lines[(page - 1) * SCHEDULE_PAGE : page * SCHEDULE_PAGE],
+        page=page,
+        pages=pages,
+        per_page=SCHEDULE_PAGE,
+        total=len(lines),
     )

@@ -61,8 +61,9 @@ def counts(scale: float) -> tuple[int, int, int]:
 # --- the demo set and the benchmark's own people, through the services ---------------------------------------
 
 
-def demo_part(url: str, business_date: date) -> dict:
-    """Schema, demo data (services), the bench borrowers (services); returns ids the bulk part needs."""
+def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int = 60) -> dict:
+    """Schema (when `fresh`), demo data and the bench borrowers through the services; returns what the bulk part
+    needs. `fresh=False` uses an already migrated, empty database (the test suite's)."""
     from portal import create_app, db
     from portal.demo import build_demo
     from portal.demo_cases import build_cases
@@ -72,7 +73,9 @@ def demo_part(url: str, business_date: date) -> dict:
     from portal.migrations import upgrade
 
     engine = create_engine(url)
-    if url.startswith("postgresql"):
+    if not fresh:
+        pass
+    elif url.startswith("postgresql"):
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
@@ -81,7 +84,8 @@ def demo_part(url: str, business_date: date) -> dict:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade(engine)
+    if fresh:
+        upgrade(engine)
     engine.dispose()
 
     app = create_app(
@@ -89,7 +93,7 @@ def demo_part(url: str, business_date: date) -> dict:
     )
     with app.app_context():
         session = db.session
-        build_demo(session, extra_borrowers=60)
+        build_demo(session, extra_borrowers=extra)
         build_cases(session)
         branches = {b.code: b for b in session.scalars(select(Branch))}
         products = {p.code: p for p in session.scalars(select(LoanProduct))}
@@ -421,14 +425,14 @@ def bulk_part(url: str, info: dict, templates: list[Template], today: date, scal
         for b in range(n_borrowers):
             code = borrower_branch[b]
             branch_id, kind = info["branches"][code]
-            yield (base["borrowers"] + b + 1, f"15{b:09d}", f"用户{b:06d}", f"43{b:016d}", date(1980, 1, 1) +
+            yield (base["borrowers"] + b + 1, f"15{base['borrowers'] + b:09d}", f"用户{b:06d}", f"43{b:016d}", date(1980, 1, 1) +
                    timedelta(days=b % 9000), "zh_Hans", kind, branch_id, "farmer" if kind == "rural" else "salaried",
                    info["shared_hash"], 1, now)
 
     def loan_rows():
         for n, (b, ti) in enumerate(loans):
             t = templates[ti]
-            yield (base["loans"] + n + 1, f"BK{t.branch}{n:08d}", base["borrowers"] + b + 1,
+            yield (base["loans"] + n + 1, f"BK{t.branch}{base['loans'] + n + 1:08d}", base["borrowers"] + b + 1,
                    info["branches"][t.branch][0], info["products"][t.product][0], to_fen(t.principal),
                    int(t.rate * 1_000_000), t.months, t.method, add_months(t.first_due, -1), t.first_due,
                    "farming" if t.product in ("AGRI", "SEASONAL") else "consumption", "active", now)
@@ -456,7 +460,7 @@ def bulk_part(url: str, info: dict, templates: list[Template], today: date, scal
             loan_id = base["loans"] + n + 1
             for number, day, amount in fen_payments[ti]:
                 next_id += 1
-                yield (next_id, loan_id, base["schedule_versions"] + n + 1, f"BANK-BK{n:08d}-{number:03d}", day,
+                yield (next_id, loan_id, base["schedule_versions"] + n + 1, f"BANK-BK{loan_id:08d}-{number:03d}", day,
                        amount, "bank", now)
 
     def applications():
