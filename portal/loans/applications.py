@@ -49,7 +49,9 @@ def loan_facts(
     first_version = position.versions[0] if position.versions else None
     if first_version is None or first_version.version != 1:
         first_version = session.scalars(
-            select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version)
+            select(ScheduleVersion)
+            .where(ScheduleVersion.loan_id == loan.id)
+            .order_by(ScheduleVersion.version)
         ).first()
     maturity = first_version.lines[-1].due_date
     # The loan's restructurings so far and whether another application is open: one read of its applications.
@@ -63,9 +65,7 @@ def loan_facts(
     ).all()
     earlier = [a for a in others if a.status in RESTRUCTURED]
     open_others = [
-        a
-        for a in others
-        if a.status in lifecycle.OPEN_STATUSES and (exclude is None or a.id != exclude.id)
+        a for a in others if a.status in lifecycle.OPEN_STATUSES and (exclude is None or a.id != exclude.id)
     ]
     disaster = session.scalars(
         select(Disaster)
@@ -185,7 +185,9 @@ def borrower_application(session: Session, borrower_id: int, reference: str) -> 
         select(Application)
         .where(Application.borrower_id == borrower_id, Application.reference == reference)
         # Every page of an application shows its loan and works under its policy pack; documents only some.
-        .options(joinedload(Application.loan), joinedload(Application.policy_pack), lazyload(Application.evidence))
+        .options(
+            joinedload(Application.loan), joinedload(Application.policy_pack), lazyload(Application.evidence)
+        )
     ).first()
 
 

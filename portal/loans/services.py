@@ -258,13 +258,20 @@ def loan_positions(session: Session, loans: list[Loan], as_of: date) -> list[Loa
         products = {loan.product_id: loan.product for loan in loans}
     else:
         product_ids = {loan.product_id for loan in loans}
-        products = {p.id: p for p in session.scalars(select(LoanProduct).where(LoanProduct.id.in_(product_ids)))}
+        products = {
+            p.id: p for p in session.scalars(select(LoanProduct).where(LoanProduct.id.in_(product_ids)))
+        }
     for loan in loans:
         set_committed_value(loan, "product", products[loan.product_id])  # kept with the loan for the page
     return [
         replace(
             _position(
-                loan, latest[loan.id], lines[latest[loan.id].id], paid[loan.id], products[loan.product_id], as_of
+                loan,
+                latest[loan.id],
+                lines[latest[loan.id].id],
+                paid[loan.id],
+                products[loan.product_id],
+                as_of,
             ),
             versions=tuple(every[loan.id]),
         )

@@ -194,5 +194,8 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
     rows = session.execute(query.order_by(*order).limit(PAGE_SIZE + 1)).all()
     next_cursor = encode_cursor(filters.sort, rows[PAGE_SIZE - 1][0]) if len(rows) > PAGE_SIZE else None
     return QueuePage(
-        rows=rows[:PAGE_SIZE], total=min(total or 0, TOTAL_CAP), next_cursor=next_cursor, more=(total or 0) > TOTAL_CAP
+        rows=rows[:PAGE_SIZE],
+        total=min(total or 0, TOTAL_CAP),
+        next_cursor=next_cursor,
+        more=(total or 0) > TOTAL_CAP,
     )

@@ -89,7 +89,12 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     engine.dispose()
 
     app = create_app(
-        {"PORTAL_ENV": "development", "DATABASE_URL": url, "BUSINESS_DATE": business_date, "SMS_SENDER": "memory"}
+        {
+            "PORTAL_ENV": "development",
+            "DATABASE_URL": url,
+            "BUSINESS_DATE": business_date,
+            "SMS_SENDER": "memory",
+        }
     )
     with app.app_context():
         session = db.session
@@ -101,12 +106,32 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
 
         shared_hash = session.scalar(select(Borrower.password_hash).where(Borrower.phone == "13800000001"))
         bench = services.register_borrower(
-            session, phone=BENCH_PHONE, name="测试用户", id_number="430000199001010010",
-            birth_date=date(1990, 1, 1), branch=branches["CC11"], occupation="salaried", password_hash=shared_hash,
+            session,
+            phone=BENCH_PHONE,
+            name="测试用户",
+            id_number="430000199001010010",
+            birth_date=date(1990, 1, 1),
+            branch=branches["CC11"],
+            occupation="salaried",
+            password_hash=shared_hash,
         )
-        loan = _service_loan(session, services, bench, branches["CC11"], products["CONSUMER"], "80000", "0.0600",
-                             36, business_date, due_so_far=12, paid=10, number="BENCH0000001")
-        draft = apps.start(session, loan, actor=f"borrower:{bench.id}", create_key="bench-draft", as_of=business_date)
+        loan = _service_loan(
+            session,
+            services,
+            bench,
+            branches["CC11"],
+            products["CONSUMER"],
+            "80000",
+            "0.0600",
+            36,
+            business_date,
+            due_so_far=12,
+            paid=10,
+            number="BENCH0000001",
+        )
+        draft = apps.start(
+            session, loan, actor=f"borrower:{bench.id}", create_key="bench-draft", as_of=business_date
+        )
         apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
         apps.save_budget(
             draft,
@@ -116,14 +141,36 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             dependants=1,
         )
         long_borrower = services.register_borrower(
-            session, phone=LONG_PHONE, name="长期贷款", id_number="430000198501010020",
-            birth_date=date(1985, 1, 1), branch=branches["CC11"], occupation="salaried", password_hash=shared_hash,
+            session,
+            phone=LONG_PHONE,
+            name="长期贷款",
+            id_number="430000198501010020",
+            birth_date=date(1985, 1, 1),
+            branch=branches["CC11"],
+            occupation="salaried",
+            password_hash=shared_hash,
         )
-        long_loan = _service_loan(session, services, long_borrower, branches["CC11"], products["CONSUMER"],
-                                  "900000", "0.0490", 360, business_date, due_so_far=40, paid=37,
-                                  number="BENCH0000360")
-        long_draft = apps.start(session, long_loan, actor=f"borrower:{long_borrower.id}", create_key="bench-long",
-                                as_of=business_date)
+        long_loan = _service_loan(
+            session,
+            services,
+            long_borrower,
+            branches["CC11"],
+            products["CONSUMER"],
+            "900000",
+            "0.0490",
+            360,
+            business_date,
+            due_so_far=40,
+            paid=37,
+            number="BENCH0000360",
+        )
+        long_draft = apps.start(
+            session,
+            long_loan,
+            actor=f"borrower:{long_borrower.id}",
+            create_key="bench-long",
+            as_of=business_date,
+        )
         apps.save_hardship(long_draft, reasons=["income_reduced"], duration="longer", account="Bench.")
         apps.save_budget(
             long_draft,
@@ -133,11 +180,24 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             dependants=1,
         )
         long_calc = apps.calculator(session, long_draft, business_date)
-        apps.choose(long_draft, next(q for q in long_calc.quote_all() if q.available and q.kind == "extension"))
+        apps.choose(
+            long_draft, next(q for q in long_calc.quote_all() if q.available and q.kind == "extension")
+        )
         # A second 360-month loan whose plan is approved: the offer page with its long schedules.
-        offer_loan = _service_loan(session, services, long_borrower, branches["CC11"], products["CONSUMER"],
-                                   "400000", "0.0490", 360, business_date, due_so_far=30, paid=27,
-                                   number="BENCH0000361")
+        offer_loan = _service_loan(
+            session,
+            services,
+            long_borrower,
+            branches["CC11"],
+            products["CONSUMER"],
+            "400000",
+            "0.0490",
+            360,
+            business_date,
+            due_so_far=30,
+            paid=27,
+            number="BENCH0000361",
+        )
         offered = _approved(session, apps, offer_loan, long_borrower, business_date)
         session.commit()
         from portal.loans import policies
@@ -147,10 +207,15 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
 
         info = {
             "branches": {code: (b.id, b.kind) for code, b in branches.items()},
-            "products": {code: (p.id, p.method, p.penalty_markup_ppm, p.compound_interest) for code, p in products.items()},
+            "products": {
+                code: (p.id, p.method, p.penalty_markup_ppm, p.compound_interest)
+                for code, p in products.items()
+            },
             "packs": {v: (row.id, policy) for v, (row, policy) in packs.items()},
             "disasters": {d.branch_id: d.declared_on for d in session.scalars(select(Disaster))},
-            "reviewers": [s.id for s in session.scalars(select(StaffUser).where(StaffUser.role == "reviewer"))],
+            "reviewers": [
+                s.id for s in session.scalars(select(StaffUser).where(StaffUser.role == "reviewer"))
+            ],
             "senior": session.scalar(select(StaffUser.id).where(StaffUser.role == "senior_reviewer")),
             "shared_hash": shared_hash,
             "draft": draft.reference,
@@ -166,7 +231,9 @@ def _approved(session, apps, loan, borrower, today) -> str:
     from portal.loans import decisions
     from portal.loans.models import StaffUser
 
-    draft = apps.start(session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today)
+    draft = apps.start(
+        session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today
+    )
     apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
     apps.save_budget(
         draft,
@@ -180,25 +247,41 @@ def _approved(session, apps, loan, borrower, today) -> str:
     apps.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
     senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
     decisions.claim(session, draft, senior, seen_version=draft.row_version)
-    decisions.approve(session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}, note=None)
+    decisions.approve(
+        session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}, note=None
+    )
     return draft.reference
 
 
-def _service_loan(session, services, borrower, branch, product, principal, rate, months, today, *, due_so_far, paid,
-                  number):
+def _service_loan(
+    session, services, borrower, branch, product, principal, rate, months, today, *, due_so_far, paid, number
+):
     from portal.demo import last_due_before
 
     last_due = last_due_before(today, 10)
     first_due = add_months(last_due, -(due_so_far - 1))
     loan = services.open_loan(
-        session, number=number, borrower=borrower, branch=branch, product=product, principal=Decimal(principal),
-        annual_rate=Decimal(rate), months=months, start_date=add_months(first_due, -1), first_due=first_due,
+        session,
+        number=number,
+        borrower=borrower,
+        branch=branch,
+        product=product,
+        principal=Decimal(principal),
+        annual_rate=Decimal(rate),
+        months=months,
+        start_date=add_months(first_due, -1),
+        first_due=first_due,
         purpose="consumption",
     )
     _version, installments = services.current_schedule(session, loan)
     for item in installments[:paid]:
-        services.record_payment(session, loan, reference=f"BANK-{number}-{item.number:03d}", amount=item.total,
-                                paid_on=item.due_date - timedelta(days=1))
+        services.record_payment(
+            session,
+            loan,
+            reference=f"BANK-{number}-{item.number:03d}",
+            amount=item.total,
+            paid_on=item.due_date - timedelta(days=1),
+        )
     return loan
 
 
@@ -217,7 +300,9 @@ class Template:
     schedule: list
     payments: list  # (number, paid_on, amount)
     report: object
-    app: dict | None  # the application's columns that follow from the loan, or None when no plan is open to it
+    app: (
+        dict | None
+    )  # the application's columns that follow from the loan, or None when no plan is open to it
 
 
 def build_templates(info: dict, today: date, count: int, rng: random.Random) -> list[Template]:
@@ -250,7 +335,9 @@ def build_templates(info: dict, today: date, count: int, rng: random.Random) -> 
             terms,
             today,
         )
-        t = Template(branch, product, method, principal, rate, months, first_due, schedule, payments, report, None)
+        t = Template(
+            branch, product, method, principal, rate, months, first_due, schedule, payments, report, None
+        )
         t.app = _application_part(t, info, today, rng)
         templates.append(t)
     return templates
@@ -262,9 +349,18 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
     _pack_id, policy = info["packs"][variant]
     branch_id = info["branches"][t.branch][0]
     facts = LoanFacts(
-        principal=t.principal, annual_rate=t.rate, term_months=t.months, method=t.method, status="active",
-        maturity=t.schedule[-1].due_date, schedule=tuple(t.schedule), report=t.report, as_of=today,
-        due_day=t.first_due.day, variant=variant, disaster_declared_on=info["disasters"].get(branch_id),
+        principal=t.principal,
+        annual_rate=t.rate,
+        term_months=t.months,
+        method=t.method,
+        status="active",
+        maturity=t.schedule[-1].due_date,
+        schedule=tuple(t.schedule),
+        report=t.report,
+        as_of=today,
+        due_day=t.first_due.day,
+        variant=variant,
+        disaster_declared_on=info["disasters"].get(branch_id),
     )
     if options.general_reasons(facts, policy):
         return None
@@ -284,9 +380,14 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
     report = t.report
     regular = max((s.total for s in report.installments), default=Decimal("0.00"))
     scored = risk.score(
-        days_past_due=report.days_past_due, arrears=report.total_to_bring_current, regular_payment=regular,
-        broken_plans=0, disposable=budget.disposable, requested_payment=quote.regular_payment,
-        affordability_share=policy.affordability_share, duration=duration,
+        days_past_due=report.days_past_due,
+        arrears=report.total_to_bring_current,
+        regular_payment=regular,
+        broken_plans=0,
+        disposable=budget.disposable,
+        requested_payment=quote.regular_payment,
+        affordability_share=policy.affordability_share,
+        duration=duration,
     )
     return {
         "option": quote.kind,
@@ -295,12 +396,20 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
         "reasons": json.dumps(["income_reduced"]),
         "duration": duration,
         "budget": json.dumps(
-            {"income": INCOME, "spending": SPENDING, "other_debt": OTHER_DEBT, "dependants": 1, "complete": True}
+            {
+                "income": INCOME,
+                "spending": SPENDING,
+                "other_debt": OTHER_DEBT,
+                "dependants": 1,
+                "complete": True,
+            }
         ),
         "branch_id": branch_id,
         "bucket": report.bucket,
         "arrears_fen": to_fen(report.total_to_bring_current),
-        "amount_fen": to_fen(report.outstanding_principal + report.total_to_bring_current - report.overdue_principal),
+        "amount_fen": to_fen(
+            report.outstanding_principal + report.total_to_bring_current - report.overdue_principal
+        ),
         "risk_score": scored.score,
         "risk_reasons": json.dumps([[r.code, r.value, r.points] for r in scored.reasons]),
         "sla_days": policy.sla_days,
@@ -312,20 +421,91 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
 
 
 COLUMNS = {
-    "borrowers": ("id", "phone", "name", "id_number", "birth_date", "locale", "variant", "home_branch_id",
-                  "occupation", "password_hash", "session_version", "created_at"),
-    "loans": ("id", "number", "borrower_id", "branch_id", "product_id", "principal_fen", "annual_rate_ppm", "months",
-              "method", "start_date", "first_due", "purpose", "status", "created_at"),
+    "borrowers": (
+        "id",
+        "phone",
+        "name",
+        "id_number",
+        "birth_date",
+        "locale",
+        "variant",
+        "home_branch_id",
+        "occupation",
+        "password_hash",
+        "session_version",
+        "created_at",
+    ),
+    "loans": (
+        "id",
+        "number",
+        "borrower_id",
+        "branch_id",
+        "product_id",
+        "principal_fen",
+        "annual_rate_ppm",
+        "months",
+        "method",
+        "start_date",
+        "first_due",
+        "purpose",
+        "status",
+        "created_at",
+    ),
     "schedule_versions": ("id", "loan_id", "version", "effective_on", "reason", "created_at"),
-    "schedule_lines": ("id", "schedule_version_id", "number", "due_date", "principal_fen", "interest_fen",
-                       "charges_fen"),
-    "payments": ("id", "loan_id", "schedule_version_id", "reference", "paid_on", "amount_fen", "channel",
-                 "created_at"),
-    "applications": ("id", "reference", "loan_id", "borrower_id", "status", "row_version", "variant",
-                     "policy_pack_id", "create_key", "channel", "created_by", "reasons", "duration", "account",
-                     "budget", "option", "terms", "quote", "amount_fen", "arrears_fen", "branch_id", "bucket",
-                     "risk_score", "risk_reasons", "claimed_by_id", "claimed_at", "first_approver_id", "created_at",
-                     "updated_at", "submitted_at", "decision_due", "info_request", "waivers"),
+    "schedule_lines": (
+        "id",
+        "schedule_version_id",
+        "number",
+        "due_date",
+        "principal_fen",
+        "interest_fen",
+        "charges_fen",
+    ),
+    "payments": (
+        "id",
+        "loan_id",
+        "schedule_version_id",
+        "reference",
+        "paid_on",
+        "amount_fen",
+        "channel",
+        "created_at",
+    ),
+    "applications": (
+        "id",
+        "reference",
+        "loan_id",
+        "borrower_id",
+        "status",
+        "row_version",
+        "variant",
+        "policy_pack_id",
+        "create_key",
+        "channel",
+        "created_by",
+        "reasons",
+        "duration",
+        "account",
+        "budget",
+        "option",
+        "terms",
+        "quote",
+        "amount_fen",
+        "arrears_fen",
+        "branch_id",
+        "bucket",
+        "risk_score",
+        "risk_reasons",
+        "claimed_by_id",
+        "claimed_at",
+        "first_approver_id",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "decision_due",
+        "info_request",
+        "waivers",
+    ),
 }
 
 
@@ -403,7 +583,9 @@ def _sqlite_value(value):
     return value
 
 
-def bulk_part(url: str, info: dict, templates: list[Template], today: date, scale: float, seed: int = SEED) -> dict:
+def bulk_part(
+    url: str, info: dict, templates: list[Template], today: date, scale: float, seed: int = SEED
+) -> dict:
     """Borrowers, loans (with schedule and payments) and open applications, straight into the tables."""
     rng = random.Random(seed)  # noqa: S311 - test data
     n_borrowers, n_loans, n_apps = counts(scale)
@@ -431,25 +613,56 @@ def bulk_part(url: str, info: dict, templates: list[Template], today: date, scal
         for b in range(n_borrowers):
             code = borrower_branch[b]
             branch_id, kind = info["branches"][code]
-            yield (base["borrowers"] + b + 1, f"15{base['borrowers'] + b:09d}", f"用户{b:06d}", f"43{b:016d}", date(1980, 1, 1) +
-                   timedelta(days=b % 9000), "zh_Hans", kind, branch_id, "farmer" if kind == "rural" else "salaried",
-                   info["shared_hash"], 1, now)
+            yield (
+                base["borrowers"] + b + 1,
+                f"15{base['borrowers'] + b:09d}",
+                f"用户{b:06d}",
+                f"43{b:016d}",
+                date(1980, 1, 1) + timedelta(days=b % 9000),
+                "zh_Hans",
+                kind,
+                branch_id,
+                "farmer" if kind == "rural" else "salaried",
+                info["shared_hash"],
+                1,
+                now,
+            )
 
     def loan_rows():
         for n, (b, ti) in enumerate(loans):
             t = templates[ti]
-            yield (base["loans"] + n + 1, f"BK{t.branch}{base['loans'] + n + 1:08d}", base["borrowers"] + b + 1,
-                   info["branches"][t.branch][0], info["products"][t.product][0], to_fen(t.principal),
-                   int(t.rate * 1_000_000), t.months, t.method, add_months(t.first_due, -1), t.first_due,
-                   "farming" if t.product in ("AGRI", "SEASONAL") else "consumption", "active", now)
+            yield (
+                base["loans"] + n + 1,
+                f"BK{t.branch}{base['loans'] + n + 1:08d}",
+                base["borrowers"] + b + 1,
+                info["branches"][t.branch][0],
+                info["products"][t.product][0],
+                to_fen(t.principal),
+                int(t.rate * 1_000_000),
+                t.months,
+                t.method,
+                add_months(t.first_due, -1),
+                t.first_due,
+                "farming" if t.product in ("AGRI", "SEASONAL") else "consumption",
+                "active",
+                now,
+            )
 
     def versions():
         for n, (_b, ti) in enumerate(loans):
-            yield (base["schedule_versions"] + n + 1, base["loans"] + n + 1, 1,
-                   add_months(templates[ti].first_due, -1), "origination", now)
+            yield (
+                base["schedule_versions"] + n + 1,
+                base["loans"] + n + 1,
+                1,
+                add_months(templates[ti].first_due, -1),
+                "origination",
+                now,
+            )
 
-    fen_lines = [[(i.number, i.due_date, to_fen(i.principal), to_fen(i.interest)) for i in t.schedule]
-                 for t in templates]
+    fen_lines = [
+        [(i.number, i.due_date, to_fen(i.principal), to_fen(i.interest)) for i in t.schedule]
+        for t in templates
+    ]
     fen_payments = [[(num, day, to_fen(amount)) for num, day, amount in t.payments] for t in templates]
 
     def lines():
@@ -466,8 +679,16 @@ def bulk_part(url: str, info: dict, templates: list[Template], today: date, scal
             loan_id = base["loans"] + n + 1
             for number, day, amount in fen_payments[ti]:
                 next_id += 1
-                yield (next_id, loan_id, base["schedule_versions"] + n + 1, f"BANK-BK{loan_id:08d}-{number:03d}", day,
-                       amount, "bank", now)
+                yield (
+                    next_id,
+                    loan_id,
+                    base["schedule_versions"] + n + 1,
+                    f"BANK-BK{loan_id:08d}-{number:03d}",
+                    day,
+                    amount,
+                    "bank",
+                    now,
+                )
 
     def applications():
         zone_midnight = datetime.combine(today, dtime(1, 0))
@@ -484,20 +705,54 @@ def bulk_part(url: str, info: dict, templates: list[Template], today: date, scal
             )[0]
             days_ago = rng.randint(0, 25)
             submitted = zone_midnight - timedelta(days=days_ago, minutes=rng.randint(0, 600))
-            claimed = rng.choice(info["reviewers"]) if status in ("in_review", "awaiting_second_approval") else None
-            yield (app_id, f"RA{today:%y%m}{app_id:06d}", base["loans"] + n + 1, base["borrowers"] + b + 1, status, 1,
-                   app["variant"], info["packs"][app["variant"]][0], secrets.token_hex(16), "web",
-                   f"borrower:{base['borrowers'] + b + 1}", app["reasons"], app["duration"], "", app["budget"],
-                   app["option"], app["terms"], app["quote"], app["amount_fen"], app["arrears_fen"], app["branch_id"],
-                   app["bucket"], app["risk_score"], app["risk_reasons"], claimed,
-                   submitted + timedelta(hours=2) if claimed else None,
-                   claimed if status == "awaiting_second_approval" else None, submitted, submitted, submitted,
-                   (today - timedelta(days=days_ago)) + timedelta(days=app["sla_days"]),
-                   "Please send last month's pay slip." if status == "info_requested" else None, "{}")
+            claimed = (
+                rng.choice(info["reviewers"]) if status in ("in_review", "awaiting_second_approval") else None
+            )
+            yield (
+                app_id,
+                f"RA{today:%y%m}{app_id:06d}",
+                base["loans"] + n + 1,
+                base["borrowers"] + b + 1,
+                status,
+                1,
+                app["variant"],
+                info["packs"][app["variant"]][0],
+                secrets.token_hex(16),
+                "web",
+                f"borrower:{base['borrowers'] + b + 1}",
+                app["reasons"],
+                app["duration"],
+                "",
+                app["budget"],
+                app["option"],
+                app["terms"],
+                app["quote"],
+                app["amount_fen"],
+                app["arrears_fen"],
+                app["branch_id"],
+                app["bucket"],
+                app["risk_score"],
+                app["risk_reasons"],
+                claimed,
+                submitted + timedelta(hours=2) if claimed else None,
+                claimed if status == "awaiting_second_approval" else None,
+                submitted,
+                submitted,
+                submitted,
+                (today - timedelta(days=days_ago)) + timedelta(days=app["sla_days"]),
+                "Please send last month's pay slip." if status == "info_requested" else None,
+                "{}",
+            )
 
     written = {}
-    for table, rows in (("borrowers", borrowers()), ("loans", loan_rows()), ("schedule_versions", versions()),
-                        ("schedule_lines", lines()), ("payments", payments()), ("applications", applications())):
+    for table, rows in (
+        ("borrowers", borrowers()),
+        ("loans", loan_rows()),
+        ("schedule_versions", versions()),
+        ("schedule_lines", lines()),
+        ("payments", payments()),
+        ("applications", applications()),
+    ):
         started = time.perf_counter()
         written[table] = writer.write(table, rows)
         written[table + "_s"] = round(time.perf_counter() - started, 1)
@@ -517,11 +772,15 @@ def check_stamps(url: str, today: date, sample: int = 5) -> list[str]:
     problems = []
     with app.app_context():
         rows = db.session.scalars(
-            select(Application).where(Application.create_key.not_like("bench-%"), Application.created_by.like(
-                "borrower:%")).order_by(Application.id.desc()).limit(sample)
+            select(Application)
+            .where(Application.create_key.not_like("bench-%"), Application.created_by.like("borrower:%"))
+            .order_by(Application.id.desc())
+            .limit(sample)
         ).all()
         for row in rows:
-            before = {k: getattr(row, k) for k in ("branch_id", "bucket", "arrears_fen", "amount_fen", "risk_score")}
+            before = {
+                k: getattr(row, k) for k in ("branch_id", "bucket", "arrears_fen", "amount_fen", "risk_score")
+            }
             before["risk_reasons"] = [list(r) for r in row.risk_reasons]
             apps.stamp_for_queue(db.session, row, today)
             after = {k: getattr(row, k) for k in before}
@@ -553,9 +812,13 @@ def generate(url: str, scale: float, today: date, log=print) -> dict:
     problems = check_stamps(url, today)
     if problems:
         raise SystemExit("bulk queue stamps differ from stamp_for_queue:\n" + "\n".join(problems))
-    return {"written": written, "draft": info["draft"], "long_draft": info["long_draft"],
-            "long_offer": info["long_offer"],
-            "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "written": written,
+        "draft": info["draft"],
+        "long_draft": info["long_draft"],
+        "long_offer": info["long_offer"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def main() -> None:

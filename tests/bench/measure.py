@@ -76,7 +76,13 @@ def page_bytes(client, url: str) -> dict:
         data = client.get(asset).get_data()
         plain += len(data)
         zipped += len(gzip.compress(data, compresslevel=6))
-    return {"status": response.status_code, "html": len(html), "total": plain, "gzip": zipped, "assets": assets}
+    return {
+        "status": response.status_code,
+        "html": len(html),
+        "total": plain,
+        "gzip": zipped,
+        "assets": assets,
+    }
 
 
 def borrower_pages(targets: dict) -> dict[str, str]:
@@ -136,7 +142,9 @@ def quote_timing(app, targets: dict, today: date, repeat: int = 30) -> dict:
     from portal.loans.models import Application
 
     with app.app_context():
-        application = db.session.scalar(select(Application).where(Application.reference == targets["long_draft"]))
+        application = db.session.scalar(
+            select(Application).where(Application.reference == targets["long_draft"])
+        )
         calc = apps.calculator(db.session, application, today)
         calc.quote_all()  # warm-up
         times = []

@@ -45,7 +45,14 @@ PAGE_NAMES = {
     "case": "case page",
 }
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
-LIMITS = {"statements": 10, "page_kb": 50, "slow3g_s": 2.0, "quote_ms": 10, "queue_p95_ms": 150, "dashboard_ratio": 35}
+LIMITS = {
+    "statements": 10,
+    "page_kb": 50,
+    "slow3g_s": 2.0,
+    "quote_ms": 10,
+    "queue_p95_ms": 150,
+    "dashboard_ratio": 35,
+}
 
 
 def log(message: str) -> None:
@@ -55,7 +62,9 @@ def log(message: str) -> None:
 def database_urls() -> dict[str, str]:
     wanted = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
     urls = {
-        "postgresql": os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_bench"),
+        "postgresql": os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_bench"
+        ),
         "sqlite": f"sqlite:///{OUT / 'bench.sqlite3'}",
     }
     return {name: urls[name] for name in wanted if name in urls}
@@ -134,9 +143,22 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
         "PORTAL_SMS_SENDER": "masked-log",
     }
     process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(HERE),
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=open(OUT / "gunicorn.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            str(HERE),
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(OUT / "gunicorn.log", "a"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
         start_new_session=True,
     )
     for _ in range(150):
@@ -179,17 +201,46 @@ def session_cookie(port: int, path: str, fields: dict) -> str:
 def run_locust(page: str, port: int, targets: dict, seconds: int, users: int, prefix: Path) -> dict:
     env = {**os.environ, "BENCH_PAGE": page, "BENCH_TARGETS": json.dumps(targets)}
     subprocess.run(  # noqa: S603
-        [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(users), "-r", str(users),
-         "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
-         "--loglevel", "WARNING", "--stop-timeout", "5"],
-        cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL, stderr=open(OUT / "locust.log", "a"),  # noqa: SIM115
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--stop-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=open(OUT / "locust.log", "a"),  # noqa: SIM115
     )
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     row = rows.get(page)
     setup_failures = sum(int(r["Failure Count"]) for name, r in rows.items() if name.startswith("setup:"))
     if row is None:
-        return {"rps": 0.0, "p50": None, "p95": None, "p99": None, "requests": 0, "errors": setup_failures or -1}
+        return {
+            "rps": 0.0,
+            "p50": None,
+            "p95": None,
+            "p99": None,
+            "requests": 0,
+            "errors": setup_failures or -1,
+        }
     return {
         "rps": round(float(row["Requests/s"]), 1),
         "p50": int(float(row["50%"])),
@@ -219,7 +270,12 @@ def slow_3g(port: int, phone: str) -> dict:
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         cdp.send(
             "Network.emulateNetworkConditions",
-            {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8},
+            {
+                "offline": False,
+                "latency": 400,
+                "downloadThroughput": 400_000 / 8,
+                "uploadThroughput": 400_000 / 8,
+            },
         )
         page.goto(base + "/", wait_until="load")
         timing = page.evaluate(
@@ -308,7 +364,9 @@ def checks(results: dict) -> list[str]:
         errors = sum(r["errors"] for r in db_results.values())
         out.append(f"{name} errors under load {errors} {'✓' if errors == 0 else '✗'}")
         ratio = 100 * db_results["dashboard"]["rps"] / (db_results["baseline"]["rps"] or 1)
-        out.append(f"{name} dashboard {ratio:.0f} % of baseline {'✓' if ratio >= LIMITS['dashboard_ratio'] else '✗'}")
+        out.append(
+            f"{name} dashboard {ratio:.0f} % of baseline {'✓' if ratio >= LIMITS['dashboard_ratio'] else '✗'}"
+        )
         if name == "PostgreSQL":
             worst = max(db_results["queue_first"]["p95"] or 0, db_results["queue_500"]["p95"] or 0)
             out.append(f"queue p95 {worst} ms {'✓' if worst < LIMITS['queue_p95_ms'] else '✗'}")
@@ -318,7 +376,9 @@ def checks(results: dict) -> list[str]:
     )
     out.append(f"at most {most} SQL statements a page {'✓' if most <= LIMITS['statements'] else '✗'}")
     biggest = max(v["total"] for v in results["bytes"].values() if v["status"] == 200)
-    out.append(f"largest borrower page {biggest / 1000:.1f} KB {'✓' if biggest < LIMITS['page_kb'] * 1000 else '✗'}")
+    out.append(
+        f"largest borrower page {biggest / 1000:.1f} KB {'✓' if biggest < LIMITS['page_kb'] * 1000 else '✗'}"
+    )
     q = results["quote"]["median_ms"]
     out.append(f"quote all options {q} ms {'✓' if q < LIMITS['quote_ms'] else '✗'}")
     if results.get("slow3g"):
@@ -363,7 +423,9 @@ def main() -> None:
 
     for key, url in database_urls().items():
         name = names[key]
-        log(f"{name}: generating scale {scale} ({borrowers:,} borrowers, {loans:,} loans, {applications:,} open)")
+        log(
+            f"{name}: generating scale {scale} ({borrowers:,} borrowers, {loans:,} loans, {applications:,} open)"
+        )
         generated = bulk.generate(url, scale, TODAY, log=log)
         targets = find_targets(url, generated)
         log(f"  {targets['open_applications']:,} open applications; queue page {targets['queue_page']}")
@@ -387,8 +449,10 @@ def main() -> None:
             for page in PAGES:
                 r = run_locust(page, port, targets, seconds, users, OUT / f"locust-{key}-{page}")
                 results["load"][name][page] = r
-                log(f"  {PAGE_NAMES[page]}: {r['rps']} req/s, p50 {r['p50']} p95 {r['p95']} p99 {r['p99']} ms, "
-                    f"errors {r['errors']}")
+                log(
+                    f"  {PAGE_NAMES[page]}: {r['rps']} req/s, p50 {r['p50']} p95 {r['p95']} p99 {r['p99']} ms, "
+                    f"errors {r['errors']}"
+                )
             if "slow3g" not in results:
                 results["slow3g"] = slow_3g(port, bulk.BENCH_PHONE)
                 log(f"  slow 3G dashboard: {results['slow3g']}")

@@ -14,7 +14,9 @@ def test_every_borrower_page_of_a_30_year_loan_is_under_50_kb_with_its_css_and_s
 
     rendered = {name: page for name, page in pages.items() if page["status"] == 200}
     # Grace and seasonal plans are not open to this urban borrower: their plan steps send back to the options.
-    assert set(pages) - set(rendered) <= {"apply: plan grace", "apply: plan seasonal"}, pages.keys() - rendered
+    assert set(pages) - set(rendered) <= {"apply: plan grace", "apply: plan seasonal"}, (
+        pages.keys() - rendered
+    )
     assert all("/static/portal.css" in page["assets"] for page in rendered.values())
     too_big = {name: page["total"] for name, page in rendered.items() if page["total"] >= LIMIT}
     assert not too_big, too_big
@@ -29,10 +31,12 @@ def test_the_loan_page_of_a_30_year_loan_lists_what_is_due_and_links_to_every_in
 
     html = client.get(f"/loans/{found['long_loan']}").get_data(as_text=True)
     schedule = html[html.index('id="schedule-title"') : html.index('id="payments-title"')]
-    assert schedule.count("<tr class=\"row-") == 3 + 12  # three overdue, then the next twelve
+    assert schedule.count('<tr class="row-') == 3 + 12  # three overdue, then the next twelve
     assert "installments are paid and not listed here" in html or "期，未在此列出" in html
     assert f"/loans/{found['long_loan']}/schedules/1" in schedule
 
-    full = [client.get(f"/loans/{found['long_loan']}/schedules/1?page={n}").get_data(as_text=True) for n in (1, 6)]
+    full = [
+        client.get(f"/loans/{found['long_loan']}/schedules/1?page={n}").get_data(as_text=True) for n in (1, 6)
+    ]
     assert full[0].count("<tr>") - 1 == 60 and full[1].count("<tr>") - 1 == 60  # 360 lines, six pages of 60
     assert 'aria-current="page"' in full[1]

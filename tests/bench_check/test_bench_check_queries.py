@@ -31,5 +31,7 @@ def test_every_page_needs_at_most_ten_statements_whatever_the_number_of_rows(app
     too_many = {page: pair for page, pair in counts.items() if max(pair) > LIMIT}
     assert not grew, f"statements grow with the rows: {grew}"
     assert not too_many, f"more than {LIMIT} statements: {too_many}"
-    assert all(large[page]["status"] in (200, 303) for page in large), {p: v["status"] for p, v in large.items()}
+    assert all(large[page]["status"] in (200, 303) for page in large), {
+        p: v["status"] for p, v in large.items()
+    }
     assert sum(1 for page in large.values() if page["status"] == 200) >= 15  # the pages really rendered

@@ -243,7 +243,9 @@ def test_the_number_of_sql_statements_does_not_grow_with_the_rows_shown(app):
     assert twenty_five <= 10, twenty_five
 
 
-def test_a_queue_longer_than_the_cap_says_more_than_the_cap_and_still_pages_through_every_row(app, monkeypatch):
+def test_a_queue_longer_than_the_cap_says_more_than_the_cap_and_still_pages_through_every_row(
+    app, monkeypatch
+):
     from portal.staff import queue as queue_module
 
     references = crowd(app, 8)

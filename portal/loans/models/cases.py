@@ -34,7 +34,9 @@ OPEN_STATUS_SQL = (
 )
 
 # Statuses of the approval queue (staff.queue.QUEUE_STATUSES), for its partial indexes.
-QUEUE_STATUS_SQL = "status IN ('submitted', 'in_review', 'awaiting_second_approval', 'appealed', 'info_requested')"
+QUEUE_STATUS_SQL = (
+    "status IN ('submitted', 'in_review', 'awaiting_second_approval', 'appealed', 'info_requested')"
+)
 
 
 class PolicyPack(Base):
@@ -79,7 +81,13 @@ class Application(Base):
         # The queue's sort orders over open applications only (migration bench_indexes): each page in order,
         # page 500 as cheap as page 1.
         *(
-            Index(name, column, "id", sqlite_where=sql_text(QUEUE_STATUS_SQL), postgresql_where=sql_text(QUEUE_STATUS_SQL))
+            Index(
+                name,
+                column,
+                "id",
+                sqlite_where=sql_text(QUEUE_STATUS_SQL),
+                postgresql_where=sql_text(QUEUE_STATUS_SQL),
+            )
             for name, column in (
                 ("ix_applications_queue_due", "decision_due"),
                 ("ix_applications_queue_risk", "risk_score"),
