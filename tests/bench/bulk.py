@@ -39,7 +39,7 @@ BORROWERS, LOANS, APPLICATIONS = 100_000, 120_000, 100_000
 TEMPLATES = 1_500
 PASSWORD = "Demo-pass-2026"  # the demo password, published in the README  # noqa: S105
 BENCH_PHONE = "13700000001"  # the benchmark's borrower: one overdue 36-month loan and a draft application
-LONG_PHONE = "13700000002"  # a borrower with a 360-month loan (page size, quote timing)
+LONG_PHONE = "13700000002"  # rural, two 360-month loans, where a flood was declared: every plan is open
 SEED = 8
 
 PRODUCTS = {  # product code: (method, months choices)
@@ -146,15 +146,15 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             name="长期贷款",
             id_number="430000198501010020",
             birth_date=date(1985, 1, 1),
-            branch=branches["CC11"],
-            occupation="salaried",
+            branch=branches["QS01"],
+            occupation="farmer",
             password_hash=shared_hash,
         )
         long_loan = _service_loan(
             session,
             services,
             long_borrower,
-            branches["CC11"],
+            branches["QS01"],
             products["CONSUMER"],
             "900000",
             "0.0490",
@@ -188,7 +188,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             session,
             services,
             long_borrower,
-            branches["CC11"],
+            branches["QS01"],
             products["CONSUMER"],
             "400000",
             "0.0490",
