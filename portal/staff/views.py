@@ -61,15 +61,19 @@ def queue():
 
 
 def _case(reference: str) -> Application:
-    application = db.session.scalars(
-        select(Application)
-        .where(Application.reference == reference)
-        .options(
-            joinedload(Application.borrower).joinedload(Borrower.home_branch),
-            joinedload(Application.policy_pack),
-            joinedload(Application.evidence),
+    application = (
+        db.session.scalars(
+            select(Application)
+            .where(Application.reference == reference)
+            .options(
+                joinedload(Application.borrower).joinedload(Borrower.home_branch),
+                joinedload(Application.policy_pack),
+                joinedload(Application.evidence),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )  # unique(): every row of the joined documents, folded into one application
     if application is None or application.status == "draft":
         abort(404)  # a borrower's unsent draft is theirs alone
     return application
