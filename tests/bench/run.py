@@ -344,7 +344,7 @@ def write_table(results: dict) -> str:
     s3 = results.get("slow3g", {})
     lines.append(
         f"Quoting all {q['options']} options for the 360-month loan (rural, disaster declared: every plan open): "
-        f"median {q['median_ms']} ms, "
+        f"median {q['median_ms']} ms ({q.get('cpu_median_ms', '?')} ms of CPU), "
         f"slowest {q['max_ms']} ms ({q['with_facts_ms']} ms with reading the loan's facts from the database)."
     )
     if s3:
