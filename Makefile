@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 export PORTAL_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install translations run test lint browsers clean-db
+.PHONY: install translations run test lint browsers clean-db bench
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ test: install browsers translations lint
 	  echo "== again on PostgreSQL =="; \
 	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -m "not domain"; \
 	fi
+
+# Load and size benchmark (not part of `make test`): see README "Performance". BENCH_SCALE=0.05 for a quick try.
+bench: install browsers translations
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	BENCH_SCALE=$(or $(BENCH_SCALE),1) $(BIN)/python tests/bench/run.py
 
 clean-db:
 	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm

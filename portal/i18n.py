@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
@@ -67,11 +68,20 @@ def _format_locale() -> str:
     return FORMAT_LOCALES[current_language()]
 
 
+@lru_cache(maxsize=8)
+def _currency_format(locale_id: str):
+    # What babel's format_currency looks up on every call (the locale and its pattern), once per locale: a
+    # queue or schedule page formats hundreds of amounts.
+    locale = Locale.parse(locale_id)
+    return locale, locale.currency_formats["standard"]
+
+
 def money(amount: Decimal | int | None) -> str:
     """An amount with its currency, rounded half-up first so the screen shows the ledger's figure."""
     if amount is None:
         return ""
-    return format_currency(round_money(Decimal(amount)), "CNY", locale=_format_locale())
+    locale, pattern = _currency_format(_format_locale())
+    return pattern.apply(round_money(Decimal(amount)), locale, currency="CNY", currency_digits=True)
 
 
 def number(value) -> str:

@@ -615,11 +615,12 @@ def answer(reference: str):
 def _offer_page(application, form):
     """The offer beside the current and the requested schedules, with the accept form (fresh or with errors)."""
     as_of = business_date()
+    calc = apps.calculator(db.session, application, as_of)
     return render_template(
         "borrower/apply/offer.html",
         a=application,
-        q=apps.offered_quote(db.session, application, as_of),
-        p=services.loan_position(db.session, application.loan, as_of),
+        q=apps.offered_quote(db.session, application, as_of, calc),
+        p=calc.position,
         as_of=as_of,
         requested=apps.schedule_from_json(application.quote.get("schedule", [])),
         form=form,

@@ -8,12 +8,11 @@ import secrets
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal import db, labels
-from portal.auth.access import borrower_required
+from portal.auth.access import acting, borrower_required
 from portal.borrower.views import bp
 from portal.forms import PortalForm
 from portal.loans import help as help_service
@@ -59,7 +58,7 @@ def _new_key() -> str:
 @borrower_required
 def help_page():
     """Every way to get help, in the borrower's variant, and the requests they have made."""
-    borrower = current_user.row
+    borrower = acting().borrower
     return render_template(
         "borrower/help.html",
         branch=borrower.home_branch,
@@ -68,7 +67,8 @@ def help_page():
 
 
 def _request_view(kind: str):
-    borrower = current_user.row
+    who = acting()  # the borrower, or a phone agent asking on the borrower's behalf during a call
+    borrower = who.borrower
     if kind not in help_service.offered(borrower.variant):
         abort(404)
     form = help_form(kind)
@@ -83,7 +83,7 @@ def _request_view(kind: str):
                 window=form.window.data,
                 note=(form.note.data or "").strip(),
                 create_key=form.key.data,
-                actor=current_user.actor,
+                **who.fields,
             )
         except ServiceError:
             db.session.rollback()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from portal.loans import applications, outbox, services, support_calls
 from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
+SCHEDULE_PAGE = 60  # installments on one page of a schedule version
 
 
 @bp.route("/")
@@ -22,7 +23,7 @@ def dashboard():
     as_of = business_date()
     who = acting()
     loans = services.borrower_loans(db.session, who.borrower.id)
-    positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
+    positions = services.loan_positions(db.session, loans, as_of)
     open_apps = applications.open_by_loan(db.session, who.borrower.id)
     messages = outbox.portal_messages(db.session, who.borrower.id)
     support_code = None
@@ -65,13 +66,14 @@ def loan(loan_number: str):
         abort(404)
     as_of = business_date()
     position = services.loan_position(db.session, row, as_of)
+    open_app, reminders_paused = applications.in_play(db.session, row)
     return render_template(
         "borrower/loan.html",
         p=position,
         as_of=as_of,
-        versions=services.schedule_versions(db.session, row),
-        open_app=applications.open_by_loan(db.session, acting().borrower.id).get(row.id),
-        reminders_paused=applications.reminders_paused(db.session, row),
+        versions=list(position.versions),
+        open_app=open_app,
+        reminders_paused=reminders_paused,
     )
 
 
@@ -85,9 +87,19 @@ def schedule_version(loan_number: str, version: int):
     found = services.schedule_version(db.session, row, version)
     if found is None:
         abort(404)
+    # A 30-year loan has 360 lines: shown a page of five years at a time.
+    lines = found.lines
+    pages = max(1, -(-len(lines) // SCHEDULE_PAGE))
+    page = request.args.get("page", 1, type=int)
+    page = min(max(1, page), pages)
     return render_template(
         "borrower/schedule_version.html",
         loan=row,
         v=found,
         versions=services.schedule_versions(db.session, row),
+        lines=lines[(page - 1) * SCHEDULE_PAGE : page * SCHEDULE_PAGE],
+        page=page,
+        pages=pages,
+        per_page=SCHEDULE_PAGE,
+        total=len(lines),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from portal.domain.money import CENT, round_money, split
 
@@ -17,6 +17,7 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # Rates are repeating decimals (4.9 % / 12 = 0.00408333...); carry far more digits than any amount needs, so
 # the only rounding that shows is the one to the fen.
 _PRECISION = 50
+_CONTEXT = Context(prec=_PRECISION)
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,12 @@ def _monthly_interest(balance: Decimal, annual: Decimal) -> Decimal:
     an exact half fen when there is one (60.00 at 4.9 % is 0.245 -> 0.25), where a truncated r would fall just
     short.
     """
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        # round_money's rule inlined: a 30-year schedule asks this hundreds of times per quote. Balances and
-        # rates are never negative, so there is no "-0.00" to clean up.
-        return (balance * annual / 12).quantize(CENT, rounding=ROUND_HALF_UP)
+    # round_money's rule inlined: a 30-year schedule asks this hundreds of times per quote, so the 50-digit
+    # context is a module constant rather than a fresh localcontext each time (the same digits either way).
+    # Balances and rates are never negative, so there is no "-0.00" to clean up.
+    return _CONTEXT.divide(_CONTEXT.multiply(balance, annual), 12).quantize(
+        CENT, rounding=ROUND_HALF_UP, context=_CONTEXT
+    )
 
 
 def build_schedule(

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle, options, risk
@@ -46,18 +46,27 @@ def loan_facts(
 ) -> LoanFacts:
     """Everything the calculator needs about a loan, as of a date (ignoring `exclude` as an open application)."""
     position = position or services.loan_position(session, loan, as_of)
-    first_version = session.scalars(
-        select(ScheduleVersion).where(ScheduleVersion.loan_id == loan.id).order_by(ScheduleVersion.version)
-    ).first()
+    first_version = position.versions[0] if position.versions else None
+    if first_version is None or first_version.version != 1:
+        first_version = session.scalars(
+            select(ScheduleVersion)
+            .where(ScheduleVersion.loan_id == loan.id)
+            .order_by(ScheduleVersion.version)
+        ).first()
     maturity = first_version.lines[-1].due_date
-    earlier = session.scalars(
-        select(Application).where(Application.loan_id == loan.id, Application.status.in_(RESTRUCTURED))
+    # The loan's restructurings so far and whether another application is open: one read of its applications.
+    others = session.scalars(
+        select(Application)
+        .where(
+            Application.loan_id == loan.id,
+            Application.status.in_(RESTRUCTURED + tuple(lifecycle.OPEN_STATUSES)),
+        )
+        .options(lazyload(Application.evidence))
     ).all()
-    open_query = select(func.count(Application.id)).where(
-        Application.loan_id == loan.id, Application.status.in_(lifecycle.OPEN_STATUSES)
-    )
-    if exclude is not None:
-        open_query = open_query.where(Application.id != exclude.id)
+    earlier = [a for a in others if a.status in RESTRUCTURED]
+    open_others = [
+        a for a in others if a.status in lifecycle.OPEN_STATUSES and (exclude is None or a.id != exclude.id)
+    ]
     disaster = session.scalars(
         select(Disaster)
         .where(
@@ -81,7 +90,7 @@ def loan_facts(
         variant=loan.borrower.variant,
         extended_months=sum(int((a.agreement or a.quote or {}).get("added_months", 0)) for a in earlier),
         restructurings=len(earlier),
-        has_open_application=bool(session.scalar(open_query)),
+        has_open_application=bool(open_others),
         disaster_declared_on=disaster.declared_on if disaster else None,
     )
 
@@ -173,7 +182,12 @@ def open_application(session: Session, loan: Loan) -> Application | None:
 def borrower_application(session: Session, borrower_id: int, reference: str) -> Application | None:
     """One of this borrower's applications by reference; None for anyone else's (the caller answers 404)."""
     return session.scalars(
-        select(Application).where(Application.borrower_id == borrower_id, Application.reference == reference)
+        select(Application)
+        .where(Application.borrower_id == borrower_id, Application.reference == reference)
+        # Every page of an application shows its loan and works under its policy pack; documents only some.
+        .options(
+            joinedload(Application.loan), joinedload(Application.policy_pack), lazyload(Application.evidence)
+        )
     ).first()
 
 
@@ -559,10 +573,13 @@ def offered_terms(application: Application) -> tuple[str, Terms]:
     return application.option, terms_from_json(application.terms)
 
 
-def offered_quote(session: Session, application: Application, as_of: date) -> Quote:
+def offered_quote(
+    session: Session, application: Application, as_of: date, calc: Calculator | None = None
+) -> Quote:
     """The offer's figures as of today (penalty has grown since submission, so they are worked out again)."""
     kind, terms = offered_terms(application)
-    return calculator(session, application, as_of).waived(application.waivers).quote(kind, terms)
+    calc = calc or calculator(session, application, as_of)
+    return calc.waived(application.waivers).quote(kind, terms)
 
 
 def agreement_for(session: Session, application: Application, quote: Quote, as_of: date) -> dict:
@@ -661,28 +678,42 @@ def accept(
     return version
 
 
+REMINDERS_PAUSED = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "awaiting_second_approval",
+    "appealed",
+    "approved",
+    "countered",
+    "accepted",
+    "active",
+)
+
+
 def reminders_paused(session: Session, loan: Loan) -> bool:
     """Reminder contact pauses while an application is under review or a plan is in force."""
     return bool(
         session.scalar(
             select(func.count(Application.id)).where(
-                Application.loan_id == loan.id,
-                Application.status.in_(
-                    (
-                        "submitted",
-                        "in_review",
-                        "info_requested",
-                        "awaiting_second_approval",
-                        "appealed",
-                        "approved",
-                        "countered",
-                        "accepted",
-                        "active",
-                    )
-                ),
+                Application.loan_id == loan.id, Application.status.in_(REMINDERS_PAUSED)
             )
         )
     )
+
+
+def in_play(session: Session, loan: Loan) -> tuple[Application | None, bool]:
+    """For the loan page, in one read: the loan's open (or in-force) application, and whether reminders pause."""
+    rows = session.scalars(
+        select(Application)
+        .where(
+            Application.loan_id == loan.id,
+            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
+        )
+        .order_by(Application.id)
+        .options(lazyload(Application.evidence))
+    ).all()
+    return (rows[-1] if rows else None), any(row.status in REMINDERS_PAUSED for row in rows)
 
 
 def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
@@ -694,6 +725,7 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
             Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
         )
         .order_by(Application.id)
+        .options(lazyload(Application.evidence))  # the dashboard and loan page show no documents
     )
     return {row.loan_id: row for row in rows}
 

@@ -5,13 +5,14 @@ Services flush and never commit: the view or CLI command that calls them owns th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import arrears as arrears_rules
 from portal.domain.money import from_fen, to_fen
@@ -204,6 +205,7 @@ class LoanPosition:
     report: arrears_rules.ArrearsReport
     payments: list[Payment]
     installments: list[Installment]  # the schedule in force, as the domain sees it
+    versions: tuple[ScheduleVersion, ...] = ()  # every schedule version of the loan, oldest first
 
     @property
     def in_arrears(self) -> bool:
@@ -216,14 +218,90 @@ class LoanPosition:
 
 def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
     """Assess a loan's arrears as of a date from its current schedule and its payments."""
-    version, installments = current_schedule(session, loan)
-    payments = [
-        p for p in loan_payments(session, loan) if p.paid_on >= version.effective_on or version.version == 1
+    return loan_positions(session, [loan], as_of)[0]
+
+
+def loan_positions(session: Session, loans: list[Loan], as_of: date) -> list[LoanPosition]:
+    """Assess several loans at once in a fixed number of statements (four, whatever the number of loans):
+    their schedule versions, the lines of the versions in force, their payments and their products."""
+    if not loans:
+        return []
+    ids = [loan.id for loan in loans]
+    # Versions and their lines in one statement (a restructured loan brings its earlier versions' lines too).
+    latest: dict[int, ScheduleVersion] = {}
+    every: dict[int, list[ScheduleVersion]] = {loan_id: [] for loan_id in ids}
+    lines: dict[int, list[ScheduleLine]] = {}
+    rows = session.execute(
+        select(ScheduleVersion, ScheduleLine)
+        .outerjoin(ScheduleLine, ScheduleLine.schedule_version_id == ScheduleVersion.id)
+        .where(ScheduleVersion.loan_id.in_(ids))
+        .order_by(ScheduleVersion.loan_id, ScheduleVersion.version, ScheduleLine.number)
+    )
+    for version, line in rows:
+        if version.id not in lines:
+            lines[version.id] = []
+            every[version.loan_id].append(version)
+            latest[version.loan_id] = version
+        if line is not None:
+            lines[version.id].append(line)
+    if len(latest) < len(set(ids)):
+        raise ServiceError("no_schedule")
+    for version_id, version_lines in lines.items():
+        version = session.get(ScheduleVersion, version_id)
+        set_committed_value(version, "lines", version_lines)  # later reads of version.lines need no query
+    paid: dict[int, list[Payment]] = {loan_id: [] for loan_id in ids}
+    for payment in session.scalars(
+        select(Payment).where(Payment.loan_id.in_(ids)).order_by(Payment.paid_on, Payment.id)
+    ):
+        paid[payment.loan_id].append(payment)
+    if all("product" in loan.__dict__ for loan in loans):  # already loaded with the loans
+        products = {loan.product_id: loan.product for loan in loans}
+    else:
+        product_ids = {loan.product_id for loan in loans}
+        products = {
+            p.id: p for p in session.scalars(select(LoanProduct).where(LoanProduct.id.in_(product_ids)))
+        }
+    for loan in loans:
+        set_committed_value(loan, "product", products[loan.product_id])  # kept with the loan for the page
+    return [
+        replace(
+            _position(
+                loan,
+                latest[loan.id],
+                lines[latest[loan.id].id],
+                paid[loan.id],
+                products[loan.product_id],
+                as_of,
+            ),
+            versions=tuple(every[loan.id]),
+        )
+        for loan in loans
     ]
+
+
+def _position(
+    loan: Loan,
+    version: ScheduleVersion,
+    lines: list[ScheduleLine],
+    all_payments: list[Payment],
+    product: LoanProduct,
+    as_of: date,
+) -> LoanPosition:
+    installments = [
+        Installment(
+            line.number,
+            line.due_date,
+            from_fen(line.principal_fen),
+            from_fen(line.interest_fen),
+            from_fen(line.charges_fen),
+        )
+        for line in lines
+    ]
+    payments = [p for p in all_payments if p.paid_on >= version.effective_on or version.version == 1]
     terms = arrears_rules.PenaltyTerms(
         annual_rate=loan.annual_rate,
-        penalty_markup=loan.product.penalty_markup,
-        compound_interest=loan.product.compound_interest,
+        penalty_markup=product.penalty_markup,
+        compound_interest=product.compound_interest,
     )
     report = arrears_rules.assess(
         installments,
@@ -242,8 +320,12 @@ def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:
 
 
 def borrower_loan(session: Session, borrower_id: int, number: str) -> Loan | None:
-    """One of this borrower's loans by number; None for anyone else's (the caller answers 404)."""
-    return session.scalar(select(Loan).where(Loan.borrower_id == borrower_id, Loan.number == number))
+    """One of this borrower's loans by number (with its branch); None for anyone else's (the caller answers 404)."""
+    return session.scalar(
+        select(Loan)
+        .where(Loan.borrower_id == borrower_id, Loan.number == number)
+        .options(joinedload(Loan.branch))
+    )
 
 
 def schedule_versions(session: Session, loan: Loan) -> list[ScheduleVersion]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy.orm import Session, aliased, load_only
 
 from portal.domain.options import OPTION_KINDS
 from portal.loans.models import Application, Borrower, Branch, StaffUser
@@ -27,6 +27,23 @@ SORTS = {
     "age": (Application.submitted_at, True),
 }
 PAGE_SIZE = 25
+QUEUE_COLUMNS = (
+    Application.reference,
+    Application.status,
+    Application.row_version,
+    Application.channel,
+    Application.option,
+    Application.variant,
+    Application.bucket,
+    Application.amount_fen,
+    Application.risk_score,
+    Application.decision_due,
+    Application.submitted_at,
+    Application.borrower_id,
+    Application.branch_id,
+    Application.claimed_by_id,
+)
+TOTAL_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -88,12 +105,20 @@ class QueuePage:
     """One page of the queue."""
 
     rows: list
-    total: int
+    total: int  # at most TOTAL_CAP
     next_cursor: str | None
+    more: bool = False  # more than TOTAL_CAP applications match
 
 
 def _where(filters: Filters, staff_id: int, today: date) -> list:
-    conditions = [Application.status.in_((filters.status,) if filters.status else QUEUE_STATUSES)]
+    if filters.status:
+        conditions = [Application.status == filters.status]
+    else:
+        # Written out as constants, not bound parameters, so that SQLite (like PostgreSQL) sees the statement
+        # match the partial indexes over open applications and reads each page in order.
+        conditions = [
+            Application.status.in_(bindparam("queue_statuses", list(QUEUE_STATUSES), literal_execute=True))
+        ]
     if filters.kind:
         conditions.append(Application.option == filters.kind)
     if filters.variant:
@@ -137,10 +162,19 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
     """Rows of one page (borrower, branch and holder joined in), the total, and the next page's cursor."""
     column, ascending = SORTS[filters.sort]
     conditions = _where(filters, staff_id, today)
-    total = session.scalar(select(func.count(Application.id)).where(*conditions))
+    # Counted up to TOTAL_CAP: beyond that "more than 10,000" is all a reviewer needs, and counting 100,000 rows
+    # on every page view would cost more than the page itself.
+    total = session.scalar(
+        select(func.count()).select_from(
+            select(Application.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+        )
+    )
     holder = aliased(StaffUser)
     query = (
+        # Only the columns a queue row shows (and the cursor needs): not the quote, budget and other JSON that
+        # would be read and decoded 25 times a page for nothing.
         select(Application, Borrower.name, Branch, holder.name)
+        .options(load_only(*QUEUE_COLUMNS))
         .join(Borrower, Borrower.id == Application.borrower_id)
         .outerjoin(Branch, Branch.id == Application.branch_id)
         .outerjoin(holder, holder.id == Application.claimed_by_id)
@@ -153,11 +187,15 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
         except ValueError:
             value = last_id = None
         if last_id is not None:
-            if ascending:
-                query = query.where(or_(column > value, and_(column == value, Application.id > last_id)))
-            else:
-                query = query.where(or_(column < value, and_(column == value, Application.id < last_id)))
+            # A row comparison, which both databases answer from the (column, id) index.
+            position, cursor = tuple_(column, Application.id), tuple_(value, last_id)
+            query = query.where(position > cursor if ascending else position < cursor)
     order = (column.asc(), Application.id.asc()) if ascending else (column.desc(), Application.id.desc())
     rows = session.execute(query.order_by(*order).limit(PAGE_SIZE + 1)).all()
     next_cursor = encode_cursor(filters.sort, rows[PAGE_SIZE - 1][0]) if len(rows) > PAGE_SIZE else None
-    return QueuePage(rows=rows[:PAGE_SIZE], total=total or 0, next_cursor=next_cursor)
+    return QueuePage(
+        rows=rows[:PAGE_SIZE],
+        total=min(total or 0, TOTAL_CAP),
+        next_cursor=next_cursor,
+        more=(total or 0) > TOTAL_CAP,
+    )

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels
@@ -63,7 +64,19 @@ def queue():
 
 
 def _case(reference: str) -> Application:
-    application = db.session.scalars(select(Application).where(Application.reference == reference)).first()
+    application = (
+        db.session.scalars(
+            select(Application)
+            .where(Application.reference == reference)
+            .options(
+                joinedload(Application.borrower).joinedload(Borrower.home_branch),
+                joinedload(Application.policy_pack),
+                joinedload(Application.evidence),
+            )
+        )
+        .unique()
+        .first()
+    )  # unique(): every row of the joined documents, folded into one application
     if application is None or application.status == "draft":
         abort(404)  # a borrower's unsent draft is theirs alone
     return application
@@ -74,8 +87,13 @@ def _case_page(
 ):
     as_of = business_date()
     borrower = application.borrower
-    loans = services.borrower_loans(db.session, borrower.id)
-    positions = [services.loan_position(db.session, loan, as_of) for loan in loans]
+    loans = db.session.scalars(
+        select(Loan)
+        .where(Loan.borrower_id == borrower.id)
+        .order_by(Loan.id)
+        .options(joinedload(Loan.branch), joinedload(Loan.product))
+    ).all()
+    positions = services.loan_positions(db.session, loans, as_of)
     current = next(p for p in positions if p.loan.id == application.loan_id)
     earlier = db.session.scalars(
         select(Application)

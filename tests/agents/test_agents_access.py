@@ -3,6 +3,7 @@ nothing; and the agent's own page (today's callbacks, recent calls with notes, o
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -290,3 +291,24 @@ def test_a_borrowers_call_back_request_waits_on_the_agents_page_until_done(demo)
 
     assert 'id="asked-callbacks"' in waiting and "After work, please" in waiting and URBAN in waiting
     assert 'id="asked-callbacks"' not in after and "After work, please" not in after
+
+
+def test_an_agent_can_ask_for_a_call_back_for_the_caller_and_it_is_on_the_record_as_by_phone(demo):
+    agent = assisting(demo, URBAN)
+    page = agent.get("/help/callback").get_data(as_text=True)
+    assert 'id="help-callback-form"' in page
+
+    key = re.search(r'name="key"[^>]*value="([^"]+)"', page).group(1)
+
+    response = agent.submit(
+        "/help/callback", {"key": key, "window": "evening", "note": "Asked on the phone"}, page="/help/callback"
+    )
+
+    assert response.status_code == 303
+    with database(demo) as session:
+        [row] = help_service.open_requests(session, kind="callback")
+        urban_id = session.scalar(select(Borrower.id).where(Borrower.phone == URBAN))
+        assert (row.borrower_id, row.channel) == (urban_id, "phone")
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action.like("help%"))).all()
+        assert audit.on_behalf_of == f"borrower:{urban_id}" and audit.channel == "phone"
+        assert audit.actor.startswith("staff:")

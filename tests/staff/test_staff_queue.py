@@ -19,6 +19,7 @@ from staff_support import (
     staff_client,
     staff_id,
     submitted,
+    text,
 )
 from support import BUSINESS_DATE
 
@@ -240,3 +241,20 @@ def test_the_number_of_sql_statements_does_not_grow_with_the_rows_shown(app):
 
     assert five == twenty_five, (five, twenty_five)
     assert twenty_five <= 10, twenty_five
+
+
+def test_a_queue_longer_than_the_cap_says_more_than_the_cap_and_still_pages_through_every_row(
+    app, monkeypatch
+):
+    from portal.staff import queue as queue_module
+
+    references = crowd(app, 8)
+    reviewer1 = staff_client(app, "reviewer1")
+    monkeypatch.setattr(queue_module, "TOTAL_CAP", 5)
+    monkeypatch.setattr(queue_module, "PAGE_SIZE", 3)
+
+    html = reviewer1.get("/staff/queue").get_data(as_text=True)
+    assert text(app, "More than %(num)s applications", num="5") in html
+    assert queue_total(reviewer1) == 5
+    assert sorted(_all(queue_pages(reviewer1))) == sorted(references)  # the cap is on the count only
+    assert queue_total(reviewer1, "status=in_review") == 0  # a short list is counted exactly

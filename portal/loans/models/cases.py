@@ -33,6 +33,11 @@ OPEN_STATUS_SQL = (
     "'countered', 'appealed')"
 )
 
+# Statuses of the approval queue (staff.queue.QUEUE_STATUSES), for its partial indexes.
+QUEUE_STATUS_SQL = (
+    "status IN ('submitted', 'in_review', 'awaiting_second_approval', 'appealed', 'info_requested')"
+)
+
 
 class PolicyPack(Base):
     """One version of a variant's policy (limits, SLA, affordability share...). Never edited once loaded."""
@@ -73,6 +78,23 @@ class Application(Base):
         Index("ix_applications_status_amount", "status", "amount_fen", "id"),
         Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
         Index("ix_applications_claimed", "claimed_by_id", "status"),
+        # The queue's sort orders over open applications only (migration bench_indexes): each page in order,
+        # page 500 as cheap as page 1.
+        *(
+            Index(
+                name,
+                column,
+                "id",
+                sqlite_where=sql_text(QUEUE_STATUS_SQL),
+                postgresql_where=sql_text(QUEUE_STATUS_SQL),
+            )
+            for name, column in (
+                ("ix_applications_queue_due", "decision_due"),
+                ("ix_applications_queue_risk", "risk_score"),
+                ("ix_applications_queue_amount", "amount_fen"),
+                ("ix_applications_queue_submitted", "submitted_at"),
+            )
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
