@@ -65,6 +65,9 @@ class Filters:
     def from_args(cls, args) -> Filters:
         """Read filters from a query string; anything unknown is ignored, never trusted."""
 
+        def text(name, size):  # control characters never belong here (PostgreSQL refuses a NUL)
+            return "".join(ch for ch in (args.get(name) or "")[:size] if ch >= " " and ch != "\x7f")
+
         def pick(name, allowed):
             value = (args.get(name) or "")[:32]
             return value if value in allowed else ""
@@ -73,13 +76,13 @@ class Filters:
             status=pick("status", QUEUE_STATUSES),
             kind=pick("kind", OPTION_KINDS),
             variant=pick("variant", ("rural", "urban")),
-            branch=(args.get("branch") or "")[:16],
+            branch=text("branch", 16),
             bucket=pick("bucket", BUCKETS),
             amount=pick("amount", AMOUNT_BANDS),
             holder=pick("holder", ("mine", "unassigned")),
             late=args.get("late") == "1",
             sort=pick("sort", SORTS) or "sla",
-            after=(args.get("after") or "")[:80],
+            after=text("after", 80),
         )
 
     def query_args(self, **changes) -> dict:

@@ -15,6 +15,7 @@ from portal.auth.access import staff_required
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
+from portal.forms import strip_controls
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
 from portal.loans.clock import business_date
@@ -426,8 +427,9 @@ def change_variant(reference: str):
 @staff_required()
 def borrowers():
     """Borrowers of every branch, searchable by name or phone and filterable by branch, newest first."""
-    query_text = (request.args.get("q") or "").strip()[:64]
-    branch_code = (request.args.get("branch") or "")[:16]
+    # Control characters never belong in a search (and PostgreSQL refuses a NUL in a string).
+    query_text = strip_controls(request.args.get("q") or "").strip()[:64]
+    branch_code = strip_controls(request.args.get("branch") or "")[:16]
     try:
         page = max(1, min(10_000, int(request.args.get("page", "1"))))
     except ValueError:

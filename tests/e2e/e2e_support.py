@@ -360,22 +360,35 @@ def apply_by_structure(
 
 
 def english_words(page: Page) -> list[str]:
-    """Runs of English words in the main content (to spot what a Chinese page leaves untranslated)."""
-    return page.evaluate(
+    """English words in the main content (to spot what a Chinese page leaves untranslated), by the rule the
+    test-client sweep uses (support_pages.english_words): text outside scripts, styles and parts marked as
+    another language, plus the title, alt, aria-label and placeholder attributes."""
+    from support_pages import english_words as words_in
+
+    texts = page.evaluate(
         r"""() => {
         const main = document.querySelector("main");
-        const found = new Set();
-        const walk = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+        const pageLang = (document.documentElement.lang || "").slice(0, 2);
+        const out = [];
+        const walk = document.createTreeWalker(main, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
         while (walk.nextNode()) {
           const node = walk.currentNode;
-          if (node.parentElement.closest(".visually-hidden, script, style")) continue;
-          for (const m of node.textContent.matchAll(/[A-Za-z][A-Za-z' ,.?:()-]{3,}[A-Za-z.?:)]/g)) {
-            if (/[a-z]{3}/.test(m[0])) found.add(m[0].trim());
+          const element = node.nodeType === 1 ? node : node.parentElement;
+          if (element.closest("script, style, template")) continue;
+          const marked = element.closest("[lang]");
+          if (marked && !marked.lang.startsWith(pageLang)) continue;
+          if (node.nodeType === 3) { if (node.textContent.trim()) out.push(node.textContent.trim()); continue; }
+          for (const name of ["title", "alt", "aria-label", "placeholder"]) {
+            if (node.getAttribute(name)) out.push(node.getAttribute(name));
           }
         }
-        return [...found];
+        return out;
       }"""
     )
+    found: list[str] = []
+    for piece in texts:
+        found += [word for word in words_in(piece) if word not in found]
+    return found
 
 
 # --- A live server of one's own, for journeys that change data for good (accepting restructures a loan) -----
@@ -429,11 +442,17 @@ def drop_postgres_database(base_url: str, name: str) -> None:
 
 @contextmanager
 def own_live_portal(
-    settings: Callable[[str], dict], workdir: Path, *, pg_name: str, extra_borrowers: int = 10
+    settings: Callable[[str], dict],
+    workdir: Path,
+    *,
+    pg_name: str,
+    extra_borrowers: int = 10,
+    arrange: Callable | None = None,
 ) -> Iterator[LivePortal]:
     """The demo portal on a fresh database and a port of its own: a migrated SQLite file in `workdir`, or, when
     PORTAL_TEST_DATABASE_URL is set, a new PostgreSQL database `pg_name` on that server, dropped afterwards.
-    `settings(url)` is the test configuration (tests/support.py's `settings`)."""
+    `settings(url)` is the test configuration (tests/support.py's `settings`). `arrange(session)`, if given,
+    builds the data instead of the plain demo (for example support_pages.arrange_catalog_demo)."""
     from portal import create_app, db
     from portal.demo import build_demo
     from portal.migrations import upgrade
@@ -456,7 +475,10 @@ def own_live_portal(
         engine.dispose()
         app = create_app(settings(url))
         with app.app_context():
-            build_demo(db.session, extra_borrowers=extra_borrowers)
+            if arrange is None:
+                build_demo(db.session, extra_borrowers=extra_borrowers)
+            else:
+                arrange(db.session)
             db.session.commit()
     except BaseException:
         cleanup()
@@ -484,11 +506,17 @@ def set_staff_locale(portal: LivePortal, username: str, lang: str) -> None:
 
 
 def staff_sign_in(
-    page: Page, portal: LivePortal, username: str, lang: str = "en", password: str = DEMO_PASSWORD
+    page: Page,
+    portal: LivePortal,
+    username: str,
+    lang: str = "en",
+    password: str = DEMO_PASSWORD,
+    lands_on: str | None = None,
 ) -> None:
     """Sign a member of staff in at /staff/sign-in, by the form's labels in `lang` (the browser's language, before
     the saved one takes over): the password, then for reviewers, senior reviewers and administrators the code
-    their authenticator app would show (pyotp, from the demo secret), and land on their staff page."""
+    their authenticator app would show (pyotp, from the demo secret), and land on their first page
+    (`lands_on` when given)."""
     from support import free_totp_step, totp_code, totp_secret_of
 
     page.goto(f"{portal.url}/staff/sign-in")
@@ -502,7 +530,10 @@ def staff_sign_in(
         code = totp_code(totp_secret_of(portal.app, username))
         page.get_by_label(portal.ui_text("Code from your authenticator app", lang), exact=True).fill(code)
         page.get_by_role("button", name=portal.ui_text("Sign in", lang), exact=True).click()
-    expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/staff/(queue|borrowers|outcomes)$"))
+    if lands_on is not None:
+        expect(page).to_have_url(f"{portal.url}{lands_on}")
+    else:
+        expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/(staff/(queue|borrowers|outcomes)|agent/)$"))
 
 
 def application_row(portal: LivePortal, reference: str) -> dict:

@@ -419,10 +419,10 @@ def test_chinese_run_by_roles_and_structure(make_page, live_portal: LivePortal, 
         steps.shot(step)
 
     reference = apply_by_structure(page, at)
-    # Not asserted while the journey's wording is not in the catalog: listed for the translators instead.
     SCREENSHOTS.joinpath("apply-zh-english-left.json").write_text(
         json.dumps(english, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    assert not any(english.values()), f"English left on Chinese pages: {english}"
     panel = page.get_by_role("status").filter(has=page.get_by_role("heading", level=1))
     expect(panel.locator("strong")).to_have_text(REFERENCE)
     expect(panel.locator("strong")).to_have_text(reference)

@@ -327,7 +327,7 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     expect(lead).to_contain_text("Loan extended by 6 months")
     expect(borrower.get_by_text(f"We can extend the loan by 6 months rather than {asked}.")).to_be_visible()
     compared = borrower.get_by_role("table", name="Compared")
-    expect(compared.get_by_role("columnheader")).to_have_text(["", "Now", "You asked for", "Offer"])
+    expect(compared.get_by_role("columnheader")).to_have_text(["Figure", "Now", "You asked for", "Offer"])
     monthly = compared.get_by_role("row").filter(
         has=borrower.get_by_role("rowheader", name="Usual monthly payment")
     )

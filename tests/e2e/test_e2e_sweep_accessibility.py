@@ -1,0 +1,111 @@
+"""axe-core on every page of the page catalog (tests/support_pages.py), for each role, in Simplified Chinese and
+English, for urban and rural borrowers: no violations.
+
+One browser; one context per person and language, signed in once through the shared sign-in helpers. Folded
+parts (<details>) are opened before the check, so the tables in them are checked too. The portal is one of its
+own (the catalog's demo: applications in every status), on a database of its own.
+
+Staff case pages: a case in every status for the reviewer; for the senior reviewer and the admin, the case pages
+are the same template and data, so one case each (their queue, borrower list and outcomes are all checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from e2e_support import (
+    DESKTOP,
+    PHONE,
+    LivePortal,
+    expect_lang,
+    new_page,
+    own_live_portal,
+    set_staff_locale,
+    sign_in,
+    staff_sign_in,
+)
+from playwright.sync_api import Browser, expect
+from support import settings
+from support_pages import Login, Visit, arrange_catalog_demo, catalog
+
+AXE = Axe()
+BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}
+LANDING = {"reviewer1": "/staff/queue", "senior1": "/staff/queue", "admin1": "/staff/outcomes"}
+
+
+@pytest.fixture(scope="module")
+def catalog_portal(tmp_path_factory) -> Iterator[tuple[LivePortal, list[Visit]]]:
+    workdir = tmp_path_factory.mktemp("axe-sweep")
+    with own_live_portal(
+        settings, workdir, pg_name="test_sweeps_axe", arrange=arrange_catalog_demo
+    ) as portal:
+        from portal import db
+
+        with portal.app.app_context():
+            visits = catalog(db.session)
+        yield portal, visits
+
+
+def checked(visits: list[Visit]) -> list[Visit]:
+    seen_case: set[str] = set()
+    out = []
+    for visit in visits:
+        if visit.endpoint == "staff.case" and visit.role != "reviewer":
+            if visit.role in seen_case:
+                continue
+            seen_case.add(visit.role)
+        out.append(visit)
+    return out
+
+
+def open_as(browser: Browser, portal: LivePortal, login: Login, lang: str):
+    staff = login.kind == "staff"
+    page = new_page(browser, viewport=DESKTOP if staff else PHONE, locale=BROWSER_LOCALE[lang])
+    if login.kind == "borrower":
+        portal.set_borrower_locale(login.who, lang)
+        page.goto(f"{portal.url}/sign-in")
+        sign_in(page, portal, lang, phone=login.who)
+        expect(page).to_have_url(f"{portal.url}/")
+    elif staff:
+        set_staff_locale(portal, login.who, lang)
+        staff_sign_in(page, portal, login.who, lang, lands_on=LANDING[login.who])
+    elif login.kind == "code_requested":
+        page.goto(f"{portal.url}/sign-in/code")
+        page.get_by_label(portal.ui_text("Mobile phone number", lang), exact=True).fill(login.who)
+        page.get_by_role("main").get_by_role("button").click()
+        expect(page).to_have_url(f"{portal.url}/sign-in/code/enter")
+    return page
+
+
+def violations_on(page, visit: Visit, lang: str) -> list[str]:
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    results = AXE.run(page)
+    return [
+        f"{visit.name} ({lang}) {visit.url}: {rule['id']} ({rule['impact']}) at {node['target']}: {rule['help']}"
+        for rule in results.response["violations"]
+        for node in rule["nodes"]
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_no_axe_violations_on_any_page_of_the_catalog(browser: Browser, catalog_portal, lang: str):
+    portal, visits = catalog_portal
+    found: list[str] = []
+    audited = 0
+    by_login = sorted(checked(visits), key=lambda v: (v.login.kind, v.login.who))
+    for login, group in groupby(by_login, key=lambda v: v.login):
+        page = open_as(browser, portal, login, lang)
+        try:
+            for visit in group:
+                response = page.goto(f"{portal.url}{visit.url}")
+                assert response.status == visit.status, (visit.name, response.status)
+                expect_lang(page, lang)
+                found += violations_on(page, visit, lang)
+                audited += 1
+        finally:
+            page.context.close()
+    assert audited >= 80, audited
+    assert not found, f"{len(found)} axe violations on {audited} pages ({lang}):\n" + "\n".join(found)
