@@ -36,8 +36,9 @@ PASSWORD = "Demo-pass-2026"
 
 @dataclass(frozen=True)
 class Login:
-    """How a client gets to see a page: `kind` is "anonymous", "borrower" (by phone), "staff" (by user name)
-    or "code_requested" (anonymous, having asked for an SMS sign-in code for `who`)."""
+    """How a client gets to see a page: `kind` is "anonymous", "borrower" (by phone), "staff" (by user name),
+    "code_requested" (anonymous, having asked for an SMS sign-in code for `who`) or "staff_password" (a member of
+    staff `who` who has given the password and is at the second factor's step: the code, or enrolment)."""
 
     kind: str
     who: str = ""
@@ -58,8 +59,15 @@ ROLES: dict[str, Login] = {
     "reviewer": Login("staff", "reviewer1"),
     "senior_reviewer": Login("staff", "senior1"),
     "admin": Login("staff", "admin1"),
-    # "agent": Login("staff", "agent1"),  # the lead adds it with the agent's pages
+    # agent1, with a live assisted session for the rural borrower (arranged by `arrange_catalog_demo`): the agent's
+    # own pages, the caller's record, and the borrower's pages under the banner.
+    "agent": Login("staff", "agent1"),
 }
+AGENT = "agent1"
+# Staff at the second factor's step: senior1 (enrolled) is asked for the code; reviewer2 (not enrolled in the
+# catalog's demo) is shown the enrolment page.
+AT_CODE_STEP = Login("staff_password", "senior1")
+AT_ENROLMENT = Login("staff_password", "reviewer2")
 STAFF_ROLES = ("reviewer", "senior_reviewer", "admin")
 
 
@@ -84,6 +92,9 @@ def sign_in_as(client, login: Login):
         assert response.status_code in (302, 303), f"{login.who} could not sign in: {response.status_code}"
     elif login.kind == "code_requested":
         response = client.submit("/sign-in/code", {"phone": login.who})
+        assert response.status_code in (302, 303), response.status_code
+    elif login.kind == "staff_password":
+        response = client.submit("/staff/sign-in", {"username": login.who, "password": PASSWORD})
         assert response.status_code in (302, 303), response.status_code
     return client
 
@@ -119,6 +130,7 @@ class Demo:
     by_status: dict[str, list[tuple[str, str, str, str]]]
     restructured: list[tuple[str, str, str, int]]  # (owner phone, variant, loan number, newest version)
     statuses: list[str] = field(default_factory=list)
+    borrower_ids: dict[str, int] = field(default_factory=dict)  # phone -> id, of the two named borrowers
 
 
 # GET routes that are not pages of their own, and why.
@@ -151,6 +163,8 @@ def anonymous_pages(demo: Demo) -> list[Visit]:
             "/sign-in/code/enter",
         ),
         Visit("staff sign-in", "auth.staff_sign_in", "anonymous", ANONYMOUS, "/staff/sign-in"),
+        Visit("staff code step", "auth.staff_code", "anonymous", AT_CODE_STEP, "/staff/sign-in/code"),
+        Visit("staff enrolment", "auth.staff_enrol", "anonymous", AT_ENROLMENT, "/staff/sign-in/enrol"),
         Visit("not found", None, "anonymous", ANONYMOUS, "/no-such-page", status=404),
     ]
 
@@ -175,6 +189,8 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
         add("draft application", "borrower.application", app)
         add("hardship", "borrower.hardship_step", f"{app}/hardship")
         add("money", "borrower.money_step", f"{app}/money")
+        if variant == "rural":  # rural applications ask spending on a page of its own
+            add("spending", "borrower.spending_step", f"{app}/spending")
         add("evidence", "borrower.evidence_step", f"{app}/evidence")
         add("options", "borrower.options_step", f"{app}/options")
         for kind in demo.options[phone]:
@@ -182,6 +198,11 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
             add(f"plan {kind}", "borrower.plan_step", f"{app}/plan/{kind}")
         add("check", "borrower.check_step", f"{app}/check")
         add("withdraw draft", "borrower.confirm_withdraw", f"{app}/withdraw")
+        add("help", "borrower.help_page", "/help")
+        if variant == "rural":
+            add("visit request", "borrower.help_visit", "/help/visit")
+        else:
+            add("call-back request", "borrower.help_callback", "/help/callback")
         add("not found signed in", None, "/no-such-page", 404)
     return visits
 
@@ -261,6 +282,7 @@ def staff_pages(demo: Demo) -> list[Visit]:
         add("borrowers", "staff.borrowers", "/staff/borrowers")
         add("borrowers searched", "staff.borrowers", "/staff/borrowers?q=%E7%8E%8B&branch=QS01&page=1")
         add("outcomes", "staff.outcomes", "/staff/outcomes")
+        add("requests for help", "staff.help_requests", "/staff/help-requests")
         for status in demo.statuses:
             if status == "draft":
                 continue  # a borrower's unsent draft is not a case (404; the object-access tests prove it)
@@ -269,12 +291,39 @@ def staff_pages(demo: Demo) -> list[Visit]:
     return visits
 
 
-# Each builder adds the pages of one part of the app. Add the agent's pages here.
+def agent_pages(demo: Demo) -> list[Visit]:
+    """The agent's own pages, a caller to verify, the record of the caller on the line (the rural borrower, whose
+    assisted session `arrange_catalog_demo` opened) and that borrower's pages under the banner."""
+    login = ROLES["agent"]
+    visits = []
+
+    def add(name, endpoint, url):
+        visits.append(Visit(f"{name} [agent]", endpoint, "agent", login, url))
+
+    add("my calls", "agents.home", "/agent/")
+    add("find", "agents.find", "/agent/find")
+    add("find by phone", "agents.find", f"/agent/find?phone={URBAN_PHONE}")
+    add("verify", "agents.verify", f"/agent/borrowers/{demo.borrower_ids[URBAN_PHONE]}/verify")
+    add("caller's record", "agents.borrower", f"/agent/borrowers/{demo.borrower_ids[RURAL_PHONE]}")
+    add("requests for help", "staff.help_requests", "/staff/help-requests")
+    add("borrower's dashboard", "borrower.dashboard", "/")
+    add("borrower's loan", "borrower.loan", f"/loans/{demo.loans[RURAL_PHONE][0]}")
+    add(
+        "borrower's hardship",
+        "borrower.hardship_step",
+        f"/applications/{demo.drafts[RURAL_PHONE]}/hardship",
+    )
+    add("borrower's check", "borrower.check_step", f"/applications/{demo.drafts[RURAL_PHONE]}/check")
+    return visits
+
+
+# Each builder adds the pages of one part of the app.
 BUILDERS: list[Callable[[Demo], list[Visit]]] = [
     anonymous_pages,
     named_borrower_pages,
     application_pages,
     staff_pages,
+    agent_pages,
 ]
 
 
@@ -344,6 +393,13 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
             senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
             decisions.claim(session, application, senior, seen_version=application.row_version)
             decisions.approve(session, application, senior, as_of=as_of, seen_version=application.row_version)
+    # agent1 on a call with the rural borrower (verified), and reviewer2 not enrolled in the second factor yet.
+    from portal.loans import support_calls
+
+    agent = session.scalar(select(StaffUser).where(StaffUser.username == AGENT))
+    rural = session.scalar(select(Borrower).where(Borrower.phone == RURAL_PHONE))
+    support_calls.start_session(session, agent, rural, verified_by="questions")
+    session.scalar(select(StaffUser).where(StaffUser.username == AT_ENROLMENT.who)).totp_enrolled_at = None
     session.commit()
 
 
@@ -357,8 +413,10 @@ def read_demo(session) -> Demo:
     loans: dict[str, list[str]] = {}
     drafts: dict[str, str] = {}
     offered: dict[str, list[str]] = {}
+    borrower_ids: dict[str, int] = {}
     for phone in (URBAN_PHONE, RURAL_PHONE):
         borrower = session.scalar(select(Borrower).where(Borrower.phone == phone))
+        borrower_ids[phone] = borrower.id
         loans[phone] = [loan.number for loan in services.borrower_loans(session, borrower.id)]
         draft = session.scalar(
             select(Application).where(Application.borrower_id == borrower.id, Application.status == "draft")
@@ -397,6 +455,7 @@ def read_demo(session) -> Demo:
         by_status=by_status,
         restructured=restructured,
         statuses=sorted(by_status),
+        borrower_ids=borrower_ids,
     )
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from portal.loans.models import StaffUser
 
 ROLES_WITH_TOTP = ("reviewer", "senior_reviewer", "admin")
-ISSUER = "Arrears Relief Portal"
+# The name authenticator apps show beside the code: the portal's name as its (Chinese-speaking) staff know it.
+ISSUER = "还款帮扶"
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
 RECONFIRM_SECONDS = 5 * 60

@@ -89,7 +89,7 @@ def test_staff_without_an_authenticator_enrol_with_the_qr_code_or_the_key(desk: 
     _password(desk, portal, "reviewer2")
 
     expect(desk).to_have_url(f"{portal.url}/staff/sign-in/enrol")
-    qr = desk.get_by_role("img", name=re.compile("Arrears Relief Portal"))
+    qr = desk.get_by_role("img", name=re.compile("还款帮扶"))
     expect(qr).to_be_visible()
     box = qr.locator("svg").bounding_box()
     assert box and box["width"] >= 150 and box["height"] >= 150  # big enough to scan from the screen

@@ -11,6 +11,7 @@ are the same template and data, so one case each (their queue, borrower list and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import groupby
 
@@ -29,11 +30,16 @@ from e2e_support import (
 )
 from playwright.sync_api import Browser, expect
 from support import settings
-from support_pages import Login, Visit, arrange_catalog_demo, catalog
+from support_pages import PASSWORD, Login, Visit, arrange_catalog_demo, catalog
 
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}
-LANDING = {"reviewer1": "/staff/queue", "senior1": "/staff/queue", "admin1": "/staff/outcomes"}
+LANDING = {
+    "reviewer1": "/staff/queue",
+    "senior1": "/staff/queue",
+    "admin1": "/staff/outcomes",
+    "agent1": "/agent/",
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +68,23 @@ def checked(visits: list[Visit]) -> list[Visit]:
 
 
 def open_as(browser: Browser, portal: LivePortal, login: Login, lang: str):
-    staff = login.kind == "staff"
+    staff = login.kind in ("staff", "staff_password")
     page = new_page(browser, viewport=DESKTOP if staff else PHONE, locale=BROWSER_LOCALE[lang])
     if login.kind == "borrower":
         portal.set_borrower_locale(login.who, lang)
         page.goto(f"{portal.url}/sign-in")
         sign_in(page, portal, lang, phone=login.who)
         expect(page).to_have_url(f"{portal.url}/")
-    elif staff:
+    elif login.kind == "staff":
         set_staff_locale(portal, login.who, lang)
         staff_sign_in(page, portal, login.who, lang, lands_on=LANDING[login.who])
+    elif login.kind == "staff_password":  # at the second factor's step (the code, or enrolment)
+        set_staff_locale(portal, login.who, lang)
+        page.goto(f"{portal.url}/staff/sign-in")
+        page.get_by_label(portal.ui_text("User name", lang), exact=True).fill(login.who)
+        page.get_by_label(portal.ui_text("Password", lang), exact=True).fill(PASSWORD)
+        page.get_by_role("button", name=portal.ui_text("Sign in", lang), exact=True).click()
+        expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/staff/sign-in/(code|enrol)$"))
     elif login.kind == "code_requested":
         page.goto(f"{portal.url}/sign-in/code")
         page.get_by_label(portal.ui_text("Mobile phone number", lang), exact=True).fill(login.who)

@@ -71,6 +71,9 @@ def test_the_journey_in_every_language_and_variant(make_page, live_portal, journ
         seen.append(step)
         if step == "dashboard":
             expect(page.get_by_test_id("total-to-bring-current").first).to_be_visible()
+            # The help offered in the footer: a loan officer's visit for rural borrowers, a call back for urban.
+            expect(page.locator("#help-visit")).to_have_count(1 if variant == "rural" else 0)
+            expect(page.locator("#help-callback")).to_have_count(0 if variant == "rural" else 1)
         if step == "options":
             seasonal = page.get_by_role("main").locator("a[href$='/plan/seasonal']")
             expect(seasonal).to_have_count(1 if variant == "rural" else 0)
