@@ -110,9 +110,10 @@ def test_agent_verifies_with_a_support_code_and_sends_a_seasonal_plan_for_the_bo
     )  # the window, scrolled
     main.get_by_role("button").click()
     expect(desk).to_have_url(f"{base}/money")
-    income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
-    income.get_by_role("textbox").first.fill("3000")
-    spending.get_by_role("textbox").first.fill("900")
+    main.get_by_role("group").first.get_by_role("textbox").first.fill("3000")  # rural: income on this page,
+    main.get_by_role("button").last.click()
+    expect(desk).to_have_url(f"{base}/spending")  # spending on the next
+    main.get_by_role("group").first.get_by_role("textbox").first.fill("900")
     main.get_by_role("button").last.click()
     expect(desk).to_have_url(f"{base}/evidence")
     main.get_by_role("link").last.click()
