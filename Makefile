@@ -42,7 +42,7 @@ test: install browsers translations lint
 	$(BIN)/python -m pytest
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \
-	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -m "not domain"; \
+	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -m "not domain and not page_sweep"; \
 	fi
 
 # Load and size benchmark (not part of `make test`): see README "Performance". BENCH_SCALE=0.05 for a quick try.

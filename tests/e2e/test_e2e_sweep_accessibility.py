@@ -32,6 +32,8 @@ from playwright.sync_api import Browser, expect
 from support import settings
 from support_pages import PASSWORD, Login, Visit, arrange_catalog_demo, catalog
 
+pytestmark = pytest.mark.page_sweep
+
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}
 LANDING = {

@@ -34,6 +34,8 @@ from e2e_support import (
 from playwright.sync_api import Page, expect
 from support import settings
 
+pytestmark = pytest.mark.page_sweep
+
 MATRIX = SCREENSHOTS / "matrix"
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW", "en": "en-GB"}
 VARIANTS = {"urban": "13800000001", "rural": "13800000002"}
