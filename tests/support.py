@@ -20,7 +20,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 DEMO_PASSWORD = "Demo-pass-2026"
 # Every demo reviewer, senior reviewer and administrator has this authenticator secret (portal/demo.py, README).
 DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"
-SECRET_ON_PAGE_RE = re.compile(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>')
+SECRET_ON_PAGE_RE = re.compile(r'id="totp-secret"><code[^>]*>([A-Z2-7 ]+)</code>')
 
 
 def settings(database_url: str, **extra) -> dict:

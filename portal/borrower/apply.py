@@ -180,6 +180,28 @@ def _next_step(application, default: str) -> str:
     return url_for(f"borrower.{default}_step", reference=application.reference)
 
 
+def _budget_saved(application, part: str | None) -> None:
+    """After the money page (or a rural half of it): on the record when an agent did it, and the borrower told
+    once (the money is part of the same statement as the hardship), then committed."""
+    agent_did(application, "application.budget_saved", {"part": part} if part else None)
+    tell_borrower(application, "hardship")
+    db.session.commit()
+
+
+def _budget_page(application, form, budget, part: str, step: str):
+    """The money page: income and spending ("all"), or a rural half of it ("income", "spending")."""
+    return render_template(
+        "borrower/apply/money.html",
+        a=application,
+        form=form,
+        budget=budget,
+        part=part,
+        income_codes=hardship.income_sources_for(application.variant) if part != "spending" else (),
+        spending_codes=hardship.spending_for(application.variant) if part != "income" else (),
+        **step_context(step, application),
+    )
+
+
 @bp.route("/applications/<reference>/money", methods=["GET", "POST"])
 @borrower_required
 def money_step(reference: str):
@@ -201,9 +223,7 @@ def money_step(reference: str):
         }
         if rural:
             apps.save_income(application, income=income, dependants=form.dependants.data)
-            agent_did(application, "application.budget_saved", {"part": "income"})
-            tell_borrower(application, "hardship")
-            db.session.commit()
+            _budget_saved(application, "income")
             return redirect(_next_step(application, "spending"), code=303)
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
@@ -215,22 +235,11 @@ def money_step(reference: str):
             other_debt=form.other_debt.amount,
             dependants=form.dependants.data,
         )
-        agent_did(application, "application.budget_saved")
-        tell_borrower(application, "hardship")  # the money is part of the same statement: one message
-        db.session.commit()
+        _budget_saved(application, None)
         if request.form.get("action") == "calculate":
             return redirect(url_for("borrower.money_step", reference=reference, **_keep_return()), code=303)
         return redirect(_next_step(application, "evidence"), code=303)
-    return render_template(
-        "borrower/apply/money.html",
-        a=application,
-        form=form,
-        budget=budget,
-        part="income" if rural else "all",
-        income_codes=hardship.income_sources_for(application.variant),
-        spending_codes=() if rural else hardship.spending_for(application.variant),
-        **step_context("money", application),
-    )
+    return _budget_page(application, form, budget, "income" if rural else "all", "money")
 
 
 @bp.route("/applications/<reference>/spending", methods=["GET", "POST"])
@@ -251,24 +260,13 @@ def spending_step(reference: str):
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
         }
         budget = apps.save_spending(application, spending=spending, other_debt=form.other_debt.amount)
-        agent_did(application, "application.budget_saved", {"part": "spending"})
-        tell_borrower(application, "hardship")
-        db.session.commit()
+        _budget_saved(application, "spending")
         if budget is None:  # income not given yet
             return redirect(url_for("borrower.money_step", reference=reference), code=303)
         if request.form.get("action") == "calculate":
             return redirect(url_for("borrower.spending_step", reference=reference, **_keep_return()), code=303)
         return redirect(_next_step(application, "evidence"), code=303)
-    return render_template(
-        "borrower/apply/money.html",
-        a=application,
-        form=form,
-        budget=budget,
-        part="spending",
-        income_codes=(),
-        spending_codes=hardship.spending_for(application.variant),
-        **step_context("spending", application),
-    )
+    return _budget_page(application, form, budget, "spending", "spending")
 
 
 def _fill_budget_form(form, stored: dict) -> None:
