@@ -55,5 +55,10 @@ test: install browsers translations lint
 	  $(BIN)/python -m pytest; \
 	fi
 
+# Load and size benchmark (not part of `make test`): see README "Performance". BENCH_SCALE=0.05 for a quick try.
+bench: install browsers translations
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	BENCH_SCALE=$(or $(BENCH_SCALE),1) $(BIN)/python tests/bench/run.py
+
 clean-db:
 	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm
