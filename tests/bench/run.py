@@ -194,7 +194,9 @@ def session_cookie(port: int, path: str, fields: dict) -> str:
     answer = opener.open(base + path, data=data)
     answer.read()
     if answer.geturl().endswith(measure.CODE_STEP):  # a reviewer: the second factor's code
-        page = answer.read().decode() or opener.open(base + measure.CODE_STEP).read().decode()
+        # A code is good once: the statement counts signed reviewer1 in moments ago, so wait for a fresh step.
+        time.sleep(30 - time.time() % 30 + 1)
+        page = opener.open(base + measure.CODE_STEP).read().decode()
         token = measure.CSRF.search(page).group(1)
         code = urllib.parse.urlencode({"code": measure.totp_code(), "csrf_token": token}).encode()
         opener.open(base + measure.CODE_STEP, data=code).read()
