@@ -62,6 +62,8 @@ def load(overrides: dict | None = None) -> dict:
         "IDLE_TIMEOUT": timedelta(minutes=30),
         "ABSOLUTE_TIMEOUT": timedelta(hours=12),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # The cookie is written when the session changes (the idle clock moves once a minute), not on every page.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Sign-in throttling (SECURITY.md): 5 failures in 15 minutes lock the account for the rest of the window.
         "LOCKOUT_FAILURES": 5,
         "LOCKOUT_WINDOW": timedelta(minutes=15),

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import support
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, widgets
@@ -22,10 +26,44 @@ def strip_controls(value):
     return value
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str) -> support.Translations:
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages ("Not a valid choice") in the page's language. Flask-WTF reads the catalog from
+    disk on every request; the catalogs never change while the app runs, so each language is read once."""
+
+    def _catalog(self):
+        locale = get_locale() if has_request_context() else None
+        return _wtforms_catalog(str(locale)) if locale is not None else None
+
+    def gettext(self, string):
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+_WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+
 class PortalForm(FlaskForm):
     """Base of every form: text fields lose control characters before any validator sees them."""
 
     class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _WTFORMS_TRANSLATIONS
+
         def bind_field(self, form, unbound_field, options):
             if issubclass(unbound_field.field_class, StringField):
                 # Passed at bind time (the unbound field is shared by every instance of the form class).

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask, request
-from flask_babel import get_translations
 from markupsafe import escape
 
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
-from portal.i18n import page_variant
+from portal.i18n import page_variant, translations
 from portal.loans.applications import schedule_from_json
 
 
@@ -23,15 +22,15 @@ def variant() -> str:
 
 def _escaped_gettext(message: str) -> str:
     # Translations are text, not markup: a catalog entry can never inject HTML into a page.
-    return escape(get_translations().ugettext(message))
+    return escape(translations().ugettext(message))
 
 
 def _escaped_ngettext(singular: str, plural: str, n: int) -> str:
-    return escape(get_translations().ungettext(singular, plural, n))
+    return escape(translations().ungettext(singular, plural, n))
 
 
 def _escaped_pgettext(context: str, message: str) -> str:
-    return escape(get_translations().upgettext(context, message))
+    return escape(translations().upgettext(context, message))
 
 
 def init_app(app: Flask) -> None:

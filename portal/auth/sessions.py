@@ -120,6 +120,11 @@ def end_this_session() -> None:
         session["lang"] = keep_lang
 
 
+# The idle clock moves in steps of a minute: writing the time into the cookie on every request would sign and
+# send a new cookie with every page (SESSION_REFRESH_EACH_REQUEST is off for the same reason).
+SEEN_STEP = 60
+
+
 def _enforce_timeouts() -> None:
     if "created" not in session:
         return
@@ -130,7 +135,8 @@ def _enforce_timeouts() -> None:
         end_this_session()
         flash(_l("You were signed out because the session ran out. Please sign in again."), "info")
         return
-    session["seen"] = now
+    if now - session.get("seen", 0) >= SEEN_STEP:
+        session["seen"] = now
 
 
 def safe_next(target: str | None, default: str) -> str:
