@@ -6,11 +6,11 @@ import logging
 import uuid
 
 from flask import Flask, g, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal import config as config_module
 from portal import db, i18n
+from portal.i18n import gettext as _
 
 csrf = CSRFProtect()
 log = logging.getLogger("portal")

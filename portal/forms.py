@@ -8,10 +8,13 @@ from functools import lru_cache
 from babel import support
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.validators import ValidationError
+from wtforms.widgets import core as _widget_core
+
+from portal.i18n import lazy_gettext as _l
 
 MONEY_MAX = Decimal("10000000.00")
 # Control characters people never type: NUL breaks PostgreSQL text, the others only hide things.
@@ -24,6 +27,27 @@ def strip_controls(value):
     if isinstance(value, str):
         return value.replace("\r\n", "\n").translate(_CONTROLS)
     return value
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' `html_params`, written without `Markup.format`: the same attributes in the same order, escaped the
+    same way (tests/i18n/test_forms_html_params.py compares the two), at a fifth of the cost. Every input, hidden
+    field and option on every page goes through it."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = escape(_widget_core.clean_key(key))
+        if value is True:
+            params.append(str(key))
+        elif value is not False:
+            text = str(escape(value)).replace('"', "&quot;")
+            params.append(f'{key}="{text}"')
+    return Markup(" ".join(params))  # noqa: S704  # nosec B704 - every key and value was escaped above
+
+
+WTFORMS_HTML_PARAMS = _widget_core.html_params
+_widget_core.html_params = html_params
+_widget_core.Input.html_params = staticmethod(html_params)
+_widget_core.Button.html_params = staticmethod(html_params)
 
 
 @lru_cache(maxsize=8)

@@ -15,7 +15,7 @@ from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -62,17 +62,26 @@ def _language_of(locale: Locale | None) -> str:
     return "en"
 
 
+def _locale() -> Locale | None:
+    """Flask-Babel's locale for this request (or the one `force_locale` put in place), read straight from the
+    context Flask-Babel keeps it in: a page asks hundreds of times, and `get_locale` walks the context each time."""
+    if not has_app_context():
+        return None
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
 def current_language() -> str:
     """The language code of this request (one of LANGUAGES)."""
-    return _language_of(get_locale())
+    return _language_of(_locale())
 
 
 def translations():
-    """This request's catalog (Flask-Babel's), looked up once per request and locale: a page asks for it for
-    every string it shows, and Flask-Babel's own lookup walks the request context each time."""
-    if not has_request_context():
+    """This request's catalog (Flask-Babel's), looked up once per request and locale."""
+    if not has_app_context():
         return get_translations()
-    locale = get_locale()
+    locale = _locale()
     cached = g.get("_portal_catalog")
     if cached is None or cached[0] is not locale:  # force_locale (notices) swaps the locale mid-request
         cached = (locale, get_translations())
@@ -193,6 +202,17 @@ def page_variant() -> str:
             if who is not None:
                 return who.borrower.variant
     return "urban"
+
+
+def gettext(message: str, **variables) -> str:
+    """Flask-Babel's `gettext` (same catalog, same `%` formatting) through the per-request catalog."""
+    text = translations().ugettext(message)
+    return text % variables if variables else text
+
+
+def lazy_gettext(message: str, **variables) -> LazyString:
+    """`gettext` evaluated when the string is shown (form labels and messages built at import time)."""
+    return LazyString(gettext, message, **variables)
 
 
 def vgettext(message: str, variant: str | None = None, **variables) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
 from portal.forms import MoneyField, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.loans.clock import local_time, utcnow
 from portal.loans.outbox import QUIET_END, QUIET_START
 

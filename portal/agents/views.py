@@ -8,12 +8,12 @@ A verified caller opens a 30-minute assisted session; while it lasts the agent u
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
 from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
 from portal.auth.access import live_assisted_session, staff_required
+from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, services, support_calls
 from portal.loans import help as help_requests

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
 
 PHONE_PATTERN = r"^1\d{10}$"
 

@@ -6,7 +6,6 @@ import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from portal.auth.forms import (
 )
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
 from portal.i18n import LANGUAGES
+from portal.i18n import gettext as _
 from portal.loans import audit, outbox
 from portal.loans.clock import utcnow
 from portal.loans.models import Borrower, StaffUser

@@ -7,7 +7,6 @@ import secrets
 from decimal import Decimal
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db, labels
@@ -32,6 +31,7 @@ from portal.domain import hardship
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
+from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, notices, services, support_calls
 from portal.loans import evidence as evidence_store

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal import labels
 from portal.domain import hardship
 from portal.forms import CheckboxListField, MoneyField, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_vgettext
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -15,6 +13,8 @@ from portal import db, labels
 from portal.auth.access import acting, borrower_required
 from portal.borrower.views import bp
 from portal.forms import PortalForm
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.loans import help as help_service
 from portal.loans.services import ServiceError
 

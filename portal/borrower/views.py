@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
+from portal.i18n import gettext as _
 from portal.loans import applications, outbox, services, support_calls
 from portal.loans.clock import business_date
 

@@ -31,10 +31,14 @@ class PenaltyTerms:
     compound_interest: bool = True
 
     def __post_init__(self) -> None:
-        """Reject terms that would make the daily rate negative."""
+        """Reject terms that would make the daily rate negative; work out R x (1 + markup) once."""
         annual_fraction(self.annual_rate)  # raises on a negative rate or a float
         if isinstance(self.penalty_markup, float) or self.penalty_markup < 0:
             raise ValueError("the penalty markup must be a non-negative Decimal")
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            factor = annual_fraction(self.annual_rate) * (1 + Decimal(self.penalty_markup))
+        object.__setattr__(self, "_factor", factor)  # not a field: equality and repr stay the terms'
 
     @property
     def daily_rate(self) -> Decimal:
@@ -46,9 +50,7 @@ class PenaltyTerms:
     @property
     def _yearly_factor(self) -> Decimal:
         """R x (1 + markup): exact, since both are finite decimals."""
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            return annual_fraction(self.annual_rate) * (1 + Decimal(self.penalty_markup))
+        return self._factor
 
     def accrued(self, amount_days: Decimal) -> Decimal:
         """Return the accrual on a sum of (base x days), rounded once to the fen."""
@@ -305,6 +307,8 @@ def assess(
             for ledger in ledgers:
                 if remaining == 0:
                     break
+                if ledger.paid_off_on is not None:
+                    continue  # nothing owed and nothing accruing: its bases are zero
                 allocation = _apply(ledger, payment, remaining, terms)
                 if allocation is not None:
                     allocations.append(allocation)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle, options, risk
@@ -725,7 +725,11 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
             Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
         )
         .order_by(Application.id)
-        .options(lazyload(Application.evidence))  # the dashboard and loan page show no documents
+        # The dashboard shows each one's reference and status: not its documents, quote, budget or answers.
+        .options(
+            load_only(Application.reference, Application.loan_id, Application.status, Application.variant),
+            lazyload(Application.evidence),
+        )
     )
     return {row.loan_id: row for row in rows}
 

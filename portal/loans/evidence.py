@@ -13,10 +13,10 @@ import unicodedata
 from datetime import date
 
 from flask import abort, send_file
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal.i18n import gettext as _
 from portal.loans import audit
 from portal.loans.clock import utcnow
 from portal.loans.models import Application, Evidence

@@ -6,10 +6,10 @@ Each is also kept as an in-portal message, so the borrower sees it on their page
 from __future__ import annotations
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from portal.i18n import date_long
+from portal.i18n import gettext as _
 from portal.loans import outbox
 from portal.loans.models import Application, Borrower
 

@@ -315,8 +315,15 @@ def _position(
 
 
 def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:
-    """A borrower's loans, oldest first."""
-    return list(session.scalars(select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id)))
+    """A borrower's loans, oldest first, each with its product (its name heads the loan's card)."""
+    return list(
+        session.scalars(
+            select(Loan)
+            .where(Loan.borrower_id == borrower_id)
+            .order_by(Loan.id)
+            .options(joinedload(Loan.product))
+        )
+    )
 
 
 def borrower_loan(session: Session, borrower_id: int, number: str) -> Loan | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -10,6 +9,7 @@ from portal import labels
 from portal.auth.forms import totp_code_field
 from portal.domain.options import OPTION_KINDS
 from portal.forms import CheckboxListField, MoneyField, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.loans.decisions import REJECT_REASONS
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
 from portal.auth.access import staff_required
 from portal.forms import PortalForm
+from portal.i18n import gettext as _
 from portal.loans import help as help_service
 from portal.loans.models import HelpRequest
 from portal.staff.views import REVIEWERS, bp

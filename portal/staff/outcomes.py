@@ -24,14 +24,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from portal import db, labels
 from portal.auth.access import staff_required
 from portal.i18n import date_short, localized
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.loans.clock import business_date, institution_zone
 from portal.loans.models import Application, Branch
 from portal.staff.queue import QUEUE_STATUSES

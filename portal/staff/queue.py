@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select, tuple_
-from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy.orm import Session, aliased, lazyload, load_only
 
 from portal.domain.options import OPTION_KINDS
 from portal.loans.models import Application, Borrower, Branch, StaffUser
@@ -177,7 +177,7 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
         # Only the columns a queue row shows (and the cursor needs): not the quote, budget and other JSON that
         # would be read and decoded 25 times a page for nothing.
         select(Application, Borrower.name, Branch, holder.name)
-        .options(load_only(*QUEUE_COLUMNS))
+        .options(load_only(*QUEUE_COLUMNS), lazyload(Application.evidence))  # a row lists no documents
         .join(Borrower, Borrower.id == Application.borrower_id)
         .outerjoin(Branch, Branch.id == Application.branch_id)
         .outerjoin(holder, holder.id == Application.claimed_by_id)

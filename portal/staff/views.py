@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -16,6 +15,7 @@ from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.forms import strip_controls
+from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
 from portal.loans.clock import business_date
