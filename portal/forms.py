@@ -41,7 +41,8 @@ def html_params(**kwargs) -> Markup:
         elif value is not False:
             text = str(escape(value)).replace('"', "&quot;")
             params.append(f'{key}="{text}"')
-    return Markup(" ".join(params))  # noqa: S704  # nosec B704 - every key and value was escaped above
+    # Every key and value was escaped above.
+    return Markup(" ".join(params))  # noqa: S704  # nosec B704
 
 
 WTFORMS_HTML_PARAMS = _widget_core.html_params
