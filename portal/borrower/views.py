@@ -23,7 +23,7 @@ def dashboard():
     as_of = business_date()
     who = acting()
     loans = services.borrower_loans(db.session, who.borrower.id)
-    positions = services.loan_positions(db.session, loans, as_of)
+    positions = services.loan_summaries(db.session, loans, as_of)
     open_apps = applications.open_by_loan(db.session, who.borrower.id)
     messages = outbox.portal_messages(db.session, who.borrower.id)
     support_code = None

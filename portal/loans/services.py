@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import arrears as arrears_rules
@@ -314,6 +314,76 @@ def _position(
     )
 
 
+@dataclass(frozen=True)
+class LoanSummary:
+    """A loan and its arrears as of a date: what the dashboard shows of each loan, read without the schedule's
+    rows as objects (the loan page, which shows them, uses LoanPosition)."""
+
+    loan: Loan
+    report: arrears_rules.ArrearsReport
+
+    @property
+    def in_arrears(self) -> bool:
+        return self.report.total_to_bring_current > 0
+
+    @property
+    def paid_off(self) -> bool:
+        return all(item.status == "paid" for item in self.report.installments)
+
+
+def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[LoanSummary]:
+    """Assess several loans (their products loaded with them) in two statements: the lines of each loan's
+    schedule in force, and the loans' payments, both as plain rows. The same figures as `loan_positions`
+    (tests/loans compare the two)."""
+    if not loans:
+        return []
+    ids = [loan.id for loan in loans]
+    newer = aliased(ScheduleVersion)
+    in_force = (
+        ~select(newer.id)
+        .where(newer.loan_id == ScheduleVersion.loan_id, newer.version > ScheduleVersion.version)
+        .exists()
+    )
+    schedules: dict[int, tuple[int, date, list[Installment]]] = {}
+    for loan_id, version, effective_on, number, due, principal, interest, charges in session.execute(
+        select(
+            ScheduleVersion.loan_id,
+            ScheduleVersion.version,
+            ScheduleVersion.effective_on,
+            ScheduleLine.number,
+            ScheduleLine.due_date,
+            ScheduleLine.principal_fen,
+            ScheduleLine.interest_fen,
+            ScheduleLine.charges_fen,
+        )
+        .join(ScheduleLine, ScheduleLine.schedule_version_id == ScheduleVersion.id)
+        .where(ScheduleVersion.loan_id.in_(ids), in_force)
+        .order_by(ScheduleVersion.loan_id, ScheduleLine.number)
+    ):
+        entry = schedules.setdefault(loan_id, (version, effective_on, []))
+        entry[2].append(Installment(number, due, from_fen(principal), from_fen(interest), from_fen(charges)))
+    if len(schedules) < len(set(ids)):
+        raise ServiceError("no_schedule")
+    paid: dict[int, list[arrears_rules.Payment]] = {loan_id: [] for loan_id in ids}
+    for loan_id, reference, paid_on, amount_fen in session.execute(
+        select(Payment.loan_id, Payment.reference, Payment.paid_on, Payment.amount_fen)
+        .where(Payment.loan_id.in_(ids))
+        .order_by(Payment.paid_on, Payment.id)
+    ):
+        paid[loan_id].append(arrears_rules.Payment(reference, paid_on, from_fen(amount_fen)))
+    summaries = []
+    for loan in loans:
+        version, effective_on, installments = schedules[loan.id]
+        payments = [p for p in paid[loan.id] if p.paid_on >= effective_on or version == 1]
+        terms = arrears_rules.PenaltyTerms(
+            annual_rate=loan.annual_rate,
+            penalty_markup=loan.product.penalty_markup,
+            compound_interest=loan.product.compound_interest,
+        )
+        summaries.append(LoanSummary(loan, arrears_rules.assess(installments, payments, terms, as_of)))
+    return summaries
+
+
 def borrower_loans(session: Session, borrower_id: int) -> list[Loan]:
     """A borrower's loans, oldest first, each with its product (its name heads the loan's card)."""
     return list(
@@ -353,7 +423,9 @@ def schedule_version(session: Session, loan: Loan, number: int) -> ScheduleVersi
     ).first()
 
 
-def change_variant(session: Session, borrower: Borrower, variant: str, *, actor: str, channel: str = "branch") -> bool:
+def change_variant(
+    session: Session, borrower: Borrower, variant: str, *, actor: str, channel: str = "branch"
+) -> bool:
     """Staff move a borrower to the other variant (audited with the old and the new value); False when unchanged.
 
     Applications already started keep the variant and policy pack they were started under: only what the
