@@ -199,6 +199,7 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
         add("check", "borrower.check_step", f"{app}/check")
         add("withdraw draft", "borrower.confirm_withdraw", f"{app}/withdraw")
         add("help", "borrower.help_page", "/help")
+        add("change password", "borrower.change_password", "/account/password")
         if variant == "rural":
             add("visit request", "borrower.help_visit", "/help/visit")
         else:
@@ -283,6 +284,7 @@ def staff_pages(demo: Demo) -> list[Visit]:
         add("borrowers searched", "staff.borrowers", "/staff/borrowers?q=%E7%8E%8B&branch=QS01&page=1")
         add("outcomes", "staff.outcomes", "/staff/outcomes")
         add("requests for help", "staff.help_requests", "/staff/help-requests")
+        add("change password", "staff.change_password", "/staff/account/password")
         for status in demo.statuses:
             if status == "draft":
                 continue  # a borrower's unsent draft is not a case (404; the object-access tests prove it)
@@ -306,6 +308,7 @@ def agent_pages(demo: Demo) -> list[Visit]:
     add("verify", "agents.verify", f"/agent/borrowers/{demo.borrower_ids[URBAN_PHONE]}/verify")
     add("caller's record", "agents.borrower", f"/agent/borrowers/{demo.borrower_ids[RURAL_PHONE]}")
     add("requests for help", "staff.help_requests", "/staff/help-requests")
+    add("change password", "staff.change_password", "/staff/account/password")
     add("borrower's dashboard", "borrower.dashboard", "/")
     add("borrower's loan", "borrower.loan", f"/loans/{demo.loans[RURAL_PHONE][0]}")
     add(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from portal.auth import passwords
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
 
@@ -120,3 +121,64 @@ class StaffCodeForm(PortalForm):
     """Staff sign-in, second step: the code from the authenticator app."""
 
     code = totp_code_field()
+
+
+class NewPassword:
+    """The password policy of portal/auth/passwords.py (length, and not common or guessable from what we know of
+    the person: `form.user_inputs`), and different from the current password posted beside it."""
+
+    def __call__(self, form, field):
+        problem = passwords.password_problem(field.data or "", getattr(form, "user_inputs", ()))
+        if problem == "too_short":
+            raise ValidationError(
+                _l("Your new password needs at least %(count)d characters.", count=passwords.MIN_LENGTH)
+            )
+        if problem == "too_long":
+            raise ValidationError(_l("A password has at most 128 characters."))
+        if problem == "too_common":
+            raise ValidationError(
+                _l(
+                    "That password is too easy to guess. Try a longer one: a few words that do not belong "
+                    "together."
+                )
+            )
+        if field.data == form.current_password.data:
+            raise ValidationError(_l("Your new password must be different from your current one."))
+
+
+class PasswordChangeForm(PortalForm):
+    """Change one's own password: the current one (checked under the sign-in lockout), the new one twice.
+
+    `user_inputs` (the person's phone number, name, user name) makes a password built from them count as common.
+    """
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(message=_l("Enter your current password.")),
+            Length(max=passwords.MAX_LENGTH, message=_l("A password has at most 128 characters.")),
+        ],
+        render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least %(count)d characters. A few words you will remember, with spaces between them, are easy to "
+            "type and hard to guess. Do not use your name or phone number.",
+            count=passwords.MIN_LENGTH,
+        ),
+        validators=[DataRequired(message=_l("Enter a new password.")), NewPassword()],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+    )
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(message=_l("Enter your new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords are not the same. Type them again.")),
+        ],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+    )
+
+    def __init__(self, *args, user_inputs: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = tuple(value for value in user_inputs if value)

@@ -108,6 +108,26 @@ def start_session(user) -> None:
     login_user(user)
 
 
+def end_other_sessions(user) -> None:
+    """After a password change: raise the session version, which ends every session of this user on every device
+    (the caller commits first, then calls `renew_session`)."""
+    user.row.session_version += 1
+
+
+def renew_session(user) -> None:
+    """Carry this browser on, signed in, on a brand-new session (new session id, the current session version).
+
+    The absolute timeout still counts from the original sign-in: changing a password is no second sign-in (for
+    staff it asks no authenticator code), so it must not stretch the 12 hours.
+    """
+    created = session.get("created")
+    # login_user keeps what it is given as the request's user: the user itself, never the `current_user` proxy
+    # (a proxy that resolves to itself recurses without end).
+    start_session(getattr(user, "_get_current_object", lambda: user)())
+    if isinstance(created, int):
+        session["created"] = created
+
+
 def end_all_sessions(user) -> None:
     """Sign out everywhere: raise the session version (the caller commits) and clear this cookie."""
     user.row.session_version += 1

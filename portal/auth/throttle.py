@@ -20,6 +20,16 @@ from portal.loans.clock import utcnow
 from portal.loans.models import SignInFailure
 
 
+def borrower_key(phone: str) -> str:
+    """The lockout counter of a borrower's password, sign-in codes and password change (one count for all)."""
+    return f"borrower:{phone}"
+
+
+def staff_key(username: str) -> str:
+    """The lockout counter of a member of staff's password, at sign-in and at a password change."""
+    return f"staff:{username.lower()}"
+
+
 @dataclass(frozen=True)
 class Ticket:
     """A reserved attempt: `allowed` says whether the password may be checked; `retry_after` is in seconds."""

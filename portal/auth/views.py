@@ -48,7 +48,7 @@ def sign_in():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        key = f"borrower:{form.phone.data}"
+        key = throttle.borrower_key(form.phone.data)
         ticket = throttle.reserve(db.session, key)
         if not ticket.allowed:
             audit.record(db.session, actor=key, action="sign_in.locked", subject=key)
@@ -108,7 +108,7 @@ def enter_code():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        key = f"borrower:{phone}"
+        key = throttle.borrower_key(phone)
         ticket = throttle.reserve(db.session, key)
         if not ticket.allowed:
             return _too_many(ticket.retry_after, "auth/enter_code.html", form)
@@ -140,7 +140,7 @@ def staff_sign_in():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        key = f"staff:{form.username.data.lower()}"
+        key = throttle.staff_key(form.username.data)
         ticket = throttle.reserve(db.session, key)
         if not ticket.allowed:
             return _too_many(ticket.retry_after, "auth/staff_sign_in.html", form)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from portal import db
+from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
 from portal.i18n import gettext as _
@@ -40,6 +41,7 @@ def dashboard():
         messages=messages,
         support_code=support_code,
         support_form=SupportCodeForm() if not who.by_agent else None,
+        in_person=not who.by_agent,  # account settings are the borrower's own: never shown to an agent for them
     )
 
 
@@ -55,6 +57,13 @@ def support_code():
     session["support_code"] = {"id": row.id, "code": code}
     flash(_("Here is your support code. Read it to our staff only while you are on a call with us."), "info")
     return redirect(url_for("borrower.dashboard") + "#support-code", code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@borrower_self_required
+def change_password():
+    """Change one's own password (the borrower in person: an agent acting for them gets 404)."""
+    return password_change.borrower_page(done=url_for("borrower.dashboard"))
 
 
 @bp.route("/loans/<loan_number>")

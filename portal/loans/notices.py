@@ -184,3 +184,16 @@ def help_requested(session: Session, request) -> None:
                 window=window,
             )
     _both(session, borrower, f"help_{request.kind}", body)
+
+
+def password_changed(session: Session, borrower: Borrower, help_phone: str) -> None:
+    """The borrower's password was changed: a text message at once (a security notice, so quiet hours do not
+    hold it: if it was not them, they must know now) and an in-portal message."""
+    with force_locale(borrower.locale):
+        body = _(
+            "Your password for the loan repayment website was changed, and you were signed out on your other phones "
+            "and computers. If you did not change it, call us straight away on %(phone)s.",
+            phone=help_phone,
+        )
+    outbox.queue(session, borrower, kind="password_changed", body=body, channel="sms", urgent=True)
+    outbox.queue(session, borrower, kind="password_changed", body=body, channel="portal")

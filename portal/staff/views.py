@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels
-from portal.auth import throttle, totp
+from portal.auth import password_change, throttle, totp
 from portal.auth.access import staff_required
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
@@ -41,6 +41,13 @@ def home():
     if current_user.role == "agent":
         return redirect(url_for("agents.home"))
     return redirect(url_for("staff.borrowers"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    """Change one's own password, whatever one's role."""
+    return password_change.staff_page(done=url_for("staff.home"))
 
 
 @bp.route("/queue")

@@ -16,6 +16,9 @@ from portal.loans.models import Borrower
 FORM = {
     "phone": "13800000001",
     "password": PASSWORD,
+    "current_password": PASSWORD,
+    "new_password": "kettle orbit marmalade 7",
+    "confirm_password": "kettle orbit marmalade 7",
     "code": "123456",
     "username": "reviewer1",
     "lang": "en",

@@ -54,6 +54,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "borrower.agreement": BORROWER,
     "borrower.spending_step": BORROWER,
     "borrower.support_code": BORROWER,
+    "borrower.change_password": BORROWER,  # the borrower in person: an agent acting for them gets 404 too
     "borrower.help_page": BORROWER,
     "borrower.help_callback": BORROWER,
     "borrower.help_visit": BORROWER,
@@ -68,6 +69,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "agents.callback_done": AGENT,
     "agents.end_session": AGENT,
     "staff.help_requests": ALL_STAFF,
+    "staff.change_password": ALL_STAFF,  # one's own password, whatever one's role
     "staff.help_request_done": HELPERS,
     "staff.change_variant": CASE_READERS,
     "staff.home": ALL_STAFF,
