@@ -61,10 +61,10 @@ def init_app(app: Flask) -> None:
 def actor_label(actor: str | None) -> str:
     """A person in the audit trail as staff read it: a colleague by name, a borrower or the system by role."""
     from flask import g
-    from flask_babel import gettext
     from sqlalchemy import select
 
     from portal import db
+    from portal.i18n import gettext
     from portal.loans.models import StaffUser
 
     kind, _, ident = (actor or "").partition(":")

@@ -13,7 +13,6 @@ text message (and on their dashboard), so a change they did not make does not go
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
@@ -21,6 +20,7 @@ from portal.auth import passwords, throttle
 from portal.auth.forms import PasswordChangeForm
 from portal.auth.sessions import end_other_sessions, renew_session
 from portal.auth.views import _too_many
+from portal.i18n import gettext as _
 from portal.loans import audit, notices, outbox
 
 TEMPLATE = "auth/change_password.html"
