@@ -9,6 +9,7 @@ import os
 import re
 import time
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pyotp
@@ -123,3 +124,37 @@ def staff_sign_in(
         secret = found.group(1).replace(" ", "")
         return client.submit("/staff/sign-in/enrol", {"code": code or totp_code(secret)})
     return response
+
+
+def fill_draft(
+    session,
+    application,
+    as_of: date,
+    *,
+    reason: str = "income_reduced",
+    account: str = "Hours cut at work.",
+    income_source: str = "wages",
+    income: Decimal = Decimal("4000"),
+    food: Decimal = Decimal("1200"),
+    dependants: int = 1,
+    kind: str | None = "installment_plan",
+) -> None:
+    """Answer every step of a draft with the services the borrower's pages call: one hardship reason (expected
+    to last under six months), a budget of one income and food as the only spending, and the plan `kind` with its
+    suggested terms (`kind=None`: the first plan on offer). Commits nothing."""
+    from portal.loans import applications as apps
+
+    apps.save_hardship(application, reasons=[reason], duration="under_6_months", account=account)
+    apps.save_budget(
+        application,
+        income={income_source: income},
+        spending={"food": food},
+        other_debt=Decimal("0"),
+        dependants=dependants,
+    )
+    calc = apps.calculator(session, application, as_of)
+    if kind is None:
+        quote = next(q for q in calc.quote_all() if q.available)
+    else:
+        quote = calc.quote(kind, calc.default_terms(kind))
+    apps.choose(application, quote)

@@ -358,6 +358,8 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
     offer chosen) for each of the two named borrowers, and an approved offer for 13800000004 (rural). Commits."""
     from decimal import Decimal
 
+    from support import fill_draft
+
     from portal.demo import build_demo
     from portal.demo_cases import build_cases
     from portal.loans import applications as apps
@@ -375,22 +377,17 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
         application = apps.start(session, loan, create_key=f"catalog-{phone}-draft-key", as_of=as_of, **who)
         rural = borrower.variant == "rural"
-        apps.save_hardship(
+        fill_draft(
+            session,
             application,
-            reasons=["crop_failure" if rural else "income_reduced"],
-            duration="under_6_months",
+            as_of,
+            reason="crop_failure" if rural else "income_reduced",
             account="家里今年收入减少了。",
-        )
-        apps.save_budget(
-            application,
-            income={"farming" if rural else "wages": Decimal("6000")},
-            spending={"food": Decimal("1200")},
-            other_debt=Decimal("0"),
+            income_source="farming" if rural else "wages",
+            income=Decimal("6000"),
             dependants=2,
+            kind=None,  # the first plan on offer
         )
-        calc = apps.calculator(session, application, as_of)
-        quote = next(q for q in calc.quote_all() if q.available)
-        apps.choose(application, quote)
         if phone == OFFERED_PHONE:  # a rural offer (the demo's extra borrowers may have only urban ones)
             apps.submit(session, application, as_of=as_of, **who)
             senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))

@@ -58,6 +58,16 @@ def counts(scale: float) -> tuple[int, int, int]:
     return (max(50, int(BORROWERS * scale)), max(60, int(LOANS * scale)), max(50, int(APPLICATIONS * scale)))
 
 
+def bench_budget() -> dict:
+    """Every bench application's monthly budget in yuan, as `save_budget` and the domain `Budget` take it."""
+    return {
+        "income": {k: Decimal(v) / 100 for k, v in INCOME.items()},
+        "spending": {k: Decimal(v) / 100 for k, v in SPENDING.items()},
+        "other_debt": Decimal(OTHER_DEBT) / 100,
+        "dependants": 1,
+    }
+
+
 # --- the demo set and the benchmark's own people, through the services ---------------------------------------
 
 
@@ -132,14 +142,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
         draft = apps.start(
             session, loan, actor=f"borrower:{bench.id}", create_key="bench-draft", as_of=business_date
         )
-        apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
-        apps.save_budget(
-            draft,
-            income={k: Decimal(v) / 100 for k, v in INCOME.items()},
-            spending={k: Decimal(v) / 100 for k, v in SPENDING.items()},
-            other_debt=Decimal(OTHER_DEBT) / 100,
-            dependants=1,
-        )
+        _answer_hardship_and_budget(apps, draft)
         long_borrower = services.register_borrower(
             session,
             phone=LONG_PHONE,
@@ -171,14 +174,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             create_key="bench-long",
             as_of=business_date,
         )
-        apps.save_hardship(long_draft, reasons=["income_reduced"], duration="longer", account="Bench.")
-        apps.save_budget(
-            long_draft,
-            income={k: Decimal(v) / 100 for k, v in INCOME.items()},
-            spending={k: Decimal(v) / 100 for k, v in SPENDING.items()},
-            other_debt=Decimal(OTHER_DEBT) / 100,
-            dependants=1,
-        )
+        _answer_hardship_and_budget(apps, long_draft)
         long_calc = apps.calculator(session, long_draft, business_date)
         apps.choose(
             long_draft, next(q for q in long_calc.quote_all() if q.available and q.kind == "extension")
@@ -226,6 +222,12 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     return info
 
 
+def _answer_hardship_and_budget(apps, draft) -> None:
+    """The hardship and budget answers every bench draft made through the services has."""
+    apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
+    apps.save_budget(draft, **bench_budget())
+
+
 def _approved(session, apps, loan, borrower, today) -> str:
     """An application on `loan` submitted by the borrower and approved by the senior reviewer (services only)."""
     from portal.loans import decisions
@@ -234,14 +236,7 @@ def _approved(session, apps, loan, borrower, today) -> str:
     draft = apps.start(
         session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today
     )
-    apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
-    apps.save_budget(
-        draft,
-        income={k: Decimal(v) / 100 for k, v in INCOME.items()},
-        spending={k: Decimal(v) / 100 for k, v in SPENDING.items()},
-        other_debt=Decimal(OTHER_DEBT) / 100,
-        dependants=1,
-    )
+    _answer_hardship_and_budget(apps, draft)
     calc = apps.calculator(session, draft, today)
     apps.choose(draft, next(q for q in calc.quote_all() if q.available and q.kind == "extension"))
     apps.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
@@ -364,12 +359,7 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
     )
     if options.general_reasons(facts, policy):
         return None
-    budget = Budget(
-        income={k: Decimal(v) / 100 for k, v in INCOME.items()},
-        spending={k: Decimal(v) / 100 for k, v in SPENDING.items()},
-        other_debt=Decimal(OTHER_DEBT) / 100,
-        dependants=1,
-    )
+    budget = Budget(**bench_budget())
     quotes = [q for q in options.quote_all(facts, policy, budget.disposable) if q.available]
     if not quotes:
         return None

@@ -580,10 +580,11 @@ def schedule_versions(portal: LivePortal, loan_number: str) -> list[int]:
 def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "installment_plan") -> str:
     """A sent application for the borrower's first overdue loan, made through the services (no browser), with a
     budget that fits and the plan's suggested terms. Returns its reference."""
+    from support import fill_draft
+
     from portal import db
-    from portal.domain import options
     from portal.loans import applications as apps
-    from portal.loans import policies, services
+    from portal.loans import services
     from portal.loans.models import Borrower
 
     as_of = portal.as_of
@@ -598,24 +599,16 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
         application = apps.start(db.session, loan, create_key=f"e2e-{loan.number}", as_of=as_of, **who)
         rural = borrower.variant == "rural"
-        apps.save_hardship(
+        fill_draft(
+            db.session,
             application,
-            reasons=["crop_failure" if rural else "lost_job"],
-            duration="under_6_months",
+            as_of,
+            reason="crop_failure" if rural else "lost_job",
             account="E2E: arranged without a browser.",
-        )
-        apps.save_budget(
-            application,
-            income={"farming" if rural else "wages": Decimal("8000")},
-            spending={"food": Decimal("1500")},
-            other_debt=Decimal("0"),
-            dependants=1,
-        )
-        facts = apps.loan_facts(db.session, loan, as_of, exclude=application)
-        policy = policies.of(application.policy_pack)
-        terms = options.default_terms(kind, facts, policy)
-        apps.choose(
-            application, options.quote(kind, facts, policy, terms, apps.disposable_income(application))
+            income_source="farming" if rural else "wages",
+            income=Decimal("8000"),
+            food=Decimal("1500"),
+            kind=kind,
         )
         apps.submit(db.session, application, as_of=as_of, **who)
         db.session.commit()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from support import sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
+from support import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
 
 from portal import db
 from portal.loans.models import (
@@ -109,7 +109,6 @@ def submitted_case(app, phone: str = "13800000001") -> str:
     """A submitted installment-plan application for the borrower's first loan, made with the services the
     borrower's pages call; returns its reference."""
     import secrets
-    from decimal import Decimal
 
     from portal.loans import applications as apps
     from portal.loans.clock import business_date
@@ -123,18 +122,7 @@ def submitted_case(app, phone: str = "13800000001") -> str:
         application = apps.start(
             session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of
         )
-        apps.save_hardship(
-            application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut at work."
-        )
-        apps.save_budget(
-            application,
-            income={"wages": Decimal("4000")},
-            spending={"food": Decimal("1200")},
-            other_debt=Decimal("0"),
-            dependants=1,
-        )
-        terms = apps.calculator(session, application, as_of).default_terms("installment_plan")
-        apps.choose(application, apps.quote_for(session, application, "installment_plan", terms, as_of))
+        fill_draft(session, application, as_of, account="Hours cut at work.")
         apps.submit(session, application, actor=actor, as_of=as_of)
         session.commit()
         return application.reference

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 import re
-from decimal import Decimal
 
 import pytest
 from conftest import BUSINESS_DATE, sign_in
 from flask import url_for
 from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 from sqlalchemy import select
+from support import fill_draft
 
 from portal.loans import applications as apps
 from portal.loans.models import Application, Borrower, Evidence, Loan
@@ -319,20 +319,7 @@ def _submit(app, reference: str) -> None:
     """Complete and submit a draft with the services the borrower's pages call."""
     with database(app) as session:
         application = session.scalars(select(Application).where(Application.reference == reference)).one()
-        apps.save_hardship(
-            application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut."
-        )
-        apps.save_budget(
-            application,
-            income={"wages": Decimal("4000")},
-            spending={"food": Decimal("1200")},
-            other_debt=Decimal("0"),
-            dependants=1,
-        )
-        terms = apps.calculator(session, application, BUSINESS_DATE).default_terms("installment_plan")
-        apps.choose(
-            application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE)
-        )
+        fill_draft(session, application, BUSINESS_DATE, account="Hours cut.")
         apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
         session.commit()
 
