@@ -7,11 +7,13 @@ queue instead of failing with "database is locked"); PostgreSQL is the productio
 from __future__ import annotations
 
 import contextvars
+import time
 from pathlib import Path
 
 from flask import Flask, g, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -41,7 +43,36 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 30
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle a while (the database may have restarted
+    or dropped it meanwhile). SQLAlchemy's pool_pre_ping asks on every checkout, one more round trip for every
+    page; a connection in steady use is known to be alive."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means this connection is gone
+            raise DisconnectionError() from exc  # the pool discards it and tries a fresh connection
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -68,10 +99,22 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    # Pages read with GET change nothing (tests/security prove it; what must be on the record, such as who viewed
+    # a case, is written in a transaction of its own). On PostgreSQL they read in autocommit: under its READ
+    # COMMITTED each statement sees its own snapshot anyway, and BEGIN and ROLLBACK would be two more round trips
+    # for every page. SQLite has no round trips to save and keeps its transactions.
+    reads = engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.extensions["db_read_sessionmaker"] = sessionmaker(bind=reads, expire_on_commit=False)
 
     @app.before_request
     def _mark_intent():
-        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g.write_intent_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _forget_intent(_exc):
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)  # code after the request (CLI, tests) writes again
 
     @app.teardown_appcontext
     def _close(_exc):
@@ -85,7 +128,8 @@ def get_session() -> Session:
     from flask import current_app
 
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        maker = "db_sessionmaker" if write_intent.get() else "db_read_sessionmaker"
+        g.db_session = current_app.extensions[maker]()
     return g.db_session
 
 
