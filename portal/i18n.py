@@ -268,3 +268,10 @@ def init_app(app: Flask) -> None:
     # Parse once so a typo in the table fails at start-up, not on a page.
     for name in FORMAT_LOCALES.values():
         Locale.parse(name)
+
+
+def percent(share) -> str:
+    """A share (0.667) as a percentage for the locale ("66.7%"), keeping the decimal places the share has."""
+    from babel.numbers import format_percent
+
+    return format_percent(share, locale=_format_locale(), decimal_quantization=False)

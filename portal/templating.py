@@ -10,7 +10,7 @@ from markupsafe import escape
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
-from portal.i18n import page_variant, translations
+from portal.i18n import page_variant, percent, translations
 from portal.loans.applications import schedule_from_json
 
 
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["isodate"] = lambda value: date.fromisoformat(value) if value else None
     app.jinja_env.filters["schedule_rows"] = schedule_from_json
     app.jinja_env.filters["month_name"] = lambda n: str(labels.MONTHS.get(int(n), n))
+    app.jinja_env.filters["percent"] = percent
 
     app.jinja_env.globals["actor_label"] = actor_label
 

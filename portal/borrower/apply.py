@@ -6,11 +6,11 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db, labels
-from portal.auth import access, codes, passwords
+from portal.auth import access, codes, passwords, throttle
 from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
     AcceptForm,
@@ -667,10 +667,25 @@ def accept(reference: str):
     if form.validate_on_submit():
         confirmed = False
         if form.password.data:
+            # The password is checked under the sign-in lockout (one counter per borrower, shared with sign-in
+            # and password change), or this form would let a stolen session guess it without limit.
+            key = throttle.borrower_key(current_user.row.phone)
+            ticket = throttle.reserve(db.session, key)  # commits: the attempt counts whatever happens next
+            if not ticket.allowed:
+                audit.record(
+                    db.session,
+                    action="application.accept_locked",
+                    subject=f"application:{application.id}",
+                    **acting(),
+                )
+                db.session.commit()
+                return _offer_locked(application, form, ticket.retry_after)
             confirmed, _new_hash = passwords.verify_password(
                 current_user.row.password_hash, form.password.data
             )
-            if not confirmed:
+            if confirmed:
+                throttle.succeeded(db.session, key)
+            else:
                 form.password.errors.append(_("That password is not right."))
         elif form.code.data:
             confirmed = codes.check(db.session, current_user.row, "accept", form.code.data)
@@ -700,6 +715,18 @@ def accept(reference: str):
             return redirect(url_for("borrower.agreement", reference=reference), code=303)
         db.session.commit()  # a spent code try stays spent
     return _offer_page(application, form)
+
+
+def _offer_locked(application, form, retry_after: int):
+    """The offer page, refused with 429 and Retry-After while the borrower's password is locked; the message sits
+    at the password field, where this form reports its errors."""
+    minutes = max(1, (retry_after + 59) // 60)
+    form.password.errors.append(
+        _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
+    )
+    response = current_app.make_response((_offer_page(application, form), 429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _accept_for_borrower(application, as_of):

@@ -169,6 +169,11 @@ class Outcomes:
     charts: dict[str, Chart] = field(default_factory=dict)
 
     @property
+    def median_count(self) -> int:
+        """The whole number that picks the plural form of the median ("1 day", "2.5 days")."""
+        return plural_count(self.median_days) if self.median_days is not None else 0
+
+    @property
     def queue_total(self) -> int:
         return sum(count for _status, count, _late in self.queue)
 
@@ -198,6 +203,14 @@ class Outcomes:
         if not ended_or_running:
             return None
         return (Decimal(self.kept) * 100 / ended_or_running).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def plural_count(value: Decimal) -> int:
+    """The whole number that picks the plural form of `value` as the page writes it: gettext's plural rules take
+    whole numbers only, and a number written with a fraction reads as plural ("0.5 days", "1.5 days"; Chinese has
+    one form), so a fraction counts as at least 2."""
+    whole = int(value)
+    return whole if value == whole else max(2, whole)
 
 
 def _utc(day: date, zone: ZoneInfo) -> datetime:

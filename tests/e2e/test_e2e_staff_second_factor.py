@@ -110,6 +110,15 @@ def test_the_decision_form_asks_for_the_code_after_five_minutes_and_keeps_what_w
     staff_sign_in(desk, portal, "reviewer1", "zh_Hans")
     desk.goto(f"{portal.url}/staff/cases/{reference}")
     desk.get_by_role("button", name=portal.ui_text("Take this case", "zh_Hans"), exact=True).click()
+    # The claim's responses set the session cookie: edit it only once the claimed page is here (its notice and
+    # the release button prove the claim and the redirect after it have finished), or they overwrite the edit.
+    expect(
+        desk.get_by_role("status").filter(has_text=portal.ui_text("You hold this case now.", "zh_Hans"))
+    ).to_be_visible()
+    expect(
+        desk.get_by_role("button", name=portal.ui_text("Put back in the queue", "zh_Hans"), exact=True)
+    ).to_be_visible()
+    desk.wait_for_load_state("load")
     _age_second_factor(desk, portal, 6 * 60)
     desk.goto(f"{portal.url}/staff/cases/{reference}")
 

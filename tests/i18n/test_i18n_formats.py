@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from babel.dates import format_date
+from babel.numbers import format_percent
 from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,3 +60,23 @@ def test_money_follows_a_language_change_within_one_request():
             assert i18n.money(Decimal("5")) == "CN¥5.00"
         with force_locale("zh_Hans"):
             assert i18n.money(Decimal("5")) == "¥5.00"
+
+
+@pytest.mark.parametrize("language", sorted(LOCALES))
+@pytest.mark.parametrize(
+    ("share", "shown"),
+    [
+        (Decimal("0.667"), "66.7%"),
+        (Decimal("0.500"), "50%"),
+        (Decimal("0"), "0%"),
+        (Decimal("1"), "100%"),
+        (Decimal("12.3456"), "1,234.56%"),
+    ],
+)
+def test_percentages_read_as_babels_percent_format_keeping_their_decimals(language, share, shown):
+    with APP.test_request_context(), force_locale(language):
+        assert i18n.percent(share) == shown
+        assert i18n.percent(share) == format_percent(
+            share, locale=LOCALES[language], decimal_quantization=False
+        )
+        assert APP.jinja_env.from_string("{{ share | percent }}").render(share=share) == shown

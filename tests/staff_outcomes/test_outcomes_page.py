@@ -16,8 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.numbers import format_percent
 from flask_babel import force_locale
-from flask_babel import gettext as _gettext
+from flask_babel import ngettext as _ngettext
 from markupsafe import escape
 from sqlalchemy import create_engine, event, func, select, text
 from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign_in
@@ -28,6 +29,7 @@ from portal.demo import build_demo
 from portal.demo_cases import build_cases
 from portal.loans import audit
 from portal.loans.models import Application, Borrower, StaffUser
+from portal.staff.outcomes import plural_count
 
 PASSWORD = "Demo-pass-2026"
 QUEUE = ("submitted", "in_review", "awaiting_second_approval", "appealed", "info_requested")
@@ -161,8 +163,9 @@ def number(app, value) -> str:
 
 
 def percent(app, offered: int, decided: int) -> str:
+    """A rate as the page writes it: Babel's percentage for reviewer1's locale, to one decimal place."""
     value = (Decimal(offered) * 100 / decided).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return in_page_locale(app, lambda: escape(_gettext("%(percent)s%%", percent=i18n.number(value))))
+    return format_percent(value / 100, locale="zh_Hans_CN", decimal_quantization=False)
 
 
 # --- the demo cases ----------------------------------------------------------------------------------------
@@ -303,7 +306,10 @@ def test_decisions_and_the_median_match_the_database(demo_cases):
     assert recent
     assert key_figure(html, "decisions") == number(demo_cases, len(recent))
     assert key_figure(html, "median") == in_page_locale(
-        demo_cases, lambda: escape(_gettext("%(days)s days", days=i18n.number(median)))
+        demo_cases,
+        lambda: escape(
+            _ngettext("%(days)s day", "%(days)s days", plural_count(median), days=i18n.number(median))
+        ),
     )
 
 
