@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, String, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -332,9 +332,9 @@ class LoanSummary:
 
 
 def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[LoanSummary]:
-    """Assess several loans (their products loaded with them) in two statements: the lines of each loan's
-    schedule in force, and the loans' payments, both as plain rows. The same figures as `loan_positions`
-    (tests/loans compare the two)."""
+    """Assess several loans (their products loaded with them) in one statement: the lines of each loan's
+    schedule in force and the loans' payments, as plain rows of one UNION ALL (one round trip, no objects).
+    The same figures as `loan_positions` (tests/loans compare the two)."""
     if not loans:
         return []
     ids = [loan.id for loan in loans]
@@ -344,43 +344,59 @@ def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[Loa
         .where(newer.loan_id == ScheduleVersion.loan_id, newer.version > ScheduleVersion.version)
         .exists()
     )
-    schedules: dict[int, tuple[int, date, list[Installment]]] = {}
-    for loan_id, version, effective_on, number, due, principal, interest, charges in session.execute(
+    lines = (
         select(
+            literal("line").label("kind"),
             ScheduleVersion.loan_id,
             ScheduleVersion.version,
             ScheduleVersion.effective_on,
             ScheduleLine.number,
-            ScheduleLine.due_date,
-            ScheduleLine.principal_fen,
+            ScheduleLine.due_date.label("day"),
+            ScheduleLine.principal_fen.label("fen"),
             ScheduleLine.interest_fen,
             ScheduleLine.charges_fen,
+            literal(None, String(64)).label("reference"),
         )
         .join(ScheduleLine, ScheduleLine.schedule_version_id == ScheduleVersion.id)
         .where(ScheduleVersion.loan_id.in_(ids), in_force)
-        .order_by(ScheduleVersion.loan_id, ScheduleLine.number)
+    )
+    payments = select(
+        literal("payment"),
+        Payment.loan_id,
+        literal(None, Integer),
+        literal(None, Date),
+        literal(None, Integer),
+        Payment.paid_on,
+        Payment.amount_fen,
+        literal(None, Integer),
+        literal(None, Integer),
+        Payment.reference,
+    ).where(Payment.loan_id.in_(ids))
+    schedules: dict[int, tuple[int, date, list[Installment]]] = {}
+    paid: dict[int, list[arrears_rules.Payment]] = {loan_id: [] for loan_id in ids}
+    # The order of the rows does not matter: assess orders installments by due date and number, payments by
+    # date and reference.
+    for kind, loan_id, version, effective_on, number, day, fen, interest, charges, reference in session.execute(
+        union_all(lines, payments)
     ):
-        entry = schedules.setdefault(loan_id, (version, effective_on, []))
-        entry[2].append(Installment(number, due, from_fen(principal), from_fen(interest), from_fen(charges)))
+        if kind == "line":
+            entry = schedules.setdefault(loan_id, (version, effective_on, []))
+            entry[2].append(Installment(number, day, from_fen(fen), from_fen(interest), from_fen(charges)))
+        else:
+            paid[loan_id].append(arrears_rules.Payment(reference, day, from_fen(fen)))
     if len(schedules) < len(set(ids)):
         raise ServiceError("no_schedule")
-    paid: dict[int, list[arrears_rules.Payment]] = {loan_id: [] for loan_id in ids}
-    for loan_id, reference, paid_on, amount_fen in session.execute(
-        select(Payment.loan_id, Payment.reference, Payment.paid_on, Payment.amount_fen)
-        .where(Payment.loan_id.in_(ids))
-        .order_by(Payment.paid_on, Payment.id)
-    ):
-        paid[loan_id].append(arrears_rules.Payment(reference, paid_on, from_fen(amount_fen)))
     summaries = []
     for loan in loans:
         version, effective_on, installments = schedules[loan.id]
-        payments = [p for p in paid[loan.id] if p.paid_on >= effective_on or version == 1]
+        payments_in_force = [p for p in paid[loan.id] if p.paid_on >= effective_on or version == 1]
         terms = arrears_rules.PenaltyTerms(
             annual_rate=loan.annual_rate,
             penalty_markup=loan.product.penalty_markup,
             compound_interest=loan.product.compound_interest,
         )
-        summaries.append(LoanSummary(loan, arrears_rules.assess(installments, payments, terms, as_of)))
+        report = arrears_rules.assess(installments, payments_in_force, terms, as_of)
+        summaries.append(LoanSummary(loan, report))
     return summaries
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
@@ -159,6 +161,20 @@ def encode_cursor(sort: str, application) -> str:
     column, _ascending = SORTS[sort]
     value = getattr(application, column.key)
     return f"{value.isoformat() if hasattr(value, 'isoformat') else value}|{application.id}"
+
+
+BRANCH_CHOICES_SECONDS = 60
+
+
+def branch_choices(session: Session) -> list[tuple[str, dict]]:
+    """(code, name) of every branch, for the filter. Branches are opened by the bank's set-up, not on this site,
+    so each worker reads them at most once a minute rather than on every queue page."""
+    cache = current_app.extensions.setdefault("branch_choices", {})
+    now = time.monotonic()
+    if "rows" not in cache or now - cache["read_at"] > BRANCH_CHOICES_SECONDS:
+        rows = session.execute(select(Branch.code, Branch.name).order_by(Branch.code)).all()
+        cache.update(rows=[tuple(row) for row in rows], read_at=now)
+    return cache["rows"]
 
 
 def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> QueuePage:

@@ -57,8 +57,7 @@ def queue():
     filters = queue_query.Filters.from_args(request.args)
     today = business_date()
     result = queue_query.page(db.session, filters, staff_id=current_user.row.id, today=today)
-    # The filter's choices: a code and a name per branch (not their addresses and service points).
-    branches = db.session.execute(select(Branch.code, Branch.name).order_by(Branch.code)).all()
+    branches = queue_query.branch_choices(db.session)
     return render_template(
         "staff/queue.html",
         page=result,
