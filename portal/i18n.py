@@ -210,6 +210,12 @@ def gettext(message: str, **variables) -> str:
     return text % variables if variables else text
 
 
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's `ngettext` (`num` is among the variables) through the per-request catalog."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
 def lazy_gettext(message: str, **variables) -> LazyString:
     """`gettext` evaluated when the string is shown (form labels and messages built at import time)."""
     return LazyString(gettext, message, **variables)

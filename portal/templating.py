@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask, request
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
-from portal.i18n import page_variant, percent, translations
+from portal.i18n import gettext, ngettext, page_variant, percent, translations
 from portal.loans.applications import schedule_from_json
 
 
@@ -46,6 +46,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
 
     app.jinja_env.globals["actor_label"] = actor_label
+    app.jinja_env.globals["sla"] = sla
+    # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
+    app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 
     @app.context_processor
     def _globals():
@@ -76,3 +79,16 @@ def actor_label(actor: str | None) -> str:
     if kind == "borrower":
         return gettext("the borrower")
     return gettext("the system")
+
+
+def sla(due: date | None, today: date) -> Markup:
+    """How long until (or since) a decision is due, as the queue and the case show it (a function, not a
+    macro: the queue shows it on every row)."""
+    if not due:
+        return Markup("")
+    days = (due - today).days
+    if days > 0:
+        return Markup('<span class="sla">%s</span>') % ngettext("due in %(num)d day", "due in %(num)d days", days)
+    if days == 0:
+        return Markup('<span class="sla sla-today">%s</span>') % gettext("due today")
+    return Markup('<span class="sla sla-late">%s</span>') % ngettext("%(num)d day late", "%(num)d days late", -days)
