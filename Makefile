@@ -39,12 +39,12 @@ lint: install
 	PORTAL_ENV=development $(FLASK) i18n check
 
 # With PostgreSQL too, the two passes run side by side (one per core); PostgreSQL's output follows SQLite's.
-# The PostgreSQL pass leaves out the pure domain tests and the browser page sweeps, which test no database.
+# The PostgreSQL pass leaves out only the pure domain tests, which touch no database.
 test: install browsers translations lint
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 	  mkdir -p test-artifacts; \
 	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -p no:cacheprovider \
-	    -m "not domain and not page_sweep" > test-artifacts/postgres.log 2>&1 & postgres_pid=$$!; \
+	    -m "not domain" > test-artifacts/postgres.log 2>&1 & postgres_pid=$$!; \
 	  echo "== SQLite (PostgreSQL runs alongside: test-artifacts/postgres.log) =="; \
 	  $(BIN)/python -m pytest; sqlite=$$?; \
 	  wait $$postgres_pid; postgres=$$?; \
