@@ -5,7 +5,7 @@ Services flush and never commit: the view or CLI command that calls them owns th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -197,15 +197,12 @@ def loan_payments(session: Session, loan: Loan) -> list[Payment]:
 
 
 @dataclass(frozen=True)
-class LoanPosition:
-    """Everything a borrower needs to see about one loan, as of a date."""
+class LoanSummary:
+    """A loan and its arrears as of a date: what the dashboard shows of each loan (`loan_summaries` reads it
+    without the schedule's rows as objects)."""
 
     loan: Loan
-    version: ScheduleVersion
     report: arrears_rules.ArrearsReport
-    payments: list[Payment]
-    installments: list[Installment]  # the schedule in force, as the domain sees it
-    versions: tuple[ScheduleVersion, ...] = ()  # every schedule version of the loan, oldest first
 
     @property
     def in_arrears(self) -> bool:
@@ -214,6 +211,17 @@ class LoanPosition:
     @property
     def paid_off(self) -> bool:
         return all(item.status == "paid" for item in self.report.installments)
+
+
+@dataclass(frozen=True)
+class LoanPosition(LoanSummary):
+    """Everything a borrower needs to see about one loan, as of a date: the summary, and the schedule in force,
+    the payments and every schedule version behind it."""
+
+    version: ScheduleVersion | None = None
+    payments: list[Payment] = field(default_factory=list)
+    installments: list[Installment] = field(default_factory=list)  # the schedule in force, as the domain sees it
+    versions: tuple[ScheduleVersion, ...] = ()  # every schedule version of the loan, oldest first
 
 
 def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
@@ -312,23 +320,6 @@ def _position(
     return LoanPosition(
         loan=loan, version=version, report=report, payments=payments, installments=installments
     )
-
-
-@dataclass(frozen=True)
-class LoanSummary:
-    """A loan and its arrears as of a date: what the dashboard shows of each loan, read without the schedule's
-    rows as objects (the loan page, which shows them, uses LoanPosition)."""
-
-    loan: Loan
-    report: arrears_rules.ArrearsReport
-
-    @property
-    def in_arrears(self) -> bool:
-        return self.report.total_to_bring_current > 0
-
-    @property
-    def paid_off(self) -> bool:
-        return all(item.status == "paid" for item in self.report.installments)
 
 
 def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[LoanSummary]:
