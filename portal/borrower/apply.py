@@ -685,6 +685,7 @@ def accept(reference: str):
             )
             if confirmed:
                 throttle.succeeded(db.session, key)
+                db.session.commit()  # the password was right, whatever happens to the acceptance below
             else:
                 form.password.errors.append(_("That password is not right."))
         elif form.code.data:

@@ -174,6 +174,7 @@ def overflowing_elements(page: Page) -> list[str]:
 
 def expect_fits_width(page: Page) -> None:
     """No sideways scrolling: the document is no wider than the viewport."""
+    page.wait_for_load_state()  # a page still arriving has no document element to measure yet
     scroll, client = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )

@@ -237,6 +237,7 @@ def withdraw(page: Page, portal: LivePortal, steps: Steps, reference: str) -> No
     """The acknowledgement's "Withdraw this application" link, then the confirmation (also frees the loan for the
     next test)."""
     page.get_by_role("link", name="Withdraw this application").click()
+    expect(page.get_by_role("button", name="Yes, withdraw it")).to_be_visible()  # the confirmation has loaded
     steps.shot("withdraw-confirm")
     page.get_by_role("button", name="Yes, withdraw it").click()
     expect(page.get_by_role("status").filter(has_text="Your application has been withdrawn.")).to_be_visible()
