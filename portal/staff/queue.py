@@ -183,10 +183,12 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
     conditions = _where(filters, staff_id, today)
     # Counted up to TOTAL_CAP: beyond that "more than 1,000" is all a reviewer needs (a day's work is a few
     # dozen cases), and counting 100,000 rows, or even 10,000, on every page view would cost more than the page.
-    total = session.scalar(
-        select(func.count()).select_from(
-            select(Application.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
-        )
+    # The count rides along on every row of the page's own statement (both databases work out an uncorrelated
+    # subquery once), so the page is one round trip.
+    counted = (
+        select(func.count())
+        .select_from(select(Application.id).where(*conditions).limit(TOTAL_CAP + 1).subquery())
+        .scalar_subquery()
     )
     holder = aliased(StaffUser)
     query = (
@@ -198,6 +200,7 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
             Borrower.name.label("borrower_name"),
             Branch.name.label("branch_name"),
             holder.name.label("holder_name"),
+            counted.label("total"),
         )
         .join(Borrower, Borrower.id == Application.borrower_id)
         .outerjoin(Branch, Branch.id == Application.branch_id)
@@ -216,6 +219,10 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
             query = query.where(position > cursor if ascending else position < cursor)
     order = (column.asc(), Application.id.asc()) if ascending else (column.desc(), Application.id.desc())
     rows = session.execute(query.order_by(*order).limit(PAGE_SIZE + 1)).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last row (an old cursor): count on its own
+        total = session.scalar(select(counted))
     next_cursor = encode_cursor(filters.sort, rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
     return QueuePage(
         rows=rows[:PAGE_SIZE],
