@@ -558,6 +558,9 @@ class Writer:
             self.conn.commit()
             self.conn.autocommit = True
             self.conn.execute("VACUUM ANALYZE")
+            # Write the bulk load's dirty pages out now, so the checkpointer is not still flushing gigabytes
+            # while the pages are being measured.
+            self.conn.execute("CHECKPOINT")
         else:
             self.conn.execute("ANALYZE")
             self.conn.commit()
