@@ -434,6 +434,11 @@ def change_variant(reference: str):
 @staff_required()
 def borrowers():
     """Borrowers of every branch, searchable by name or phone and filterable by branch, newest first."""
+    return _borrowers_page()
+
+
+def _borrowers_list_args() -> dict:
+    """The Borrowers page's own query (search, branch, page), cleaned: what its links and forms carry on."""
     # Control characters never belong in a search (and PostgreSQL refuses a NUL in a string).
     query_text = strip_controls(request.args.get("q") or "").strip()[:64]
     branch_code = strip_controls(request.args.get("branch") or "")[:16]
@@ -441,6 +446,36 @@ def borrowers():
         page = max(1, min(10_000, int(request.args.get("page", "1"))))
     except ValueError:
         page = 1
+    return {"q": query_text or None, "branch": branch_code or None, "page": page if page > 1 else None}
+
+
+@bp.route("/borrowers/<int:borrower_id>/variant", methods=["POST"])
+@staff_required(*REVIEWERS, "admin")
+def change_borrower_variant(borrower_id: int):
+    """Move a borrower to the other variant from the Borrowers page (no application needed); back to the same view."""
+    borrower = db.session.get(Borrower, borrower_id)
+    if borrower is None:
+        abort(404)
+    form = VariantForm()
+    if not form.validate_on_submit():
+        errors = list(form.variant.errors) or [_("Choose a variant.")]
+        return _borrowers_page(variant_error=(borrower.id, errors))
+    changed = services.change_variant(db.session, borrower, form.variant.data, actor=current_user.actor)
+    db.session.commit()
+    flash(
+        _("The borrower's variant is changed. Applications already started keep theirs.")
+        if changed
+        else _("The borrower already has that variant."),
+        "info",
+    )
+    # Rebuilt from the page's own cleaned query, so only ever this site's Borrowers page.
+    return redirect(url_for("staff.borrowers", **_borrowers_list_args()), code=303)
+
+
+def _borrowers_page(*, variant_error: tuple[int, list[str]] | None = None):
+    """The Borrowers page; `variant_error` is (borrower id, messages) after a refused change of variant."""
+    list_args = _borrowers_list_args()
+    query_text, branch_code, page = list_args["q"] or "", list_args["branch"] or "", list_args["page"] or 1
     loan_count = select(func.count(Loan.id)).where(Loan.borrower_id == Borrower.id).scalar_subquery()
     query = select(Borrower, Branch, loan_count.label("loans")).join(
         Branch, Branch.id == Borrower.home_branch_id
@@ -467,6 +502,9 @@ def borrowers():
         page=page,
         pages=pages,
         total=total,
+        may_change_variant=current_user.role in (*REVIEWERS, "admin"),
+        list_args=list_args,
+        variant_error=variant_error,
     )
 
 

@@ -231,7 +231,13 @@ def arrange_ids(app) -> dict:
             "kind": "extension",
             "filename": "portal.css",
         },
-        "staff": {"reference": case, "token": "role-test-token-0001", "filename": "portal.css", "request_id": 999999},
+        "staff": {
+            "reference": case,
+            "token": "role-test-token-0001",
+            "filename": "portal.css",
+            "request_id": 999999,
+            "borrower_id": case_row.borrower_id,
+        },
         # Agents: a real caller to find and verify; callbacks and sessions of nobody (their owners' own tests are in
         # tests/agents/test_agents_access.py).
         "agents": {"borrower_id": case_row.borrower_id, "callback_id": 999999, "session_id": 999999},

@@ -13,7 +13,7 @@ import pytest
 from conftest import BUSINESS_DATE, sign_in
 from flask import url_for
 from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import fill_draft
 
 from portal.loans import applications as apps
@@ -69,6 +69,8 @@ KNOWN_ID_ROUTES = {
     "agents.callback_done": "agent_own",
     "agents.end_session": "agent_own",
     "staff.change_variant": "staff_case",
+    # "staff_borrower": any borrower's record, for reviewers, senior reviewers and admins (tested below).
+    "staff.change_borrower_variant": "staff_borrower",
     # A borrower's request for help, for the agents and admins who handle it (tests/variants/test_variants_help.py).
     "staff.help_request_done": "staff_help",
 }
@@ -102,6 +104,7 @@ def test_every_id_route_is_listed(app):
         "agent_borrower",
         "agent_own",
         "staff_help",
+        "staff_borrower",
     }, (
         "a new kind of owner needs its own access test"
     )
@@ -431,3 +434,55 @@ def test_a_borrowers_unsent_draft_is_404_on_every_staff_case_route_for_all_staff
     with database(app) as session:
         status = select(Application.status).where(Application.reference == draft["reference"])
         assert session.scalars(status).one() == "draft"
+
+
+# --- staff: any borrower's record ----------------------------------------------------------------------------------
+
+
+def _staff_borrower_routes(app, borrower_id: int) -> list[tuple[str, set[str], str]]:
+    routes = _borrower_routes(app, {"borrower_id": borrower_id}, "staff_borrower")
+    assert {endpoint for endpoint, _methods, _url in routes} == {
+        e for e, kind in KNOWN_ID_ROUTES.items() if kind == "staff_borrower"
+    }
+    return routes
+
+
+def test_every_staff_borrower_route_is_404_for_borrowers_anonymous_and_agents_and_changes_nothing(demo, app):
+    with database(app) as session:
+        owner = session.scalars(select(Borrower).where(Borrower.phone == OWNER)).one()
+        owner_id, variant = owner.id, owner.variant
+    other = "rural" if variant == "urban" else "urban"
+    routes = _staff_borrower_routes(app, owner_id)
+    viewers = {who: _viewer(app, who) for who in CASE_OUTSIDERS}
+    counts = row_counts(app)
+    leaks = []
+
+    for who, (viewer, token) in viewers.items():
+        for endpoint, methods, url in routes:
+            if "POST" in methods:
+                response = viewer.post(url, data={"csrf_token": token, "variant": other})
+                if response.status_code != 404:
+                    leaks.append(f"POST {url} ({endpoint}) as {who}: {response.status_code}")
+
+    assert leaks == []
+    assert row_counts(app) == counts
+    with database(app) as session:
+        assert session.get(Borrower, owner_id).variant == variant
+
+
+def test_every_staff_borrower_route_exists_for_case_readers_and_an_unknown_borrower_is_404(demo, app):
+    with database(app) as session:
+        owner_id = session.scalars(select(Borrower.id).where(Borrower.phone == OWNER)).one()
+        missing = session.scalar(select(func.max(Borrower.id))) + 1000
+    viewers = {who: _viewer(app, who) for who in STAFF_WHO_READ_CASES}
+    counts = row_counts(app)
+
+    for who, (viewer, token) in viewers.items():
+        for endpoint, _methods, url in _staff_borrower_routes(app, owner_id):
+            # No variant chosen: the page answers (the route is there) and nothing changes.
+            assert viewer.post(url, data={"csrf_token": token}).status_code == 200, (who, endpoint)
+        for endpoint, _methods, url in _staff_borrower_routes(app, missing):
+            response = viewer.post(url, data={"csrf_token": token, "variant": "rural"})
+            assert response.status_code == 404, (who, endpoint, response.status_code)
+
+    assert row_counts(app) == counts

@@ -72,6 +72,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "staff.change_password": ALL_STAFF,  # one's own password, whatever one's role
     "staff.help_request_done": HELPERS,
     "staff.change_variant": CASE_READERS,
+    "staff.change_borrower_variant": CASE_READERS,
     "staff.home": ALL_STAFF,
     "staff.borrowers": ALL_STAFF,
     "staff.queue": CASE_READERS,

@@ -71,6 +71,7 @@ KIND = {
     "staff.queue": "staff filters",
     "staff.borrowers": "staff filters",
     "staff.change_variant": "staff decisions",
+    "staff.change_borrower_variant": "staff decisions",
     "borrower.help_visit": "borrower's text",
     "borrower.help_callback": "borrower's text",
     "borrower.support_code": "borrower's buttons",
