@@ -417,9 +417,13 @@ def change_variant(reference: str):
     form = VariantForm()
     if not form.validate_on_submit():
         return _case_page(application, forms={"variant": form})
-    changed = services.change_variant(
-        db.session, application.borrower, form.variant.data, actor=current_user.actor
-    )
+    _move_to_variant(application.borrower, form.variant.data)
+    return redirect(url_for("staff.case", reference=reference), code=303)
+
+
+def _move_to_variant(borrower: Borrower, variant: str) -> None:
+    """Change a borrower's variant (audited by the service), commit, and say what happened."""
+    changed = services.change_variant(db.session, borrower, variant, actor=current_user.actor)
     db.session.commit()
     flash(
         _("The borrower's variant is changed. Applications already started keep theirs.")
@@ -427,7 +431,6 @@ def change_variant(reference: str):
         else _("The borrower already has that variant."),
         "info",
     )
-    return redirect(url_for("staff.case", reference=reference), code=303)
 
 
 @bp.route("/borrowers")
@@ -460,14 +463,7 @@ def change_borrower_variant(borrower_id: int):
     if not form.validate_on_submit():
         errors = list(form.variant.errors) or [_("Choose a variant.")]
         return _borrowers_page(variant_error=(borrower.id, errors))
-    changed = services.change_variant(db.session, borrower, form.variant.data, actor=current_user.actor)
-    db.session.commit()
-    flash(
-        _("The borrower's variant is changed. Applications already started keep theirs.")
-        if changed
-        else _("The borrower already has that variant."),
-        "info",
-    )
+    _move_to_variant(borrower, form.variant.data)
     # Rebuilt from the page's own cleaned query, so only ever this site's Borrowers page.
     return redirect(url_for("staff.borrowers", **_borrowers_list_args()), code=303)
 
