@@ -134,6 +134,25 @@ def write_schedule_version(
     return version
 
 
+def _installment(number: int, due: date, principal_fen: int, interest_fen: int, charges_fen: int) -> Installment:
+    """A stored schedule line as the domain sees it."""
+    return Installment(number, due, from_fen(principal_fen), from_fen(interest_fen), from_fen(charges_fen))
+
+
+def _terms(loan: Loan, product: LoanProduct) -> arrears_rules.PenaltyTerms:
+    """The overdue terms a loan is assessed under: its rate, its product's markup and compounding."""
+    return arrears_rules.PenaltyTerms(
+        annual_rate=loan.annual_rate,
+        penalty_markup=product.penalty_markup,
+        compound_interest=product.compound_interest,
+    )
+
+
+def _under(version_number: int, effective_on: date, payments: list) -> list:
+    """The payments a schedule version counts: all of them for the first, those from its start for later ones."""
+    return [p for p in payments if p.paid_on >= effective_on or version_number == 1]
+
+
 def current_schedule(session: Session, loan: Loan) -> tuple[ScheduleVersion, list[Installment]]:
     """The schedule version in force and its installments as domain objects."""
     version = session.scalars(
@@ -144,13 +163,7 @@ def current_schedule(session: Session, loan: Loan) -> tuple[ScheduleVersion, lis
     if version is None:
         raise ServiceError("no_schedule")
     return version, [
-        Installment(
-            line.number,
-            line.due_date,
-            from_fen(line.principal_fen),
-            from_fen(line.interest_fen),
-            from_fen(line.charges_fen),
-        )
+        _installment(line.number, line.due_date, line.principal_fen, line.interest_fen, line.charges_fen)
         for line in version.lines
     ]
 
@@ -296,25 +309,14 @@ def _position(
     as_of: date,
 ) -> LoanPosition:
     installments = [
-        Installment(
-            line.number,
-            line.due_date,
-            from_fen(line.principal_fen),
-            from_fen(line.interest_fen),
-            from_fen(line.charges_fen),
-        )
+        _installment(line.number, line.due_date, line.principal_fen, line.interest_fen, line.charges_fen)
         for line in lines
     ]
-    payments = [p for p in all_payments if p.paid_on >= version.effective_on or version.version == 1]
-    terms = arrears_rules.PenaltyTerms(
-        annual_rate=loan.annual_rate,
-        penalty_markup=product.penalty_markup,
-        compound_interest=product.compound_interest,
-    )
+    payments = _under(version.version, version.effective_on, all_payments)
     report = arrears_rules.assess(
         installments,
         [arrears_rules.Payment(p.reference, p.paid_on, p.amount) for p in payments],
-        terms,
+        _terms(loan, product),
         as_of,
     )
     return LoanPosition(
@@ -372,7 +374,7 @@ def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[Loa
     ):
         if kind == "line":
             entry = schedules.setdefault(loan_id, (version, effective_on, []))
-            entry[2].append(Installment(number, day, from_fen(fen), from_fen(interest), from_fen(charges)))
+            entry[2].append(_installment(number, day, fen, interest, charges))
         else:
             paid[loan_id].append(arrears_rules.Payment(reference, day, from_fen(fen)))
     if len(schedules) < len(set(ids)):
@@ -380,13 +382,9 @@ def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[Loa
     summaries = []
     for loan in loans:
         version, effective_on, installments = schedules[loan.id]
-        payments_in_force = [p for p in paid[loan.id] if p.paid_on >= effective_on or version == 1]
-        terms = arrears_rules.PenaltyTerms(
-            annual_rate=loan.annual_rate,
-            penalty_markup=loan.product.penalty_markup,
-            compound_interest=loan.product.compound_interest,
+        report = arrears_rules.assess(
+            installments, _under(version, effective_on, paid[loan.id]), _terms(loan, loan.product), as_of
         )
-        report = arrears_rules.assess(installments, payments_in_force, terms, as_of)
         summaries.append(LoanSummary(loan, report))
     return summaries
 
