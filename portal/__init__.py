@@ -9,7 +9,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal import config as config_module
-from portal import db, i18n
+from portal import db, i18n, page_cache
 from portal.i18n import gettext as _
 
 csrf = CSRFProtect()
@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
+    page_cache.init_app(app)
 
     from portal.auth import sessions
 

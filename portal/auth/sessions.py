@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, flash, session
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.i18n import lazy_gettext as _l
@@ -86,9 +85,7 @@ def _load(user_id: str):
     model = {"b": Borrower, "s": StaffUser}.get(kind)
     if model is None:
         return None
-    # A borrower's pages all end with their branch's help (the footer): read it with the borrower.
-    options = [joinedload(Borrower.home_branch)] if model is Borrower else []
-    row = db.session.get(model, int(raw_id), options=options)
+    row = db.session.get(model, int(raw_id))
     if row is None or session.get("sv") != row.session_version:
         return None  # signed out elsewhere, or the password changed: this cookie is dead
     if model is StaffUser and not row.active:

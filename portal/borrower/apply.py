@@ -3,13 +3,12 @@ and afterwards the application's own page (status, history, withdraw, answer, of
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import db, labels
+from portal import db, labels, page_cache
 from portal.auth import access, codes, passwords, throttle
 from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
@@ -136,7 +135,7 @@ def start_application(loan_number: str):
 def new_start_form() -> StartForm:
     """A start form with a fresh idempotency key."""
     form = StartForm(formdata=None)
-    form.key.data = secrets.token_urlsafe(24)
+    form.key.data = page_cache.fresh_token()
     return form
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal import db
+from portal import db, page_cache
 from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
+from portal.i18n import current_language, page_variant
 from portal.i18n import gettext as _
 from portal.loans import applications, outbox, services, support_calls
 from portal.loans.clock import business_date
@@ -23,25 +24,46 @@ def dashboard():
     """Every loan with its status, next installment and, when overdue, what it takes to bring it current."""
     as_of = business_date()
     who = acting()
-    loans = services.borrower_loans(db.session, who.borrower.id)
-    positions = services.loan_summaries(db.session, loans, as_of)
-    open_apps = applications.open_by_loan(db.session, who.borrower.id)
-    messages = outbox.portal_messages(db.session, who.borrower.id)
     support_code = None
-    if not who.by_agent:
-        shown = session.get("support_code") or {}
+    if not who.by_agent and "support_code" in session:
+        shown = session["support_code"]
         live = support_calls.live_support_code(db.session, who.borrower.id, shown.get("id"))
-        if live is not None:
+        if live is None:
+            session.pop("support_code")  # used, replaced or expired: nothing left to show
+        else:
             support_code = {"code": shown.get("code"), "expires_at": live.expires_at}
-    return render_template(
+    key = _dashboard_key(who, as_of) if support_code is None else None
+    if key is not None and (page := page_cache.kept(key)) is not None:
+        return page
+    loans = services.borrower_loans(db.session, who.borrower.id)
+    page = render_template(
         "borrower/dashboard.html",
-        positions=positions,
+        positions=services.loan_summaries(db.session, loans, as_of),
         as_of=as_of,
-        open_apps=open_apps,
-        messages=messages,
+        open_apps=applications.open_by_loan(db.session, who.borrower.id),
+        messages=outbox.portal_messages(db.session, who.borrower.id),
         support_code=support_code,
         support_form=SupportCodeForm() if not who.by_agent else None,
         in_person=not who.by_agent,  # account settings are the borrower's own: never shown to an agent for them
+    )
+    return page_cache.keep(key, page) if key is not None else page
+
+
+def _dashboard_key(who, as_of) -> tuple | None:
+    """What the dashboard shows depends on, for the page cache; None when this view must not be kept or reused:
+    an agent's (their banner, their audit rows), one with a message flashed for this response only."""
+    if who.by_agent or "_flashes" in session:
+        return None
+    borrower = who.borrower
+    return (
+        "borrower.dashboard",
+        borrower.id,
+        borrower.view_version,
+        borrower.home_branch_id,
+        as_of,
+        current_language(),
+        page_variant(),
+        request.full_path,
     )
 
 

@@ -298,3 +298,17 @@ def test_every_credentials_or_contacts_route_is_for_the_borrower_in_person_only(
             assert getattr(view, "borrower_self_only", False), (
                 f"{rule.endpoint} ({rule.rule}) is open to agents"
             )
+
+
+def test_an_agent_never_gets_the_borrowers_kept_dashboard_and_each_view_is_on_the_record(demo):
+    borrower = borrower_client(demo, RURAL)
+    borrower.get("/")
+    assert "/support-code" in borrower.get("/").get_data(as_text=True)  # the borrower's own page, kept
+    agent = assisting(demo, RURAL)
+
+    pages = [agent.get("/").get_data(as_text=True) for _ in range(2)]
+
+    assert all("assist-banner" in html and "/support-code" not in html for html in pages)
+    views = audit_rows(demo, action="borrower.viewed", subject=f"borrower:{borrower_id(demo, RURAL)}")
+    assert len([row for row in views if (row.data or {}).get("page") == "borrower.dashboard"]) == 2
+    assert "assist-banner" not in borrower.get("/").get_data(as_text=True)  # nor the borrower the agent's

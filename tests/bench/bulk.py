@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import secrets
 import sys
 import time
@@ -23,7 +24,7 @@ from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -71,6 +72,19 @@ def bench_budget() -> dict:
 # --- the demo set and the benchmark's own people, through the services ---------------------------------------
 
 
+def _ensure_postgres_database(url: str) -> None:
+    """Create the bench's own database on the server when it is not there yet (a fresh machine has only `test`)."""
+    target = make_url(url)
+    name = target.database
+    if not name or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"not a plain database name: {name!r}")
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int = 60) -> dict:
     """Schema (when `fresh`), demo data and the bench borrowers through the services; returns what the bulk part
     needs. `fresh=False` uses an already migrated, empty database (the test suite's)."""
@@ -82,6 +96,8 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     from portal.loans.models import Branch, LoanProduct
     from portal.migrations import upgrade
 
+    if fresh and url.startswith("postgresql"):
+        _ensure_postgres_database(url)
     engine = create_engine(url)
     if not fresh:
         pass
@@ -509,8 +525,9 @@ class Writer:
             import psycopg
 
             self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-            # The rows are consistent by construction: skip the per-row foreign-key triggers while copying
-            # (needs a superuser, as the benchmark's database owner is; otherwise the checks simply run).
+            # The rows are consistent by construction: skip the per-row foreign-key triggers and the view-version
+            # triggers (no page is kept yet) while copying (needs a superuser, as the benchmark's database owner
+            # is; otherwise the triggers simply run).
             try:
                 self.conn.execute("SET session_replication_role = replica")
             except psycopg.Error:
@@ -521,6 +538,13 @@ class Writer:
             self.conn = sqlite3.connect(url.split("///", 1)[1])
             self.conn.execute("PRAGMA synchronous=OFF")
             self.conn.execute("PRAGMA foreign_keys=OFF")
+            # SQLite cannot switch triggers off: the view-version triggers (migration 0006) are set aside while
+            # loading (no page is kept yet) and put back as they were in `finish`.
+            self.triggers = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'view_version_%'"
+            ).fetchall()
+            for name, _sql in self.triggers:
+                self.conn.execute(f"DROP TRIGGER {name}")
 
     def max_id(self, table: str) -> int:
         cur = self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - our own table names
@@ -562,6 +586,8 @@ class Writer:
             # while the pages are being measured.
             self.conn.execute("CHECKPOINT")
         else:
+            for _name, sql in self.triggers:
+                self.conn.execute(sql)
             self.conn.execute("ANALYZE")
             self.conn.commit()
         self.conn.close()

@@ -58,6 +58,8 @@ class Borrower(Base):
     occupation: Mapped[str] = mapped_column(String(32), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Raised by the database on every write that changes what this borrower's pages show (migration 0006).
+    view_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     home_branch: Mapped[Branch] = relationship()
