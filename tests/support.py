@@ -158,3 +158,26 @@ def fill_draft(
     else:
         quote = calc.quote(kind, calc.default_terms(kind))
     apps.choose(application, quote)
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def statements_of_get(app, client, url: str) -> tuple[int, str]:
+    """(SQL statements, page) of one GET that must answer 200; transaction control is not counted."""
+    from sqlalchemy import event
+
+    executed = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            executed.append(statement)
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.status_code
+    return len(executed), response.get_data(as_text=True)

@@ -8,7 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from conftest import BUSINESS_DATE, CSRF_RE, sign_in
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
+from support import statements_of_get
 
 from portal import db, i18n
 from portal.loans import outbox, services
@@ -18,24 +19,6 @@ from portal.page_cache import PageCache
 OVERDUE = "13800000001"  # one overdue loan, no application
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')
 KEY_RE = re.compile(r'name="key" type="hidden" value="([^"]+)"')
-
-
-def _statements(app, client, path: str = "/") -> tuple[int, str]:
-    """(SQL statements, page) of one GET."""
-    executed = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            executed.append(statement)
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(executed), response.get_data(as_text=True)
 
 
 def _signed_in(app, phone: str = OVERDUE):
@@ -58,8 +41,8 @@ def _total(app, phone: str = OVERDUE) -> str:
 
 def test_a_repeat_view_of_the_dashboard_reads_only_the_session_check(demo):
     client = _signed_in(demo)
-    first, page = _statements(demo, client)
-    again, kept = _statements(demo, client)
+    first, page = statements_of_get(demo, client, "/")
+    again, kept = statements_of_get(demo, client, "/")
 
     assert first >= 4  # the loans, their ledger, the applications and the messages
     assert again == 1  # the borrower row: session version and view version

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from staff_support import (
     URBAN,
     application,
@@ -21,7 +21,7 @@ from staff_support import (
     submitted,
     text,
 )
-from support import BUSINESS_DATE
+from support import BUSINESS_DATE, statements_of_get
 
 from portal.loans import applications as apps
 from portal.loans import decisions, services
@@ -204,22 +204,6 @@ def test_a_tampered_cursor_is_ignored_not_an_error(demo):
         assert reviewer1.get("/staff/queue", query_string={"after": after, "sort": "risk"}).status_code == 200
 
 
-def _statements(app, client, url: str) -> int:
-    engine = app.extensions["db_engine"]
-    executed = []
-
-    def count(_conn, _cursor, statement, *_args):
-        executed.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(executed)
-
-
 def test_the_number_of_sql_statements_does_not_grow_with_the_rows_shown(app):
     references = crowd(app, 25)
     reviewer1 = staff_client(app, "reviewer1")
@@ -230,14 +214,14 @@ def test_the_number_of_sql_statements_does_not_grow_with_the_rows_shown(app):
         session.commit()
     assert len(_all(queue_pages(reviewer1))) == 5
     reviewer1.get("/staff/queue")  # warm up (first-use queries such as the translations are not the point)
-    five = _statements(app, reviewer1, "/staff/queue")
+    five, _page = statements_of_get(app, reviewer1, "/staff/queue")
 
     with database(app) as session:
         for row in session.scalars(select(Application).where(Application.reference.in_(references[5:]))):
             row.status = "submitted"
         session.commit()
     assert len(queue_pages(reviewer1)[0]) == 25
-    twenty_five = _statements(app, reviewer1, "/staff/queue")
+    twenty_five, _page = statements_of_get(app, reviewer1, "/staff/queue")
 
     assert five == twenty_five, (five, twenty_five)
     assert twenty_five <= 10, twenty_five

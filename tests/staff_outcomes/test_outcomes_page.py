@@ -20,8 +20,8 @@ from babel.numbers import format_percent
 from flask_babel import force_locale
 from flask_babel import ngettext as _ngettext
 from markupsafe import escape
-from sqlalchemy import create_engine, event, func, select, text
-from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign_in
+from sqlalchemy import create_engine, func, select, text
+from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign_in, statements_of_get
 
 import portal.staff.outcomes  # noqa: F401 - attaches /staff/outcomes to the staff blueprint before any app is made
 from portal import create_app, db, i18n
@@ -99,20 +99,7 @@ def staff_client(app, username: str = "reviewer1") -> Client:
 
 def page_statements(app) -> tuple[int, str]:
     """How many SQL statements one GET of the outcomes page runs (signed in already), and the page."""
-    client = staff_client(app)
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get("/staff/outcomes")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    return statements_of_get(app, staff_client(app), "/staff/outcomes")
 
 
 @pytest.fixture(scope="module")
