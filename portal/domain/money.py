@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 CENT = Decimal("0.01")
 
 # Enough digits that a quotient of ledger amounts is never rounded before we round it to the fen ourselves.
 _PRECISION = 50
+# The context rounding to the fen runs in: made once (entering a local context costs more than the rounding, and a
+# schedule page rounds over a thousand amounts). Only its precision differs from Python's default context.
+_ROUNDING = Context(prec=_PRECISION)
 
 
 def round_money(value: Decimal | int) -> Decimal:
@@ -15,9 +18,7 @@ def round_money(value: Decimal | int) -> Decimal:
     if isinstance(value, float):
         # A float has already lost the amount (2.675 is stored as 2.67499...); refuse it rather than misround.
         raise TypeError("money must be a Decimal or an int, not a float")
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP, context=_ROUNDING)
     # -0.004 rounds to -0.00, which equals zero but would be shown with a minus sign.
     return rounded.copy_abs() if not rounded else rounded
 

@@ -46,6 +46,7 @@ QUEUE_COLUMNS = (
     Application.claimed_by_id,
 )
 TOTAL_CAP = 1_000
+HOLDER = aliased(StaffUser, name="holder")  # the member of staff holding a case (made once, not per page)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
         .select_from(select(Application.id).where(*conditions).limit(TOTAL_CAP + 1).subquery())
         .scalar_subquery()
     )
-    holder = aliased(StaffUser)
+    holder = HOLDER
     query = (
         # Plain rows of only the columns a queue row shows (and the cursor needs): not the quote, budget and other
         # JSON that would be read and decoded 25 times a page for nothing, and no objects to track.
