@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import date
 
 from flask import Flask, request
@@ -65,39 +63,12 @@ def init_app(app: Flask) -> None:
         }
 
 
-@dataclass(frozen=True)
-class HelpBranch:
-    """What a borrower's page footer shows of their branch."""
-
-    phone: str
-    service_point_name: dict | None
-    service_point_address: dict | None
-
-
-HELP_BRANCH_SECONDS = 60
-
-
-def help_branch(branch_id: int | None) -> HelpBranch | None:
-    """A branch's phone and service point for the footer. Branches are set up by the bank, not on this site, so
-    each worker reads them all at most once a minute (or when it meets a branch it has not read) instead of with
-    the signed-in borrower on every request."""
-    from flask import current_app
-    from sqlalchemy import select
-
+def help_branch(branch_id: int | None):
+    """A branch's card for the footer (portal/loans/branches.py: read once a minute, not with every session check)."""
     from portal import db
-    from portal.loans.models import Branch
+    from portal.loans import branches
 
-    if branch_id is None:
-        return None
-    cache = current_app.extensions.setdefault("help_branches", {})
-    now = time.monotonic()
-    rows = cache.get("rows", {})
-    if branch_id not in rows or now - cache["read_at"] > HELP_BRANCH_SECONDS:
-        rows = db.session.execute(
-            select(Branch.id, Branch.phone, Branch.service_point_name, Branch.service_point_address)
-        )
-        cache.update(rows={row.id: HelpBranch(*row[1:]) for row in rows}, read_at=now)
-    return cache["rows"].get(branch_id)
+    return branches.card(db.session, branch_id)
 
 
 def actor_label(actor: str | None) -> str:

@@ -15,6 +15,7 @@ from portal.borrower.views import bp
 from portal.forms import PortalForm
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.loans import branches
 from portal.loans import help as help_service
 from portal.loans.services import ServiceError
 
@@ -61,7 +62,7 @@ def help_page():
     borrower = acting().borrower
     return render_template(
         "borrower/help.html",
-        branch=borrower.home_branch,
+        branch=branches.card(db.session, borrower.home_branch_id),
         requests=help_service.borrower_requests(db.session, borrower.id),
     )
 
@@ -99,7 +100,8 @@ def _request_view(kind: str):
         else:
             flash(_("We already have your request. We will be in touch soon."), "info")
         return redirect(url_for("borrower.help_page"), code=303)
-    return render_template(f"borrower/help_{kind}.html", form=form, branch=borrower.home_branch)
+    branch = branches.card(db.session, borrower.home_branch_id)
+    return render_template(f"borrower/help_{kind}.html", form=form, branch=branch)
 
 
 @bp.route("/help/visit", methods=["GET", "POST"])

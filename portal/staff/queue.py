@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain.options import OPTION_KINDS
+from portal.loans import branches
 from portal.loans.models import Application, Borrower, Branch, StaffUser
 
 QUEUE_STATUSES = ("submitted", "in_review", "awaiting_second_approval", "appealed", "info_requested")
@@ -164,18 +163,10 @@ def encode_cursor(sort: str, application) -> str:
     return f"{value.isoformat() if hasattr(value, 'isoformat') else value}|{application.id}"
 
 
-BRANCH_CHOICES_SECONDS = 60
-
-
 def branch_choices(session: Session) -> list[tuple[str, dict]]:
-    """(code, name) of every branch, for the filter. Branches are opened by the bank's set-up, not on this site,
-    so each worker reads them at most once a minute rather than on every queue page."""
-    cache = current_app.extensions.setdefault("branch_choices", {})
-    now = time.monotonic()
-    if "rows" not in cache or now - cache["read_at"] > BRANCH_CHOICES_SECONDS:
-        rows = session.execute(select(Branch.code, Branch.name).order_by(Branch.code)).all()
-        cache.update(rows=[tuple(row) for row in rows], read_at=now)
-    return cache["rows"]
+    """(code, name) of every branch, for the filter, in code order (each worker reads branches once a minute)."""
+    cards = sorted(branches.all_branches(session).values(), key=lambda card: card.code)
+    return [(card.code, card.name) for card in cards]
 
 
 def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> QueuePage:
@@ -191,7 +182,6 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
         .select_from(select(Application.id).where(*conditions).limit(TOTAL_CAP + 1).subquery())
         .scalar_subquery()
     )
-    holder = HOLDER
     query = (
         # Plain rows of only the columns a queue row shows (and the cursor needs): not the quote, budget and other
         # JSON that would be read and decoded 25 times a page for nothing, and no objects to track.
@@ -200,12 +190,12 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
             *QUEUE_COLUMNS,
             Borrower.name.label("borrower_name"),
             Branch.name.label("branch_name"),
-            holder.name.label("holder_name"),
+            HOLDER.name.label("holder_name"),
             counted.label("total"),
         )
         .join(Borrower, Borrower.id == Application.borrower_id)
         .outerjoin(Branch, Branch.id == Application.branch_id)
-        .outerjoin(holder, holder.id == Application.claimed_by_id)
+        .outerjoin(HOLDER, HOLDER.id == Application.claimed_by_id)
         .where(*conditions)
     )
     if filters.after and "|" in filters.after:
