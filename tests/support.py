@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -163,11 +165,12 @@ def fill_draft(
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-def statements_of_get(app, client, url: str) -> tuple[int, str]:
-    """(SQL statements, page) of one GET that must answer 200; transaction control is not counted."""
+@contextmanager
+def counting_statements(app) -> Iterator[list[str]]:
+    """The SQL statements `app` runs inside the block (transaction control is not counted)."""
     from sqlalchemy import event
 
-    executed = []
+    executed: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
         if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
@@ -176,8 +179,55 @@ def statements_of_get(app, client, url: str) -> tuple[int, str]:
     engine = app.extensions["db_engine"]
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = client.get(url)
+        yield executed
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def statements_of_get(app, client, url: str) -> tuple[int, str]:
+    """(SQL statements, page) of one GET that must answer 200; transaction control is not counted."""
+    with counting_statements(app) as executed:
+        response = client.get(url)
     assert response.status_code == 200, response.status_code
     return len(executed), response.get_data(as_text=True)
+
+
+def _postgres_admin(url: str):
+    from sqlalchemy import create_engine, make_url
+
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _plain_name(url: str) -> str:
+    from sqlalchemy import make_url
+
+    name = make_url(url).database or ""
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), f"not a plain database name: {name!r}"
+    return name
+
+
+def postgres_database(url: str, *, empty: bool = False) -> str:
+    """The PostgreSQL database `url` names, created on its server when it is not there (dropped and created again
+    when `empty`, for instance after a crashed run). Returns `url`."""
+    from sqlalchemy import text
+
+    name = _plain_name(url)
+    admin = _postgres_admin(url)
+    with admin.connect() as conn:
+        if empty:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop the PostgreSQL database `url` names (connections to it are ended)."""
+    from sqlalchemy import text
+
+    name = _plain_name(url)
+    admin = _postgres_admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import secrets
 import sys
 import time
@@ -24,10 +23,13 @@ from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support import postgres_database  # noqa: E402
 
 from portal.domain import arrears as arrears_rules  # noqa: E402
 from portal.domain import options, risk  # noqa: E402
@@ -72,19 +74,6 @@ def bench_budget() -> dict:
 # --- the demo set and the benchmark's own people, through the services ---------------------------------------
 
 
-def _ensure_postgres_database(url: str) -> None:
-    """Create the bench's own database on the server when it is not there yet (a fresh machine has only `test`)."""
-    target = make_url(url)
-    name = target.database
-    if not name or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"not a plain database name: {name!r}")
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int = 60) -> dict:
     """Schema (when `fresh`), demo data and the bench borrowers through the services; returns what the bulk part
     needs. `fresh=False` uses an already migrated, empty database (the test suite's)."""
@@ -97,7 +86,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     from portal.migrations import upgrade
 
     if fresh and url.startswith("postgresql"):
-        _ensure_postgres_database(url)
+        postgres_database(url)  # a fresh machine has only `test`
     engine = create_engine(url)
     if not fresh:
         pass

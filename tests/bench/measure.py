@@ -10,10 +10,18 @@ from __future__ import annotations
 import gzip
 import re
 import statistics
+import sys
 import time
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))  # the suite's shared helpers
+
+from support import counting_statements  # noqa: E402
 
 PASSWORD = "Demo-pass-2026"  # the demo password, published in the README  # noqa: S105
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -61,27 +69,14 @@ def sign_in(client, path: str, **fields) -> None:
         assert response.status_code in (302, 303), "second factor refused"
 
 
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
 def count_statements(app, client, url: str, *, kept: bool = False) -> tuple[int, int]:
     """(SQL statements, status) of one GET; transaction control (SQLite's BEGIN) is not counted. The page is
     rendered from the database (no kept page, portal/page_cache.py) unless `kept`."""
-    engine = app.extensions["db_engine"]
-    executed = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
-            executed.append(statement)
-
     client.get(url)  # warm-up
     if not kept:
         app.extensions["page_cache"].clear()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting_statements(app) as executed:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(executed), response.status_code
 
 

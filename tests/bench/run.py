@@ -264,6 +264,13 @@ def run_locust(page: str, port: int, targets: dict, seconds: int, users: int, pr
     }
 
 
+def log_load(page: str, r: dict) -> None:
+    log(
+        f"  {PAGE_NAMES[page]}: {r['rps']} req/s, p50 {r['p50']} p95 {r['p95']} p99 {r['p99']} ms, "
+        f"errors {r['errors']}"
+    )
+
+
 def slow_3g(port: int, phone: str) -> dict:
     """First load of the signed-in dashboard in Chromium at 400 kbit/s and 400 ms round trip, cache empty."""
     from playwright.sync_api import sync_playwright
@@ -463,12 +470,10 @@ def main() -> None:
             }
             results["load"][name] = {}
             for page in PAGES:
-                r = run_locust(page, port, targets, seconds, users, OUT / f"locust-{key}-{page}")
-                results["load"][name][page] = r
-                log(
-                    f"  {PAGE_NAMES[page]}: {r['rps']} req/s, p50 {r['p50']} p95 {r['p95']} p99 {r['p99']} ms, "
-                    f"errors {r['errors']}"
+                results["load"][name][page] = r = run_locust(
+                    page, port, targets, seconds, users, OUT / f"locust-{key}-{page}"
                 )
+                log_load(page, r)
             if "slow3g" not in results:
                 results["slow3g"] = slow_3g(port, bulk.BENCH_PHONE)
                 log(f"  slow 3G dashboard: {results['slow3g']}")
@@ -486,10 +491,7 @@ def main() -> None:
                 OUT / f"locust-{key}-fresh",
             )
             results["load"][name]["dashboard_rendered"] = r
-            log(
-                f"  {PAGE_NAMES['dashboard_rendered']}: {r['rps']} req/s, p50 {r['p50']} p95 {r['p95']} "
-                f"p99 {r['p99']} ms, errors {r['errors']}"
-            )
+            log_load("dashboard_rendered", r)
         finally:
             stop(server)
 

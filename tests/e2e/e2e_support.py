@@ -21,7 +21,8 @@ from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, make_url, select
+from support import drop_postgres_database, postgres_database
 from werkzeug.serving import make_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -418,29 +419,6 @@ class OwnLiveServer:
         self._cleanup()
 
 
-def _postgres_admin(url: str):
-    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def create_postgres_database(base_url: str, name: str) -> str:
-    """A new, empty PostgreSQL database `name` on the server of `base_url` (dropped first if a crashed run left
-    it behind). Returns its URL."""
-    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), f"not a plain database name: {name!r}"
-    admin = _postgres_admin(base_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(base_url: str, name: str) -> None:
-    admin = _postgres_admin(base_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @contextmanager
 def own_live_portal(
     settings: Callable[[str], dict],
@@ -460,10 +438,12 @@ def own_live_portal(
 
     pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if pg_url:
-        url = create_postgres_database(pg_url, pg_name)
+        url = postgres_database(
+            make_url(pg_url).set(database=pg_name).render_as_string(hide_password=False), empty=True
+        )
 
         def cleanup() -> None:
-            drop_postgres_database(pg_url, pg_name)
+            drop_postgres_database(url)
     else:
         url = f"sqlite:///{workdir / 'portal.sqlite3'}"
 
