@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 export PORTAL_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install translations run test lint browsers clean-db bench
+.PHONY: install translations run test test-shifted faketime lint browsers clean-db bench
 
 install: $(VENV)/.installed
 
@@ -40,20 +40,37 @@ lint: install
 
 # With PostgreSQL too, the two passes run side by side (one per core); PostgreSQL's output follows SQLite's.
 # The PostgreSQL pass leaves out only the pure domain tests, which touch no database.
-test: install browsers translations lint
+# After the SQLite pass, the time-sensitive folders run again with the whole process's clock moved ahead of the
+# business date (faketime), so a test that passes only on the day it was written fails CI that day.
+test: install browsers faketime translations lint
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 	  mkdir -p test-artifacts; \
 	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -p no:cacheprovider \
 	    -m "not domain" > test-artifacts/postgres.log 2>&1 & postgres_pid=$$!; \
 	  echo "== SQLite (PostgreSQL runs alongside: test-artifacts/postgres.log) =="; \
 	  $(BIN)/python -m pytest; sqlite=$$?; \
+	  $(MAKE) --no-print-directory test-shifted; shifted=$$?; \
 	  wait $$postgres_pid; postgres=$$?; \
 	  echo "== PostgreSQL =="; cat test-artifacts/postgres.log; \
-	  echo "SQLite pass: exit $$sqlite; PostgreSQL pass: exit $$postgres"; \
-	  test $$sqlite -eq 0 && test $$postgres -eq 0; \
+	  echo "SQLite pass: exit $$sqlite; clock moved $(SHIFT): exit $$shifted; PostgreSQL pass: exit $$postgres"; \
+	  test $$sqlite -eq 0 && test $$shifted -eq 0 && test $$postgres -eq 0; \
 	else \
-	  $(BIN)/python -m pytest; \
+	  $(BIN)/python -m pytest && $(MAKE) --no-print-directory test-shifted; \
 	fi
+
+# The time-sensitive folders with the process clock moved SHIFT ahead (try +7d, +45d, +400d); SQLite.
+SHIFT ?= +400d
+TIME_SENSITIVE := tests/clock tests/applications tests/staff tests/agents tests/auth tests/borrower tests/loans
+test-shifted: install faketime
+	@echo "== SQLite, clock moved $(SHIFT) (faketime) =="
+	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '$(SHIFT)' $(BIN)/python -m pytest $(TIME_SENSITIVE)
+
+# faketime (Debian's package) moves the clock of a whole process for test-shifted.
+faketime:
+	@command -v faketime >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq faketime || (apt-get update -qq && apt-get install -y -qq faketime)) >/dev/null; \
+	  else echo "faketime is needed for test-shifted: apt-get install faketime" >&2; exit 1; fi; }
 
 # Load and size benchmark (not part of `make test`): see README "Performance". BENCH_SCALE=0.05 for a quick try.
 bench: install browsers translations

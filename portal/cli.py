@@ -100,8 +100,8 @@ def notify_send() -> None:
 @with_appcontext
 def daily_command() -> None:
     """The day's housekeeping: expire unanswered offers, mark plans broken or completed, purge old evidence."""
+    from portal.clock import business_date
     from portal.loans import decisions, evidence
-    from portal.loans.clock import business_date
 
     today = business_date()
     expired = decisions.expire_offers(db.session, today)

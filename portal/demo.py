@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
+from portal.clock import business_date, stored_moment, utcnow
 from portal.domain.schedule import add_months
 from portal.loans import policies, services
-from portal.loans.clock import business_date, utcnow
 from portal.loans.models import Borrower, Branch, Disaster, Loan, LoanProduct, StaffUser
 
 DEMO_PASSWORD = "Demo-pass-2026"  # published in the README for the demo  # noqa: S105  # nosec B105
@@ -414,7 +414,7 @@ def agent_calls(session: Session) -> None:
         assisted,
         "借款人说玉米十月才卖得出去，想按收成月份还款。已说明季节性还款计划，她想和儿子商量后再申请。",
     )
-    today = support_calls.today_local()
+    today = business_date()
     for borrower, at, note in (
         (caller, time(10, 30), "商量好后回电，帮她申请季节性还款"),
         (other, time(16, 0), "询问两笔贷款的逾期金额"),
@@ -422,7 +422,7 @@ def agent_calls(session: Session) -> None:
         if borrower is not caller:
             assisted = support_calls.start_session(session, agent, borrower, verified_by="questions")
         support_calls.add_callback(
-            session, agent, assisted, due_at=support_calls.local_to_utc(today, at), note=note
+            session, agent, assisted, due_at=stored_moment(today, at), note=note
         )
     support_calls.end_session(session, agent, assisted)
 

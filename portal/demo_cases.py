@@ -5,9 +5,9 @@ choose, submit, claim, decide, accept, appeal, withdraw, the daily housekeeping)
 pretends to happen, so the figures, the queue stamps, the schedules and the audit trail hang together. The six
 named borrowers (13800000001-6) are left alone: their loans are for the demo journeys.
 
-The services stamp *when* with the real clock; the demo pretends the past, so after each step the timestamps that
-say when (submitted, claimed, decided, accepted) are set to the pretended moment. The audit trail keeps the real
-time of its rows: it is append-only and hash-chained, and the demo does not forge it.
+Each step runs with the portal's clock pinned to the moment it pretends to happen (`clock.pinned`), so everything
+the services stamp (the application's dates, the audit trail's rows, the messages) says the same moment, in order,
+on the day the story says: the demo stamps nothing by hand.
 
 A fixed random seed makes the set the same on every machine for the same business date. Building it twice adds
 nothing the second time.
@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal import clock
 from portal.domain import lifecycle, options
 from portal.domain.options import Quote, Terms
 from portal.loans import applications as apps
 from portal.loans import decisions, policies, services
-from portal.loans.clock import business_date, institution_zone
 from portal.loans.models import Application, Borrower, Loan, Payment, StaffUser
 from portal.loans.services import ServiceError
 
@@ -127,7 +129,8 @@ class _Cases:
         self.session = session
         self.today = today
         self.rng = random.Random(SEED)  # demo data, not security  # noqa: S311  # nosec B311
-        self.zone = institution_zone()
+        # No pretended moment is later than now (on the business date, at the current time of day).
+        self.latest = clock.stored_moment(today, clock.now().time().replace(tzinfo=None))
         staff = session.scalars(
             select(StaffUser).where(StaffUser.username.in_(("reviewer1", "reviewer2", "senior1", "agent1")))
         ).all()
@@ -142,14 +145,21 @@ class _Cases:
         return self.today - timedelta(days=self.rng.randint(low, high))
 
     def at(self, day: date, hours: tuple[int, int] = (8, 18)) -> datetime:
-        """A moment on `day` (local hours) as naive UTC, after the case's previous step; it becomes the case's
-        last moment, which ends up as the application's `updated_at`."""
-        local = datetime.combine(day, time(self.rng.randint(*hours), self.rng.randint(0, 59)), self.zone)
-        moment = local.astimezone(UTC).replace(tzinfo=None)
+        """A moment on `day` (local hours) as naive UTC, after the case's previous step and not after now; it
+        becomes the case's last moment, which ends up as the application's `updated_at`."""
+        moment = clock.stored_moment(day, time(self.rng.randint(*hours), self.rng.randint(0, 59)))
         if self.last is not None and moment <= self.last:
             moment = self.last + timedelta(minutes=self.rng.randint(5, 90))
+        if moment > self.latest:
+            moment = max(self.latest, (self.last or self.latest) + timedelta(seconds=1))
         self.last = moment
         return moment
+
+    @contextmanager
+    def moment(self, day: date, hours: tuple[int, int] = (8, 18)) -> Iterator[datetime]:
+        """Run the block as if it happened at a moment on `day`: the clock says so to every service."""
+        with clock.pinned(self.at(day, hours)) as moment:
+            yield moment
 
     # --- the borrower's side ------------------------------------------------------------------------------
 
@@ -250,26 +260,26 @@ class _Cases:
     def draft(self, loan: Loan, day: date, phone: bool) -> Application:
         """Start the application and fill in hardship, budget and plan as of `day`."""
         who = self.acting(loan, phone)
-        application = apps.start(self.session, loan, create_key=f"demo-{loan.number}", as_of=day, **who)
-        rural = loan.borrower.variant == "rural"
-        reasons, duration, account = self.hardship(rural, loan.branch.code)
-        apps.save_hardship(application, reasons=reasons, duration=duration, account=account)
-        facts = apps.loan_facts(self.session, loan, day, exclude=application)
-        policy = policies.of(application.policy_pack)
-        kind, terms, probe = self.pick_plan(facts, policy, rural)
-        apps.save_budget(application, **self.budget(rural, probe.regular_payment))
-        apps.choose(
-            application, options.quote(kind, facts, policy, terms, apps.disposable_income(application))
-        )
-        application.created_at = self.at(day, hours=(7, 20))
+        with self.moment(day, hours=(7, 20)):
+            application = apps.start(self.session, loan, create_key=f"demo-{loan.number}", as_of=day, **who)
+            rural = loan.borrower.variant == "rural"
+            reasons, duration, account = self.hardship(rural, loan.branch.code)
+            apps.save_hardship(application, reasons=reasons, duration=duration, account=account)
+            facts = apps.loan_facts(self.session, loan, day, exclude=application)
+            policy = policies.of(application.policy_pack)
+            kind, terms, probe = self.pick_plan(facts, policy, rural)
+            apps.save_budget(application, **self.budget(rural, probe.regular_payment))
+            apps.choose(
+                application, options.quote(kind, facts, policy, terms, apps.disposable_income(application))
+            )
         return application
 
     def submitted(self, loan: Loan, day: date) -> Application:
         phone = self.rng.random() < 0.12
         application = self.draft(loan, day, phone)
         who = self.acting(loan, phone)
-        apps.submit(self.session, application, as_of=day, role="agent" if phone else "borrower", **who)
-        application.submitted_at = self.at(day, hours=(7, 21))
+        with self.moment(day, hours=(7, 21)):
+            apps.submit(self.session, application, as_of=day, role="agent" if phone else "borrower", **who)
         return application
 
     # --- the reviewers' side ------------------------------------------------------------------------------
@@ -278,27 +288,29 @@ class _Cases:
         return self.staff[self.rng.choice(("reviewer1", "reviewer2"))]
 
     def claim(self, application: Application, staff: StaffUser, day: date) -> None:
-        decisions.claim(self.session, application, staff, seen_version=application.row_version)
-        application.claimed_at = self.at(day, hours=(9, 12))
+        with self.moment(day, hours=(9, 12)):
+            decisions.claim(self.session, application, staff, seen_version=application.row_version)
 
-    def decided(self, application: Application, day: date) -> None:
-        application.decided_at = self.at(day, hours=(13, 17))
+    def deciding(self, day: date):
+        """The moment of a decision on `day`: in the afternoon, after the morning's claim."""
+        return self.moment(day, hours=(13, 17))
 
     def approve(self, application: Application, day: date) -> None:
         """Approve as asked; above the reviewer's limit a senior reviewer gives the second approval."""
         staff = self.reviewer()
         self.claim(application, staff, day)
         note = self.rng.choice(NOTES)
-        status = decisions.approve(
-            self.session, application, staff, as_of=day, seen_version=application.row_version, note=note
-        )
+        with self.deciding(day):
+            status = decisions.approve(
+                self.session, application, staff, as_of=day, seen_version=application.row_version, note=note
+            )
         if status == "awaiting_second_approval":
             senior = self.staff["senior1"]
             self.claim(application, senior, day)
-            decisions.approve(
-                self.session, application, senior, as_of=day, seen_version=application.row_version
-            )
-        self.decided(application, day)
+            with self.deciding(day):
+                decisions.approve(
+                    self.session, application, senior, as_of=day, seen_version=application.row_version
+                )
 
     def counter(self, application: Application, day: date) -> None:
         """A different plan or terms; above a reviewer's limit a senior reviewer sends it."""
@@ -326,19 +338,19 @@ class _Cases:
                 continue
             preview = decisions.counter_quote(self.session, application, kind, terms, day, {})
             if preview.available and terms != asked:
-                decisions.counter(
-                    self.session,
-                    application,
-                    staff,
-                    as_of=day,
-                    seen_version=application.row_version,
-                    kind=kind,
-                    terms=terms,
-                    note=self.rng.choice(COUNTER_NOTES),
-                )
+                with self.deciding(day):
+                    decisions.counter(
+                        self.session,
+                        application,
+                        staff,
+                        as_of=day,
+                        seen_version=application.row_version,
+                        kind=kind,
+                        terms=terms,
+                        note=self.rng.choice(COUNTER_NOTES),
+                    )
                 if application.status != "countered":
                     raise _Skip()
-                self.decided(application, day)
                 return
         raise _Skip()
 
@@ -346,29 +358,30 @@ class _Cases:
         staff = staff or self.reviewer()
         self.claim(application, staff, day)
         reason = self.rng.choices(tuple(REJECT_WEIGHTS), weights=tuple(REJECT_WEIGHTS.values()))[0]
-        decisions.reject(
-            self.session,
-            application,
-            staff,
-            as_of=day,
-            seen_version=application.row_version,
-            reason=reason,
-            note=REJECT_NOTES[reason],
-        )
-        self.decided(application, day)
+        with self.deciding(day):
+            decisions.reject(
+                self.session,
+                application,
+                staff,
+                as_of=day,
+                seen_version=application.row_version,
+                reason=reason,
+                note=REJECT_NOTES[reason],
+            )
 
     def accept(self, application: Application, day: date) -> None:
         phone = self.rng.random() < 0.2
         extra = {"consent_reference": f"CALL-{day:%Y%m%d}-{self.rng.randint(1000, 9999)}"} if phone else {}
-        apps.accept(
-            self.session,
-            application,
-            as_of=day,
-            confirmation="phone" if phone else self.rng.choice(("password", "sms_code")),
-            **self.acting(application.loan, phone),
-            **extra,
-        )
-        application.accepted_at = self.at(day, hours=(8, 21))
+        confirmation = "phone" if phone else self.rng.choice(("password", "sms_code"))
+        with self.moment(day, hours=(8, 21)):
+            apps.accept(
+                self.session,
+                application,
+                as_of=day,
+                confirmation=confirmation,
+                **self.acting(application.loan, phone),
+                **extra,
+            )
 
     def pay(self, loan: Loan, states, *, until: date, skip_last: bool = False) -> None:
         """Pay the plan's installments that fell due before `until`, each on time."""
@@ -380,13 +393,15 @@ class _Cases:
             if amount <= 0:
                 continue
             self.payment_seq += 1
-            services.record_payment(
-                self.session,
-                loan,
-                reference=f"DEMO-{loan.number}-{self.payment_seq:05d}",
-                amount=amount,
-                paid_on=state.due_date - timedelta(days=self.rng.randint(0, 2)),
-            )
+            paid_on = state.due_date - timedelta(days=self.rng.randint(0, 2))
+            with self.moment(paid_on, hours=(8, 20)):
+                services.record_payment(
+                    self.session,
+                    loan,
+                    reference=f"DEMO-{loan.number}-{self.payment_seq:05d}",
+                    amount=amount,
+                    paid_on=paid_on,
+                )
 
     # --- one flow per target -----------------------------------------------------------------------------
 
@@ -402,8 +417,8 @@ class _Cases:
             application = self.submitted(loan, sub)
             if r.random() < 0.4:
                 self.claim(application, self.reviewer(), sub + timedelta(days=1))
-            apps.withdraw(self.session, application, **self.acting(loan, False))
-            self.at(sub + timedelta(days=r.randint(1, 3)))
+            with self.moment(min(self.today, sub + timedelta(days=r.randint(1, 3)))):
+                apps.withdraw(self.session, application, **self.acting(loan, False))
         elif target == "in_review":
             sub = self.ago(1, 12)
             application = self.submitted(loan, sub)
@@ -415,18 +430,19 @@ class _Cases:
             asked = sub + timedelta(days=r.randint(1, 3))
             staff = self.reviewer()
             self.claim(application, staff, asked)
-            decisions.request_information(
-                self.session,
-                application,
-                staff,
-                seen_version=application.row_version,
-                question=r.choice(QUESTIONS),
-            )
-            if target == "answered":
-                apps.answer_information(
-                    self.session, application, answer=r.choice(ANSWERS), **self.acting(loan, False)
+            with self.deciding(asked):
+                decisions.request_information(
+                    self.session,
+                    application,
+                    staff,
+                    seen_version=application.row_version,
+                    question=r.choice(QUESTIONS),
                 )
-                self.at(min(self.today, asked + timedelta(days=r.randint(1, 2))), hours=(18, 22))
+            if target == "answered":
+                with self.moment(min(self.today, asked + timedelta(days=r.randint(1, 2))), hours=(18, 22)):
+                    apps.answer_information(
+                        self.session, application, answer=r.choice(ANSWERS), **self.acting(loan, False)
+                    )
         elif target == "awaiting_second_approval":
             sub = self.ago(2, 9)
             application = self.submitted(loan, sub)
@@ -435,9 +451,10 @@ class _Cases:
             staff = self.reviewer()
             day = min(self.today, sub + timedelta(days=r.randint(0, 2)))
             self.claim(application, staff, day)
-            decisions.approve(
-                self.session, application, staff, as_of=day, seen_version=application.row_version
-            )
+            with self.deciding(day):
+                decisions.approve(
+                    self.session, application, staff, as_of=day, seen_version=application.row_version
+                )
         elif target in ("approved", "countered", "declined", "expired", "active", "completed", "broken"):
             application = self.offer_flow(target, loan, last_paid)
         elif target in ("rejected", "appealed", "appeal_approved"):
@@ -451,18 +468,18 @@ class _Cases:
             self.reject(application, dec)
             if target != "rejected":
                 day = min(self.today, dec + timedelta(days=r.randint(1, 3)))
-                decisions.appeal(
-                    self.session, application, as_of=day, note=r.choice(APPEALS), **self.acting(loan, False)
-                )
-                self.at(day)
+                with self.moment(day):
+                    decisions.appeal(
+                        self.session, application, as_of=day, note=r.choice(APPEALS), **self.acting(loan, False)
+                    )
                 if target == "appeal_approved":
                     senior = self.staff["senior1"]
                     later = min(self.today, day + timedelta(days=r.randint(0, 2)))
                     self.claim(application, senior, later)
-                    decisions.approve(
-                        self.session, application, senior, as_of=later, seen_version=application.row_version
-                    )
-                    self.decided(application, later)
+                    with self.deciding(later):
+                        decisions.approve(
+                            self.session, application, senior, as_of=later, seen_version=application.row_version
+                        )
         else:  # pragma: no cover - MIX and this method list the same targets
             raise ValueError(target)
         return application
@@ -497,8 +514,8 @@ class _Cases:
             return application
         if target == "declined":
             day = min(self.today, dec + timedelta(days=r.randint(1, 3)))
-            apps.move(self.session, application, "declined", role="borrower", **self.acting(loan, False))
-            self.at(day)
+            with self.moment(day):
+                apps.move(self.session, application, "declined", role="borrower", **self.acting(loan, False))
             return application
         accepted = min(self.today, dec + timedelta(days=r.randint(0, 4)))
         self.accept(application, accepted)
@@ -522,13 +539,14 @@ class _Cases:
                 (s.principal_unpaid + s.interest_unpaid + s.charges_unpaid for s in states), Decimal(0)
             )
             self.payment_seq += 1
-            services.record_payment(
-                self.session,
-                loan,
-                reference=f"DEMO-{loan.number}-{self.payment_seq:05d}",
-                amount=owed,
-                paid_on=payday,
-            )
+            with self.moment(payday):
+                services.record_payment(
+                    self.session,
+                    loan,
+                    reference=f"DEMO-{loan.number}-{self.payment_seq:05d}",
+                    amount=owed,
+                    paid_on=payday,
+                )
             states = services.loan_position(self.session, loan, self.today).report.installments
             if not all(s.status == "paid" for s in states):
                 raise _Skip()
@@ -604,7 +622,7 @@ class _Cases:
 def build_cases(session: Session, today: date | None = None) -> str:
     """Applications in every state for the extra demo borrowers, as of `today` (default: the business date);
     returns a one-line summary."""
-    today = today or business_date()
+    today = today or clock.business_date()
     existing = session.scalar(
         select(func.count(Application.id))
         .join(Borrower, Borrower.id == Application.borrower_id)

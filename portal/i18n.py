@@ -21,8 +21,8 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from portal.clock import local_time
 from portal.domain.money import round_money
-from portal.loans.clock import local_time
 
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}

@@ -360,11 +360,11 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
     from support import fill_draft
 
+    from portal.clock import business_date
     from portal.demo import build_demo
     from portal.demo_cases import build_cases
     from portal.loans import applications as apps
     from portal.loans import decisions, services
-    from portal.loans.clock import business_date
     from portal.loans.models import Borrower, StaffUser
 
     build_demo(session, extra_borrowers=extra_borrowers)
@@ -404,9 +404,9 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
 
 def read_demo(session) -> Demo:
+    from portal.clock import business_date
     from portal.loans import applications as apps
     from portal.loans import services
-    from portal.loans.clock import business_date
     from portal.loans.models import Application, Borrower, Loan, ScheduleVersion
 
     as_of = business_date()

@@ -8,9 +8,9 @@ from wtforms import DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
+from portal.clock import now as clock_now
 from portal.forms import MoneyField, PortalForm
 from portal.i18n import lazy_gettext as _l
-from portal.loans.clock import local_time, utcnow
 from portal.loans.outbox import QUIET_END, QUIET_START
 
 CALLBACK_HORIZON_DAYS = 90
@@ -153,7 +153,7 @@ class CallbackForm(PortalForm):
         if not QUIET_END <= field.data < QUIET_START:
             raise ValidationError(str(_l("Call between 08:00 and 21:00, not in quiet hours.")))
         due = datetime.combine(self.due_on.data, field.data)
-        now = local_time(utcnow()).replace(tzinfo=None)
+        now = clock_now().replace(tzinfo=None)
         if due <= now:
             raise ValidationError(str(_l("Choose a time that has not passed yet.")))
         if due > now + timedelta(days=CALLBACK_HORIZON_DAYS):

@@ -13,11 +13,11 @@ from flask_login import current_user
 from portal import db
 from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
 from portal.auth.access import live_assisted_session, staff_required
+from portal.clock import business_date, local_time, stored_moment
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, services, support_calls
 from portal.loans import help as help_requests
-from portal.loans.clock import business_date, local_time
 from portal.loans.models import Borrower
 
 # Borrowers' own call-back requests shown on the agent's page; the rest are on the requests page.
@@ -45,7 +45,7 @@ def clock(moment) -> str:
 def home():
     """Today's callbacks, recent calls with their notes, open assisted sessions."""
     agent = current_user.row
-    today = support_calls.today_local()
+    today = business_date()
     return render_template(
         "agents/home.html",
         today=today,
@@ -227,7 +227,7 @@ def add_callback(borrower_id: int):
     form = CallbackForm()
     if not form.validate_on_submit():
         return _record_page(assisted, callback_form=form)
-    due_at = support_calls.local_to_utc(form.due_on.data, form.due_time.data)
+    due_at = stored_moment(form.due_on.data, form.due_time.data)
     support_calls.add_callback(
         db.session, current_user.row, assisted, due_at=due_at, note=(form.note.data or "").strip()
     )

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.loans.clock import utcnow
+from portal.clock import real_utcnow
 from portal.loans.models import Borrower, OneTimeCode
 
 RESEND_INTERVAL = timedelta(seconds=60)
@@ -24,7 +24,7 @@ def _hash(code: str, borrower_id: int, purpose: str) -> str:
 
 def issue(session: Session, borrower: Borrower, purpose: str) -> str | None:
     """Create a code and return it, or None when one was sent under a minute ago (no SMS flooding)."""
-    now = utcnow()
+    now = real_utcnow()
     recent = session.scalar(
         select(OneTimeCode.id).where(
             OneTimeCode.borrower_id == borrower.id,
@@ -51,7 +51,7 @@ def issue(session: Session, borrower: Borrower, purpose: str) -> str | None:
 
 def check(session: Session, borrower: Borrower, purpose: str, code: str) -> bool:
     """Spend one try on the newest live code; True (and the code is used up) when it matches."""
-    now = utcnow()
+    now = real_utcnow()
     row = session.scalars(
         select(OneTimeCode)
         .where(

@@ -8,13 +8,13 @@ absolute (12 h) timeouts are enforced from timestamps kept in the signed cookie.
 from __future__ import annotations
 
 import secrets
-import time
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, flash, session
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 
 from portal import db
+from portal.clock import real_timestamp
 from portal.i18n import lazy_gettext as _l
 from portal.loans.models import Borrower, StaffUser
 
@@ -97,7 +97,7 @@ def start_session(user) -> None:
     """Sign a user in on a brand-new session."""
     keep_lang = session.get("lang")
     session.clear()
-    now = int(time.time())
+    now = int(real_timestamp())
     session.update(sid=secrets.token_urlsafe(16), sv=user.row.session_version, created=now, seen=now)
     if keep_lang:
         session["lang"] = keep_lang
@@ -148,7 +148,7 @@ SEEN_STEP = 60
 def _enforce_timeouts() -> None:
     if "created" not in session:
         return
-    now = int(time.time())
+    now = int(real_timestamp())
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
     absolute = current_app.config["ABSOLUTE_TIMEOUT"].total_seconds()
     if now - session.get("seen", 0) > idle or now - session.get("created", 0) > absolute:

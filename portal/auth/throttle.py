@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from portal.loans.clock import utcnow
+from portal.clock import real_utcnow
 from portal.loans.models import SignInFailure
 
 
@@ -53,7 +53,7 @@ def reserve(session: Session, account_key: str) -> Ticket:
     """Count this attempt against the account; commits so other workers see it at once."""
     session.commit()  # start a fresh transaction so the lock below is taken before the count is read
     _lock(session, account_key)
-    now = utcnow()  # read once the lock is held: no attempt counted below is later than this
+    now = real_utcnow()  # read once the lock is held: no attempt counted below is later than this
     window = current_app.config["LOCKOUT_WINDOW"]
     limit = current_app.config["LOCKOUT_FAILURES"]
     since = now - window

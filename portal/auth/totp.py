@@ -10,7 +10,6 @@ away (approve, counter-offer, second approval) the code must have been confirmed
 from __future__ import annotations
 
 import hmac
-import time
 
 import pyotp
 import segno
@@ -19,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from portal.clock import real_timestamp
 from portal.loans.models import StaffUser
 
 ROLES_WITH_TOTP = ("reviewer", "senior_reviewer", "admin")
@@ -50,7 +50,7 @@ def throttle_key(staff: StaffUser) -> str:
 
 
 def current_step(now: float | None = None) -> int:
-    return int((time.time() if now is None else now) // STEP_SECONDS)
+    return int((real_timestamp() if now is None else now) // STEP_SECONDS)
 
 
 def check(session: Session, staff: StaffUser, code: str, *, secret: str | None = None) -> bool:
@@ -84,13 +84,13 @@ def check(session: Session, staff: StaffUser, code: str, *, secret: str | None =
 
 def mark_confirmed() -> None:
     """Record in this session that the code was just confirmed (sign-in or re-confirmation)."""
-    flask_session[SESSION_KEY] = int(time.time())
+    flask_session[SESSION_KEY] = int(real_timestamp())
 
 
 def recently_confirmed() -> bool:
     """Whether this session confirmed a code in the last 5 minutes (needed before approving money)."""
     confirmed = flask_session.get(SESSION_KEY)
-    return isinstance(confirmed, int) and 0 <= time.time() - confirmed <= RECONFIRM_SECONDS
+    return isinstance(confirmed, int) and 0 <= real_timestamp() - confirmed <= RECONFIRM_SECONDS
 
 
 def provisioning_uri(staff: StaffUser, secret: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_login import current_user
@@ -20,10 +18,10 @@ from portal.auth.forms import (
     StaffSignInForm,
 )
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
+from portal.clock import real_timestamp, utcnow
 from portal.i18n import LANGUAGES
 from portal.i18n import gettext as _
 from portal.loans import audit, outbox
-from portal.loans.clock import utcnow
 from portal.loans.models import Borrower, StaffUser
 
 bp = Blueprint("auth", __name__)
@@ -181,7 +179,7 @@ def _start_pending(staff: StaffUser, next_url: str | None) -> None:
     session.update(
         pending_staff=staff.id,
         pending_sv=staff.session_version,
-        pending_at=int(time.time()),
+        pending_at=int(real_timestamp()),
         pending_next=(next_url or "")[:2000],
     )
 
@@ -191,7 +189,7 @@ def _pending_staff() -> StaffUser | None:
     staff_id, started = session.get("pending_staff"), session.get("pending_at")
     if not isinstance(staff_id, int) or not isinstance(started, int):
         return None
-    if not 0 <= time.time() - started <= PENDING_SECONDS:
+    if not 0 <= real_timestamp() - started <= PENDING_SECONDS:
         return None
     staff = db.session.get(StaffUser, staff_id)
     if staff is None or not staff.active or staff.session_version != session.get("pending_sv"):

@@ -26,6 +26,7 @@ from portal.borrower.forms import (
     plan_form,
 )
 from portal.borrower.views import bp
+from portal.clock import business_date
 from portal.domain import hardship
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
@@ -34,7 +35,6 @@ from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, notices, services, support_calls
 from portal.loans import evidence as evidence_store
-from portal.loans.clock import business_date
 from portal.loans.services import ServiceError
 
 STEPS = ("hardship", "money", "evidence", "options", "plan", "check")

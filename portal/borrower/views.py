@@ -9,10 +9,10 @@ from portal import db, page_cache
 from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
+from portal.clock import business_date
 from portal.i18n import current_language, page_variant
 from portal.i18n import gettext as _
 from portal.loans import applications, outbox, services, support_calls
-from portal.loans.clock import business_date
 
 bp = Blueprint("borrower", __name__)
 SCHEDULE_PAGE = 60  # installments on one page of a schedule version

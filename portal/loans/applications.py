@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
+from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle, options, risk
 from portal.domain.hardship import Budget
@@ -25,7 +26,6 @@ from portal.domain.options import LoanFacts, Quote, Terms
 from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
 from portal.loans import audit, policies, services
-from portal.loans.clock import utcnow
 from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
 from portal.loans.services import ServiceError
 

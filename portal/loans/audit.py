@@ -15,7 +15,7 @@ from flask import g, has_request_context
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from portal.loans.clock import utcnow
+from portal.clock import utcnow
 from portal.loans.models import AuditEvent
 
 GENESIS = "0" * 64

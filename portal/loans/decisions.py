@@ -13,12 +13,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.clock import local_date, utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
 from portal.loans import applications as apps
 from portal.loans import evidence, notices, policies, services
-from portal.loans.clock import utcnow
 from portal.loans.models import Application, StaffUser
 from portal.loans.services import ServiceError
 
@@ -311,7 +311,7 @@ def can_appeal(application: Application, as_of: date) -> bool:
     if application.status != "rejected" or application.decided_at is None:
         return False
     window = policies.of(application.policy_pack).appeal_days
-    return as_of <= application.decided_at.date() + timedelta(days=window)
+    return as_of <= local_date(application.decided_at) + timedelta(days=window)
 
 
 def appeal(
@@ -328,7 +328,7 @@ def appeal(
     window = policies.of(application.policy_pack).appeal_days
     if application.status != "rejected" or application.decided_at is None:
         raise ServiceError("not_appealable")
-    if as_of > application.decided_at.date() + timedelta(days=window):
+    if as_of > local_date(application.decided_at) + timedelta(days=window):
         raise ServiceError("appeal_window_closed")
     application.claimed_by_id = None
     # An appeal is a new decision to make, with its own due date.

@@ -16,9 +16,9 @@ from flask import abort, send_file
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal.clock import utcnow
 from portal.i18n import gettext as _
 from portal.loans import audit
-from portal.loans.clock import utcnow
 from portal.loans.models import Application, Evidence
 from portal.loans.services import ServiceError
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.clock import utcnow
 from portal.loans import audit
-from portal.loans.clock import utcnow
 from portal.loans.models import Borrower, HelpRequest, StaffUser
 from portal.loans.services import ServiceError
 

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.loans.clock import institution_zone, utcnow
+from portal.clock import institution_zone, real_utcnow, utcnow
 from portal.loans.models import Borrower, Notification, mask_phone
 
 QUIET_START = time(21, 0)
@@ -38,15 +38,16 @@ def queue(
     session: Session, borrower: Borrower, *, kind: str, body: str, channel: str = "sms", urgent: bool = False
 ) -> Notification:
     """Add a message to the outbox (flushes, never commits). `body` is already in the borrower's language."""
-    now = utcnow()
+    # Written on the business clock (the record); sent by the real one: quiet hours are hours on people's phones.
+    sending = real_utcnow()
     message = Notification(
         borrower_id=borrower.id,
         channel=channel,
         kind=kind,
         locale=borrower.locale,
         body=body,
-        created_at=now,
-        not_before=now if urgent else next_send_time(now),
+        created_at=utcnow(),
+        not_before=sending if urgent else next_send_time(sending),
         urgent=urgent,
     )
     session.add(message)
@@ -93,8 +94,8 @@ def sender():
 
 
 def deliver_due(session: Session, *, urgent_only: bool = False, limit: int = 500) -> int:
-    """Send every message whose time has come; mark each sent. Returns how many went out."""
-    now = utcnow()
+    """Send every message whose time has come (by the real clock); mark each sent. Returns how many went out."""
+    now = real_utcnow()
     query = (
         select(Notification, Borrower)
         .join(Borrower, Borrower.id == Notification.borrower_id)

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain.money import from_fen, to_fen
 from portal.domain.schedule import Installment, build_schedule
-from portal.loans.clock import utcnow
 from portal.loans.models import Borrower, Branch, Loan, LoanProduct, Payment, ScheduleLine, ScheduleVersion
 
 PPM = Decimal(1_000_000)

@@ -18,15 +18,15 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from portal.clock import real_utcnow, stored_moment, utcnow
 from portal.loans import audit
-from portal.loans.clock import institution_zone, local_time, utcnow
 from portal.loans.models import (
     AssistedSession,
     Borrower,
@@ -63,7 +63,7 @@ def _hash(code: str, borrower_id: int) -> str:
 
 def issue_support_code(session: Session, borrower: Borrower) -> tuple[SupportCode, str]:
     """A new code for the borrower to read to an agent; any earlier unused code stops working."""
-    now = utcnow()
+    now = real_utcnow()
     for old in session.scalars(
         select(SupportCode).where(SupportCode.borrower_id == borrower.id, SupportCode.spent_at.is_(None))
     ):
@@ -93,14 +93,14 @@ def live_support_code(session: Session, borrower_id: int, code_id: int | None) -
         row is None
         or row.borrower_id != borrower_id
         or row.spent_at is not None
-        or row.expires_at <= utcnow()
+        or row.expires_at <= real_utcnow()
     ):
         return None
     return row
 
 
 def _use_support_code(session: Session, borrower: Borrower, code: str) -> bool:
-    now = utcnow()
+    now = real_utcnow()
     row = session.scalars(
         select(SupportCode)
         .where(
@@ -178,7 +178,7 @@ def _failures_since(session: Session, borrower_id: int, now: datetime) -> list[d
 
 def locked_for(session: Session, borrower_id: int) -> int:
     """Seconds until verification for this borrower opens again (0: open)."""
-    now = utcnow()
+    now = real_utcnow()
     failures = _failures_since(session, borrower_id, now)
     if len(failures) < LOCK_FAILURES:
         return 0
@@ -188,7 +188,7 @@ def locked_for(session: Session, borrower_id: int) -> int:
 
 def _attempt(session: Session, agent: StaffUser, borrower: Borrower, method: str, check) -> Verification:
     """Reserve a try (committed, so every worker counts it), then check it; refuse without checking when locked."""
-    now = utcnow()
+    now = real_utcnow()
     attempt = VerificationAttempt(
         borrower_id=borrower.id, agent_id=agent.id, method=method, at=now, outcome="pending"
     )
@@ -289,15 +289,14 @@ def start_session(
     session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str
 ) -> AssistedSession:
     """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time)."""
-    now = utcnow()
     for other in open_sessions(session, agent.id):
         end_session(session, agent, other, how="replaced")
     assisted = AssistedSession(
         agent_id=agent.id,
         borrower_id=borrower.id,
         verified_by=verified_by,
-        started_at=now,
-        expires_at=now + SESSION_LENGTH,
+        started_at=utcnow(),  # the call on the record: business time
+        expires_at=real_utcnow() + SESSION_LENGTH,  # the session's lifetime: real time
         notified=[],
     )
     session.add(assisted)
@@ -316,7 +315,7 @@ def open_sessions(session: Session, agent_id: int) -> list[AssistedSession]:
             .where(
                 AssistedSession.agent_id == agent_id,
                 AssistedSession.ended_at.is_(None),
-                AssistedSession.expires_at > utcnow(),
+                AssistedSession.expires_at > real_utcnow(),
             )
             .order_by(AssistedSession.id.desc())
         )
@@ -386,16 +385,6 @@ def add_note(session: Session, agent: StaffUser, assisted: AssistedSession, body
     return note
 
 
-def local_to_utc(day: date, at: time) -> datetime:
-    """A local date and time in the institution's zone as naive UTC."""
-    return datetime.combine(day, at, institution_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
-def today_local() -> date:
-    """Today in the institution's time zone (by the real clock: callbacks are made in real time)."""
-    return local_time(utcnow()).date()
-
-
 def add_callback(
     session: Session, agent: StaffUser, assisted: AssistedSession, *, due_at: datetime, note: str
 ) -> Callback:
@@ -428,7 +417,7 @@ def complete_callback(session: Session, agent: StaffUser, callback: Callback) ->
 
 def todays_callbacks(session: Session, agent_id: int, today: date) -> list[Callback]:
     """The agent's callbacks still to make that are due by the end of `today` (local), late ones first."""
-    end_of_day = local_to_utc(today + timedelta(days=1), time(0, 0))
+    end_of_day = stored_moment(today + timedelta(days=1), time(0, 0))
     return list(
         session.scalars(
             select(Callback)

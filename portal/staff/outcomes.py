@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from portal import db, labels
 from portal.auth.access import staff_required
+from portal.clock import business_date, institution_zone
 from portal.i18n import date_short, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.loans.clock import business_date, institution_zone
 from portal.loans.models import Application, Branch
 from portal.staff.queue import QUEUE_STATUSES
 from portal.staff.views import bp

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import db, labels
 from portal.auth import password_change, throttle, totp
 from portal.auth.access import staff_required
+from portal.clock import business_date
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
@@ -18,7 +19,6 @@ from portal.forms import strip_controls
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
-from portal.loans.clock import business_date
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
 from portal.staff import queue as queue_query

@@ -22,8 +22,8 @@ from agents_support import (
 )
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.loans import help as help_service
-from portal.loans import support_calls
 from portal.loans.models import (
     AssistedSession,
     AuditEvent,
@@ -168,7 +168,7 @@ def test_notes_and_callbacks_on_the_record_and_the_agents_own_page(demo, morning
     record = f"/agent/borrowers/{target}"
     assert agent.get(record).status_code == 200
     with demo.app_context():
-        today = support_calls.today_local()
+        today = clock.business_date()
 
     note = agent.submit(
         f"{record}/notes", {"body": "Harvest in October; wants a seasonal plan."}, page=record
@@ -201,7 +201,7 @@ def test_a_callback_marked_made_leaves_the_list(demo, morning):
     agent = assisting(demo, RURAL)
     target = borrower_id(demo, RURAL)
     with demo.app_context():
-        today = support_calls.today_local()
+        today = clock.business_date()
     agent.submit(
         f"/agent/borrowers/{target}/callbacks",
         {"due_on": today.isoformat(), "due_time": "20:58", "note": "Ring back"},
@@ -244,7 +244,7 @@ def test_a_callback_is_refused_in_quiet_hours_in_the_past_or_too_far_ahead(demo,
     agent = assisting(demo, RURAL)
     record = f"/agent/borrowers/{borrower_id(demo, RURAL)}"
     with demo.app_context():
-        day = support_calls.today_local() + timedelta(days=days)
+        day = clock.business_date() + timedelta(days=days)
 
     response = agent.submit(f"{record}/callbacks", {"due_on": day.isoformat(), "due_time": at}, page=record)
 

@@ -147,7 +147,7 @@ def test_the_dashboard_shows_the_code_with_its_expiry(demo):
     assert code in html
     with database(demo) as session:
         row = session.scalars(select(SupportCode).order_by(SupportCode.id.desc())).first()
-        from portal.loans.clock import local_time
+        from portal.clock import local_time
 
         assert f"{local_time(row.expires_at):%H:%M}" in html
 

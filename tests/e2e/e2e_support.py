@@ -94,7 +94,7 @@ class LivePortal:
 
     @property
     def as_of(self) -> date:
-        from portal.loans.clock import business_date
+        from portal.clock import business_date
 
         with self.app.app_context():
             return business_date()

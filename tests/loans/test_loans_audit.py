@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 from support import sign_in, staff_sign_in
 
+from portal.clock import utcnow
 from portal.loans import audit
-from portal.loans.clock import utcnow
 from portal.loans.models import AuditEvent, Borrower, Notification, StaffUser
 
 
@@ -67,7 +67,8 @@ def test_password_sign_in_and_sign_out_are_audited_with_the_actor(demo, client):
     with database(demo) as session:
         borrower_id = session.scalar(select(Borrower.id).where(Borrower.phone == "13800000001"))
     before = len(_events(demo))
-    started = utcnow()
+    with demo.app_context():
+        started = utcnow()  # the business clock: the business date at the current time of day
 
     signed_in = sign_in(client)
     client.submit("/sign-out", page="/")
@@ -80,8 +81,10 @@ def test_password_sign_in_and_sign_out_are_audited_with_the_actor(demo, client):
     assert events[0].data == {"method": "password"}
     assert events[0].request_id == signed_in.headers["X-Request-Id"]
     assert events[1].request_id and events[1].request_id != events[0].request_id
+    with demo.app_context():
+        ended = utcnow()
     for event in events:
-        assert started - timedelta(seconds=1) <= event.at <= utcnow() + timedelta(seconds=1)  # naive UTC
+        assert started - timedelta(seconds=1) <= event.at <= ended + timedelta(seconds=1)  # naive UTC
 
 
 def test_sms_code_sign_in_is_audited(demo, client):

@@ -110,8 +110,8 @@ def submitted_case(app, phone: str = "13800000001") -> str:
     borrower's pages call; returns its reference."""
     import secrets
 
+    from portal.clock import business_date
     from portal.loans import applications as apps
-    from portal.loans.clock import business_date
 
     with database(app) as session, app.test_request_context():
         loan = session.scalars(

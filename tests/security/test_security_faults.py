@@ -21,9 +21,9 @@ from sqlalchemy import select
 from support import sign_in, staff_sign_in
 
 from portal import _RequestIdFilter
+from portal.clock import business_date
 from portal.loans import applications as apps
 from portal.loans import decisions, services
-from portal.loans.clock import business_date
 from portal.loans.models import Application, StaffUser
 
 PHONE = "13800000001"

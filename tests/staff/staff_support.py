@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from support import CSRF_RE, sign_in, staff_sign_in
 
 from portal import db, i18n
+from portal.clock import business_date, utcnow
 from portal.loans import applications as apps
 from portal.loans import notices, services
-from portal.loans.clock import business_date, utcnow
 from portal.loans.models import Application, AuditEvent, Borrower, Loan, Notification, StaffUser
 
 PASSWORD = "Demo-pass-2026"

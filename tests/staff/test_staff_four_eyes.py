@@ -31,7 +31,7 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal import labels
+from portal import clock, labels
 from portal.loans import applications as apps
 from portal.loans import decisions
 from portal.loans.models import StaffUser
@@ -354,17 +354,18 @@ def test_a_reviewer_cannot_decide_an_appeal(demo):
 def test_an_appeal_is_allowed_on_the_14th_day_and_refused_after(demo):
     reference = submitted(demo, URBAN)
     _reject(demo, reference, "reviewer1")
-    decided_at = row(demo, reference).decided_at
     with database(demo) as session:
         found = application(session, reference)
+        decided_on = clock.local_date(found.decided_at)
+        assert decided_on == BUSINESS_DATE  # the decision's day in Shanghai, whatever the UTC date
         with pytest.raises(ServiceError) as closed:
             decisions.appeal(
-                session, found, actor="borrower:1", as_of=decided_at.date() + timedelta(days=15), note="Late."
+                session, found, actor="borrower:1", as_of=decided_on + timedelta(days=15), note="Late."
             )
         session.rollback()
         found = application(session, reference)
         decisions.appeal(
-            session, found, actor="borrower:1", as_of=decided_at.date() + timedelta(days=14), note="In time."
+            session, found, actor="borrower:1", as_of=decided_on + timedelta(days=14), note="In time."
         )
         session.rollback()
     assert closed.value.code == "appeal_window_closed"

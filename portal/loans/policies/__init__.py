@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.clock import utcnow
 from portal.domain.policy import Policy
-from portal.loans.clock import utcnow
 from portal.loans.models import PolicyPack
 
 HERE = Path(__file__).resolve().parent
