@@ -75,6 +75,11 @@ class Observation:
     restarted: bool  # a missed payment or a further restructuring started it again
     floor: str  # the lowest tier while it lasts
 
+    @property
+    def last_day(self) -> date:
+        """The period's last day."""
+        return self.ends_on - timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Classified:
