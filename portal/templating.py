@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
-from portal.i18n import gettext, ngettext, page_variant, percent, translations
+from portal.i18n import current_language, gettext, ngettext, page_variant, percent, translations
 from portal.loans.applications import schedule_from_json
 
 
@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["actor_label"] = actor_label
     app.jinja_env.globals["help_branch"] = help_branch
     app.jinja_env.globals["sla"] = sla
+    app.jinja_env.globals["paren"] = paren
+    app.jinja_env.globals["colon"] = colon
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 
@@ -61,6 +63,19 @@ def init_app(app: Flask) -> None:
             "config_phone": app.config["INSTITUTION_PHONE"],
             "labels": labels,
         }
+
+
+def paren(text) -> Markup:
+    """A remark in brackets after a word: full-width and without a space in Chinese, "(...)" after a space in
+    English (STYLE.md: Chinese text uses full-width punctuation)."""
+    if current_language().startswith("zh"):
+        return Markup("（%s）") % text
+    return Markup(" (%s)") % text
+
+
+def colon() -> str:
+    """The colon between a label and what follows it, in this request's language."""
+    return "：" if current_language().startswith("zh") else ": "
 
 
 def help_branch(branch_id: int | None):

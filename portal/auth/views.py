@@ -60,6 +60,7 @@ def sign_in():
             if new_hash:
                 borrower.password_hash = new_hash
             throttle.succeeded(db.session, key)
+            _keep_chosen_language(borrower)
             audit.record(
                 db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "password"}
             )
@@ -113,6 +114,7 @@ def enter_code():
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
         if borrower is not None and codes.check(db.session, borrower, "sign_in", form.code.data):
             throttle.succeeded(db.session, key)
+            _keep_chosen_language(borrower)
             audit.record(
                 db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "sms_code"}
             )
@@ -282,6 +284,14 @@ def sign_out():
         db.session.commit()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.staff_sign_in" if was_staff else "auth.sign_in"))
+
+
+def _keep_chosen_language(borrower: Borrower) -> None:
+    """A language chosen on the sign-in pages (kept in the session) becomes the borrower's saved preference, so
+    the pages after signing in stay in it rather than switching back to the one saved earlier."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES and borrower.locale != chosen:
+        borrower.locale = chosen
 
 
 @bp.route("/language", methods=["POST"])

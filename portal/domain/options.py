@@ -726,7 +726,8 @@ def _quote(
         current_again_on=draft.current_again_on or schedule[0].due_date,
         fits=None if limit is None else regular_payment <= limit,
         affordable_limit=limit,
-        added_months=draft.added_months,
+        # A matured loan cannot be extended ("loan_matured"): a plan repaying it adds no months to its term.
+        added_months=0 if facts.as_of > facts.maturity else draft.added_months,
         limits=limits,
     )
 

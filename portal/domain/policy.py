@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal, InvalidOperation
 
+from portal.domain.classification import TIERS, ObservationRules
 from portal.domain.hardship import VARIANTS
 from portal.domain.options import OPTION_KINDS, PLAN_CEILING_MONTHS
 
@@ -19,6 +20,23 @@ SPREAD_CEILING = 6
 GRACE_CEILING_MONTHS = 6
 # DESIGN.md: a seasonal plan has "1 to 4 income months".
 SEASONAL_CEILING = 4
+
+# The 2023 rules on financial asset risk classification (restructured assets): the observation period lasts at
+# least two consecutive payment periods and at least one year; the loan is at least special mention during it,
+# and at least substandard after a missed payment or a further restructuring in it. A pack may be stricter.
+OBSERVATION_MIN_PERIODS = 2
+OBSERVATION_MIN_MONTHS = 12
+OBSERVATION_FLOOR = "special_mention"
+OBSERVATION_BREACH_FLOOR = "substandard"
+# Fields added after version 1 of the packs: a version 1 pack, written before they existed, reads with the rules'
+# own values; any later pack must name them.
+_LATER_FIELDS = {
+    "observation_min_periods": OBSERVATION_MIN_PERIODS,
+    "observation_min_months": OBSERVATION_MIN_MONTHS,
+    "observation_floor": OBSERVATION_FLOOR,
+    "observation_breach_floor": OBSERVATION_BREACH_FLOOR,
+}
+_TEXT_FIELDS = frozenset({"variant", "options", "observation_floor", "observation_breach_floor"})
 
 _DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
 
@@ -50,6 +68,13 @@ class Policy:
     offer_valid_days: int
     appeal_days: int
     reviewer_waiver_limit: Decimal  # waivers above it need a senior reviewer
+    # A restructured loan's observation period (classification); defaults are the 2023 rules' minimums.
+    observation_min_periods: int = OBSERVATION_MIN_PERIODS  # consecutive payment periods, at least 2
+    observation_min_months: int = OBSERVATION_MIN_MONTHS  # and at least 12 months
+    observation_floor: str = OBSERVATION_FLOOR  # at least special mention during the period
+    observation_breach_floor: str = (
+        OBSERVATION_BREACH_FLOOR  # after a missed payment or a second restructuring
+    )
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -61,7 +86,7 @@ class Policy:
             elif spec.name == "evidence_required":
                 if not isinstance(value, bool):
                     raise PolicyError(f"evidence_required must be true or false, got {value!r}")
-            elif spec.name not in ("variant", "options"):
+            elif spec.name not in _TEXT_FIELDS:
                 # bool is an int subclass; True as a month count is a typo, not a number.
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise PolicyError(f"{spec.name} must be an integer, got {value!r}")
@@ -96,6 +121,28 @@ class Policy:
         self._check_range("offer_valid_days", 1)
         self._check_range("appeal_days", 1)
         self._check_money("reviewer_waiver_limit")
+        self._check_range("observation_min_periods", OBSERVATION_MIN_PERIODS, 120)
+        self._check_range("observation_min_months", OBSERVATION_MIN_MONTHS, 120)
+        self._check_tier("observation_floor", OBSERVATION_FLOOR)
+        self._check_tier(
+            "observation_breach_floor", max(OBSERVATION_BREACH_FLOOR, self.observation_floor, key=_rank)
+        )
+
+    def _check_tier(self, name: str, lowest: str) -> None:
+        """Raise PolicyError unless ``name`` is a tier at least as bad as ``lowest`` (a pack may only be stricter)."""
+        value = getattr(self, name)
+        if value not in TIERS or _rank(value) < _rank(lowest):
+            allowed = ", ".join(TIERS[_rank(lowest) :])
+            raise PolicyError(f"{name} must be one of {allowed}, got {value!r}")
+
+    def observation_rules(self) -> ObservationRules:
+        """The observation period of a restructured loan under this pack."""
+        return ObservationRules(
+            min_periods=self.observation_min_periods,
+            min_months=self.observation_min_months,
+            floor=self.observation_floor,
+            breach_floor=self.observation_breach_floor,
+        )
 
     def _check_range(self, name: str, low: int, high: int | None = None) -> None:
         """Raise PolicyError unless the integer field ``name`` lies in [low, high]."""
@@ -122,13 +169,17 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("a policy pack must be a mapping of field names to values")
         names = [spec.name for spec in fields(cls)]
-        missing = [name for name in names if name not in data]
+        missing = [
+            name
+            for name in names
+            if name not in data and not (name in _LATER_FIELDS and _written_before_them(data.get("version")))
+        ]
         if missing:
             raise PolicyError(f"policy pack is missing {', '.join(missing)}")
         extra = sorted(str(key) for key in data if key not in names)
         if extra:
             raise PolicyError(f"policy pack has unknown fields {', '.join(extra)}")
-        values = dict(data)
+        values = {**{name: value for name, value in _LATER_FIELDS.items() if name not in data}, **data}
         for name in _DECIMAL_FIELDS:
             values[name] = _decimal(name, data[name])
         options = data["options"]
@@ -144,6 +195,15 @@ class Policy:
         for name in _DECIMAL_FIELDS:
             data[name] = str(getattr(self, name))
         return data
+
+
+def _written_before_them(version: object) -> bool:
+    """True for a pack numbered below 2, written before the later fields (a bad number is refused later)."""
+    return not (isinstance(version, int) and not isinstance(version, bool) and version >= 2)
+
+
+def _rank(tier: object) -> int:
+    return TIERS.index(tier) if tier in TIERS else -1
 
 
 def _decimal(name: str, value: object) -> Decimal:

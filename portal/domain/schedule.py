@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from portal.domain.money import CENT, round_money, split
 
@@ -161,8 +161,12 @@ def build_schedule(
         principals = [Decimal("0.00")] * (months - 1) + [amount]
         return _installments(first_due, principals, [interest] * months)
 
-    if method == "equal_principal" or annual == 0:
-        # With no interest an annuity is just the principal in equal parts (its formula would divide by zero).
+    if method == "equal_installment" and annual == 0:
+        # With no interest an annuity is the principal in equal payments (its formula would divide by zero): one
+        # figure every month and the fen left over settled on the last, as an annuity settles its rounding.
+        return _installments(first_due, _level_parts(amount, months), [Decimal("0.00")] * months)
+
+    if method == "equal_principal":
         principals = split(amount, months)
         interests = []
         balance = amount
@@ -174,26 +178,56 @@ def build_schedule(
     return _installments(first_due, *_equal_installment_parts(amount, annual, months))
 
 
+def _level_parts(amount: Decimal, months: int) -> list[Decimal]:
+    """``amount`` in ``months`` equal parts but the last, which takes what rounding leaves (never negative)."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        part = round_money(amount / months)
+        if part * (months - 1) >= amount:  # rounded up, nothing left for the last: round down instead
+            part = (amount / months).quantize(CENT, rounding=ROUND_DOWN)
+    return [part] * (months - 1) + [amount - part * (months - 1)]
+
+
 def _equal_installment_parts(
     amount: Decimal, annual: Decimal, months: int
 ) -> tuple[list[Decimal], list[Decimal]]:
-    """Return the principal and interest parts of an annuity (等額本息) with a rounded constant payment."""
+    """Return the principal and interest parts of an annuity (等額本息) with a rounded constant payment.
+
+    Every payment but the last is the same figure; the last settles what rounding left. When the payment rounded
+    up to the fen would repay the loan before its last month (a tiny loan over many months), it is rounded down.
+    """
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         r = monthly_rate(annual)
         growth = (1 + r) ** months
-        payment = round_money(amount * r * growth / (growth - 1))
+        exact = amount * r * growth / (growth - 1)
+        payment = round_money(exact)
+        parts = _annuity(amount, annual, months, payment)
+        if parts is None:
+            parts = _annuity(amount, annual, months, exact.quantize(CENT, rounding=ROUND_DOWN))
+        if parts is None:  # a loan of a few fen: no whole-fen payment fits; pay what is left, never more
+            parts = _annuity(amount, annual, months, payment, capped=True)
+    return parts
+
+
+def _annuity(
+    amount: Decimal, annual: Decimal, months: int, payment: Decimal, *, capped: bool = False
+) -> tuple[list[Decimal], list[Decimal]] | None:
+    """The parts at a constant ``payment``; None when it would leave nothing (or too little) for the last month.
+
+    ``capped``: never repay more principal than is left, so no later part goes negative (0.06 over 12 months
+    pays 0.01 a month), and never return None.
+    """
     principals: list[Decimal] = []
     interests: list[Decimal] = []
     balance = amount
     for number in range(1, months + 1):
         interest = _monthly_interest(balance, annual)
-        if number == months:
-            part = balance
-        else:
-            # On a tiny loan the payment can round up to more than the amortization needs (0.06 over 12 months
-            # pays 0.01 a month); never repay more principal than is left, so no later part goes negative.
-            part = min(payment - interest, balance)
+        part = balance if number == months else payment - interest
+        if capped:
+            part = max(min(part, balance), Decimal("0.00"))
+        elif number < months and (part < 0 or part >= balance):
+            return None
         principals.append(part)
         interests.append(interest)
         balance -= part

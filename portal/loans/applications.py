@@ -596,6 +596,7 @@ def agreement_for(session: Session, application: Application, quote: Quote, as_o
         "locale": borrower.locale,
         "variant": application.variant,
         "policy_version": application.policy_pack.version,
+        "classification_before": report.classification,  # the tier the day the plan was accepted
         "option": quote.kind,
         "terms": terms_to_json(quote.terms),
         "balance": {

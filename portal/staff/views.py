@@ -19,6 +19,7 @@ from portal.forms import strip_controls
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
+from portal.loans import classification as loan_classes
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
 from portal.staff import queue as queue_query
@@ -132,6 +133,7 @@ def _case_page(
         from portal.domain.hardship import affordable_limit
 
         limit = affordable_limit(budget.disposable, policy.affordability_share)
+    classified = loan_classes.classify_position(current, [application, *earlier], policy, as_of)
     offered = None
     if application.status in ("awaiting_second_approval", "approved", "countered"):
         offered = apps.offered_quote(db.session, application, as_of)
@@ -151,6 +153,7 @@ def _case_page(
         requested=apps.schedule_from_json(application.quote.get("schedule", [])),
         counter_preview=counter_preview,
         offered=offered,
+        classified=classified,
         waivable=arrears_rules.waivable(current.report),
         can_decide=_can_decide(application),
         reconfirm=not totp.recently_confirmed(),

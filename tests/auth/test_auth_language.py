@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_support import database, html_lang, location_path
+from auth_support import code_from, database, enter_code, html_lang, location_path, request_code, sms_bodies
 from conftest import sign_in
 from sqlalchemy import select
 
@@ -96,3 +96,23 @@ def test_the_language_is_kept_after_sign_out(demo, client):
     client.submit("/sign-out", page="/")
 
     assert html_lang(client.get("/sign-in")) == "en"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hant"])
+def test_a_language_chosen_on_the_sign_in_page_is_kept_after_signing_in_and_saved(demo, client, lang):
+    assert _locale(demo, PHONE) == "zh_Hans"
+    client.submit("/language", {"lang": lang, "next": "/sign-in"}, page="/sign-in")
+
+    sign_in(client)
+
+    assert html_lang(client.get("/")) == lang.replace("_", "-")
+    assert _locale(demo, PHONE) == lang
+
+
+def test_a_language_chosen_before_signing_in_with_a_text_message_code_is_kept(demo, client):
+    client.submit("/language", {"lang": "en", "next": "/sign-in"}, page="/sign-in")
+    request_code(client, PHONE)
+    enter_code(client, code_from(sms_bodies(demo, PHONE)[-1]))
+
+    assert html_lang(client.get("/")) == "en"
+    assert _locale(demo, PHONE) == "en"

@@ -6,7 +6,8 @@ import re
 from contextlib import contextmanager
 
 from conftest import BUSINESS_DATE, sign_in
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
+from markupsafe import escape
 from sqlalchemy import select
 
 from portal import db, i18n
@@ -148,3 +149,28 @@ def test_dashboard_shows_the_business_date_of_the_figures(demo):
         as_of = i18n.date_long(BUSINESS_DATE)
 
     assert as_of in _page(demo, "13800000002")
+
+
+def _compound_hint(html: str) -> str:
+    match = re.search(r'<span class="hint" id="compound-hint">([^<]*)</span>', html)
+    assert match, "the loan page explains interest on overdue interest"
+    return match.group(1)
+
+
+def test_interest_on_overdue_interest_is_explained_as_the_loan_charges_it(app, demo):
+    # 13800000006: a matured seasonal bullet loan whose product charges no compound interest: CN¥0.00, and the
+    # explanation says so rather than "charged each day". 13800000001's consumer loan charges it.
+    with figures(demo) as session:
+        matured = _positions(session, "13800000006")[0]
+        consumer = _positions(session, "13800000001")[0]
+        assert matured.loan.product.compound_interest is False and matured.report.overdue_interest > 0
+        assert matured.report.compound == 0
+        assert consumer.loan.product.compound_interest is True and consumer.report.compound > 0
+        charged = str(
+            escape(gettext("Charged each day on overdue interest, at the same rate as penalty interest"))
+        )
+        none = str(escape(gettext("This loan's contract charges no interest on overdue interest")))
+        matured_number, consumer_number = matured.loan.number, consumer.loan.number
+
+    assert _compound_hint(_page(demo, "13800000006", f"/loans/{matured_number}")) == none
+    assert _compound_hint(_page(demo, "13800000001", f"/loans/{consumer_number}")) == charged

@@ -765,3 +765,20 @@ def _check_installment_plan(facts, q):
     assert upfront + sum(sum(part) for part in parts.values()) == report.total_to_bring_current
     assert q.total_cost == q.current_total_cost
     assert q.current_again_on >= facts.as_of
+
+
+def test_no_plan_on_a_matured_loan_claims_to_add_months_to_it():
+    # A loan past its end date cannot be extended (the extension is refused); a plan that repays it over the
+    # coming months is not an extension either, so none says it adds months to the loan.
+    as_of = date(2027, 1, 15)  # the last installment fell due on 10 Dec 2026
+    facts = facts_for(as_of=as_of, disaster_declared_on=date(2026, 12, 1))
+    quotes = [q for q in quote_all(facts, RURAL, None) if q.available]
+    assert {q.kind for q in quotes} == {"installment_plan", "seasonal", "grace"}
+    assert {q.kind: q.added_months for q in quotes} == {"installment_plan": 0, "seasonal": 0, "grace": 0}
+    grace = quote("grace", facts, RURAL, Terms(months=2, spread_charges=1), None)
+    assert grace.added_months == 0
+
+
+def test_a_plan_before_maturity_still_counts_the_months_it_adds():
+    q = quote("extension", facts_for(), RURAL, Terms(months=6, spread_charges=6), None)
+    assert q.added_months == 6

@@ -125,3 +125,54 @@ def test_constructing_a_policy_directly_validates_it_too():
 def test_an_unknown_variant_has_no_default_pack():
     with pytest.raises(PolicyError):
         default_policy("suburban")
+
+
+OBSERVATION = {
+    "observation_min_periods": 2,
+    "observation_min_months": 12,
+    "observation_floor": "special_mention",
+    "observation_breach_floor": "substandard",
+}
+
+
+def test_a_version_one_pack_reads_with_the_2023_rules_observation_period():
+    rules = Policy.from_dict(RURAL_PACK).observation_rules()
+    assert (rules.min_periods, rules.min_months, rules.floor, rules.breach_floor) == (
+        2,
+        12,
+        "special_mention",
+        "substandard",
+    )
+
+
+def test_a_later_pack_must_name_its_observation_period():
+    with pytest.raises(PolicyError, match="missing observation_min_periods"):
+        Policy.from_dict({**RURAL_PACK, "version": 2})
+    assert Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION}).observation_min_months == 12
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"observation_min_periods": 1}, "observation_min_periods"),  # at least two payment periods
+        ({"observation_min_months": 11}, "observation_min_months"),  # at least one year
+        ({"observation_floor": "normal"}, "observation_floor"),  # at least special mention
+        ({"observation_breach_floor": "special_mention"}, "observation_breach_floor"),  # at least substandard
+        ({"observation_floor": "bad"}, "observation_floor"),
+        (
+            {"observation_floor": "doubtful", "observation_breach_floor": "substandard"},
+            "observation_breach_floor",
+        ),
+    ],
+)
+def test_a_pack_may_make_the_observation_period_stricter_never_looser(changes, field):
+    with pytest.raises(PolicyError, match=field):
+        Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, **changes})
+    stricter = {
+        "observation_min_periods": 3,
+        "observation_min_months": 18,
+        "observation_breach_floor": "doubtful",
+    }
+    assert (
+        Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, **stricter}).observation_min_months == 18
+    )

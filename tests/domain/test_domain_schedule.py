@@ -279,3 +279,38 @@ def test_month_index_counts_months_and_date_in_month_clamps():
 def test_monthly_interest_rounds_an_exact_half_fen_up():
     # 60.00 x 4.9 % / 12 = 0.245 -> 0.25, given as a fraction or a percentage.
     assert monthly_interest(D("60.00"), D("0.049")) == monthly_interest(D("60.00"), D("4.9")) == D("0.25")
+
+
+@PROPERTY
+@given(
+    principal_fen=st.integers(min_value=100_00, max_value=10**9),
+    rate_bp=st.one_of(st.just(0), st.integers(min_value=0, max_value=3600)),
+    months=st.integers(min_value=2, max_value=360),
+)
+def test_an_equal_payment_schedule_has_every_payment_equal_but_the_last_at_any_rate_zero_included(
+    principal_fen, rate_bp, months
+):
+    schedule = build_schedule(
+        from_fen(principal_fen), D(rate_bp).scaleb(-4), months, "equal_installment", JAN_31
+    )
+    payments = {item.total for item in schedule[:-1]}
+    assert len(payments) == 1, (sorted(payments)[:3], len(payments))
+    assert schedule[-1].total > 0
+    assert sum(item.principal for item in schedule) == from_fen(principal_fen)
+
+
+@pytest.mark.parametrize(
+    ("principal", "months", "regular", "last"),
+    [
+        (D("1000000"), 360, D("2777.78"), D("2776.98")),  # not 280 of 2,777.78 then 80 of 2,777.77
+        (D("100"), 3, D("33.33"), D("33.34")),
+        (D("1200"), 12, D("100.00"), D("100.00")),
+        (D("0.06"), 12, D("0.00"), D("0.06")),  # a fen a month would overpay: all in the last one
+    ],
+)
+def test_a_zero_rate_equal_payment_schedule_pays_one_figure_and_settles_the_fen_on_the_last(
+    principal, months, regular, last
+):
+    schedule = build_schedule(principal, 0, months, "equal_installment", JAN_31)
+    assert {item.total for item in schedule[:-1]} == {regular}
+    assert schedule[-1].total == last
