@@ -160,7 +160,9 @@ def _case_page(
 def _counter_form_for(application: Application, version: int) -> CounterForm:
     form = CounterForm(formdata=None, version=version)
     terms = application.terms or {}
-    form.kind.data = application.option
+    # A proposal is answered with a real plan: start from the first one the policy offers.
+    offered = policies.of(application.policy_pack).options
+    form.kind.data = application.option if application.option in OPTION_KINDS else (offered or OPTION_KINDS)[0]
     form.months.data = terms.get("months")
     form.pay_day.data = terms.get("pay_day")
     form.spread_charges.data = terms.get("spread_charges")
