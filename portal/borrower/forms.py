@@ -134,6 +134,7 @@ class ProposalForm(PortalForm):
         _l("How much can you pay each month?"),
         description=_l("The whole amount you can pay towards this loan each month, in yuan."),
         required=True,
+        blank_message=_l("Enter the amount you can pay each month."),
     )
 
 

@@ -154,6 +154,9 @@ def test_the_journey_by_keyboard_alone(make_page, live_portal, journey_borrower)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_portal.url}/")
 
+    tab_to(page, "(el) => el.tagName === 'A' && /\\/loans\\/[^/]+\\/help$/.test(el.href)", unseen)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/loans/[^/]+/help$"))  # the start page
     tab_to(page, "(el) => el.tagName === 'BUTTON' && !!el.closest('main form[action$=\"/help\"]')", unseen)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/applications/RA\d{10}/hardship$"))
@@ -174,6 +177,12 @@ def test_the_journey_by_keyboard_alone(make_page, live_portal, journey_borrower)
     page.keyboard.type("6000")
     tab_to(page, by_name("spending_food"), unseen)
     page.keyboard.type("1500")
+    # Every other line is 0: typed the same way, by keyboard, line by line.
+    for name in page.eval_on_selector_all(
+        "main input[inputmode='decimal']", "(els) => els.filter((e) => !e.value).map((e) => e.name)"
+    ):
+        tab_to(page, by_name(name), unseen)
+        page.keyboard.type("0")
     tab_to(page, by_text("Save and continue"), unseen)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{base}/evidence")
