@@ -299,3 +299,31 @@ def test_the_title_starts_with_error_on_every_step_form_with_errors(demo):
         assert _title(html).startswith("错误："), url
         assert re.search(r'<div class="error-summary"[^>]*autofocus', html), url
     assert not _title(client.get(f"{base}/hardship").get_data(as_text=True)).startswith("错误")
+
+
+def test_staff_find_a_borrowers_own_offer_in_the_queue_and_its_case_asks_for_a_counter_offer(demo):
+    from support import staff_sign_in
+
+    client, reference = _draft(demo, **SHORT)
+    client.submit(f"/applications/{reference}/propose", {"monthly": "800"})
+    client.submit(f"/applications/{reference}/check")
+    staff = demo.test_client()
+    assert staff_sign_in(staff, "reviewer1").status_code in (302, 303)
+
+    proposals = staff.get("/staff/queue?kind=proposal").get_data(as_text=True)
+    plans = staff.get("/staff/queue?kind=installment_plan").get_data(as_text=True)
+    assert reference in proposals and reference not in plans
+
+    case = staff.get(f"/staff/cases/{reference}").get_data(as_text=True)
+    assert text(demo, "The borrower proposes to pay %(amount)s a month.", amount="¥800.00") in case
+    version = re.search(r'id="claim-version" name="version" type="hidden" value="(\d+)"', case).group(1)
+    assert (
+        staff.submit(
+            f"/staff/cases/{reference}/claim", {"version": version}, page=f"/staff/cases/{reference}"
+        ).status_code
+        == 303
+    )
+    held = staff.get(f"/staff/cases/{reference}").get_data(as_text=True)
+    assert f'action="/staff/cases/{reference}/counter"' in held
+    assert f'action="/staff/cases/{reference}/approve"' not in held  # nothing to approve as asked
+    assert text(demo, "A proposal cannot be approved as asked: send a counter-offer below.") in held
