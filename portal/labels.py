@@ -66,7 +66,7 @@ OPTION_SUMMARIES = {
     "grace": lazy_vgettext(
         "After a declared disaster, pay only interest for up to 6 months, then the usual payments resume."
     ),
-    "proposal": lazy_vgettext(
+    "proposal": _l(
         "Tell us the amount you can pay each month. Staff look at it and offer you a plan built on it."
     ),
 }
