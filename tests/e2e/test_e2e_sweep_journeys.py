@@ -92,6 +92,7 @@ def test_the_journey_in_every_language_and_variant(make_page, live_portal, journ
     money = ["income", "money"] if variant == "rural" else ["money"]  # rural: income, then spending
     assert seen == [
         "dashboard",
+        "start",
         "hardship",
         *money,
         "evidence",
