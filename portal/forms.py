@@ -103,13 +103,21 @@ class MoneyField(StringField):
     """An amount in yuan with at most 2 decimal places, between 0 and 10 million; blank means 0 when optional."""
 
     def __init__(
-        self, label=None, validators=None, *, required: bool = False, maximum: Decimal = MONEY_MAX, **kwargs
+        self,
+        label=None,
+        validators=None,
+        *,
+        required: bool = False,
+        maximum: Decimal = MONEY_MAX,
+        blank_message=None,
+        **kwargs,
     ):
         render_kw = {"inputmode": "decimal", "autocomplete": "off", "maxlength": 16}
         render_kw.update(kwargs.pop("render_kw", {}) or {})
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
         self.required = required
         self.maximum = maximum
+        self.blank_message = blank_message
         self.amount: Decimal | None = None
 
     def process_formdata(self, valuelist):
@@ -125,7 +133,12 @@ class MoneyField(StringField):
         raw = (self.data or "").translate(_STRIP)
         if raw == "":
             if self.required:
-                raise ValidationError(_l("Enter an amount, or 0 if there is none."))
+                if self.blank_message is not None:
+                    raise ValidationError(self.blank_message)
+                # Named, so that a summary of many blank lines says which is which.
+                raise ValidationError(
+                    _l("%(field)s: enter an amount, or 0 if there is none.", field=str(self.label.text))
+                )
             self.amount = Decimal("0.00")
             return
         if len(raw) > 16:

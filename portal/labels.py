@@ -52,6 +52,7 @@ OPTIONS = {
     "extension": _l("Extend the loan term"),
     "seasonal": _l("Pay in the months you earn (seasonal plan)"),
     "grace": _l("Disaster relief: pay interest only for a while"),
+    "proposal": _l("Your own offer: what you can pay each month"),
 }
 
 OPTION_SUMMARIES = {
@@ -64,6 +65,9 @@ OPTION_SUMMARIES = {
     ),
     "grace": lazy_vgettext(
         "After a declared disaster, pay only interest for up to 6 months, then the usual payments resume."
+    ),
+    "proposal": _l(
+        "Tell us the amount you can pay each month. Staff look at it and offer you a plan built on it."
     ),
 }
 
@@ -86,6 +90,9 @@ UNAVAILABLE = {
     "offer_expired": _l("The date to answer this offer has passed. You can ask for help again."),
     "no_principal_outstanding": _l("There is no loan capital left to spread out."),
     "invalid_terms": _l("These choices do not work for this plan. Please change them."),
+    "proposal_monthly_too_large": _l(
+        "The amount you offered is now more than everything you owe on the loan. Please change it."
+    ),
 }
 
 STATUSES = {
@@ -187,6 +194,9 @@ ERRORS = {
     "not_yours": _l("You do not hold this case."),
     "not_allowed": _l("Your role cannot do this."),
     "bad_reason": _l("Choose a reason."),
+    "counter_offer_needed": _l(
+        "The borrower proposed an amount, not a plan: answer with a counter-offer, or reject with a reason."
+    ),
 }
 
 ROLES = {

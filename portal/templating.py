@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask, request
+from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from portal import labels
@@ -50,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["sla"] = sla
     app.jinja_env.globals["paren"] = paren
     app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["error_title_prefix"] = error_title_prefix
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 
@@ -76,6 +79,26 @@ def paren(text) -> Markup:
 def colon() -> str:
     """The colon between a label and what follows it, in this request's language."""
     return "：" if current_language().startswith("zh") else ": "
+
+
+def _has_errors(value) -> bool:
+    """Whether a form (or a dict of a page's forms) came back with errors."""
+    if isinstance(value, FlaskForm):
+        return bool(value.errors)
+    if isinstance(value, dict):
+        return any(isinstance(item, FlaskForm) and item.errors for item in value.values())
+    return False
+
+
+@pass_context
+def error_title_prefix(context) -> str:
+    """"Error: " before the page title when a form on the page came back with errors, so a screen reader says
+    so first (GOV.UK's pattern); nothing otherwise. The header's language form never counts."""
+    for name, value in context.items():
+        if name != "language_form" and _has_errors(value):
+            word = _escaped_gettext("Error:")
+            return word if word.endswith("：") else word + " "  # Chinese: no space after a full-width colon
+    return ""
 
 
 def help_branch(branch_id: int | None):

@@ -184,6 +184,7 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
 
         add("dashboard", "borrower.dashboard", "/")
         add("loan", "borrower.loan", f"/loans/{loan}")
+        add("start", "borrower.start_page", f"/loans/{loan}/help")
         add("schedule version", "borrower.schedule_version", f"/loans/{loan}/schedules/1")
         add("applications", "borrower.applications", "/applications")
         add("draft application", "borrower.application", app)
@@ -196,6 +197,7 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
         for kind in demo.options[phone]:
             add(f"schedule of {kind}", "borrower.option_schedule", f"{app}/options/{kind}")
             add(f"plan {kind}", "borrower.plan_step", f"{app}/plan/{kind}")
+        add("propose", "borrower.propose_step", f"{app}/propose")
         add("check", "borrower.check_step", f"{app}/check")
         add("withdraw draft", "borrower.confirm_withdraw", f"{app}/withdraw")
         add("help", "borrower.help_page", "/help")
@@ -204,6 +206,7 @@ def named_borrower_pages(demo: Demo) -> list[Visit]:
             add("visit request", "borrower.help_visit", "/help/visit")
         else:
             add("call-back request", "borrower.help_callback", "/help/callback")
+            add("call-back request from the plans", "borrower.help_callback", f"/help/callback?from={ref}")
         add("not found signed in", None, "/no-such-page", 404)
     return visits
 

@@ -19,6 +19,7 @@ from portal.borrower.forms import (
     AppealForm,
     DeleteForm,
     EvidenceForm,
+    ProposalForm,
     StartForm,
     SubmitForm,
     budget_form,
@@ -28,13 +29,17 @@ from portal.borrower.forms import (
 from portal.borrower.views import bp
 from portal.clock import business_date
 from portal.domain import hardship
+from portal.domain import proposal as proposals
+from portal.domain.hardship import affordable_limit
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.i18n import gettext as _
+from portal.i18n import money
 from portal.loans import applications as apps
-from portal.loans import audit, decisions, notices, services, support_calls
+from portal.loans import audit, decisions, notices, policies, services, support_calls
 from portal.loans import evidence as evidence_store
+from portal.loans import help as help_service
 from portal.loans.services import ServiceError
 
 STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
@@ -92,8 +97,54 @@ def editable_application(reference: str):
 
 
 def step_context(name: str, application) -> dict:
+    """The step line's numbers and the Back link's address for one page of the journey."""
     steps = steps_for(application.variant)
-    return {"step": steps.index(name) + 1, "steps": len(steps)}
+    return {"step": steps.index(name) + 1, "steps": len(steps), "back": back_url(name, application)}
+
+
+def back_url(name: str, application) -> str:
+    """Where Back goes from a step: the page before it, or the check page when the borrower came from there
+    to change an answer. The first step goes back to the start page, which goes back to the loan."""
+    reference = application.reference
+    if request.args.get("return") == "check" and name != "check":
+        return url_for("borrower.check_step", reference=reference)
+    if name == "check":
+        if application.option == proposals.PROPOSAL:
+            return url_for("borrower.propose_step", reference=reference)
+        if application.option:
+            return url_for("borrower.plan_step", reference=reference, kind=application.option)
+        return url_for("borrower.options_step", reference=reference)
+    if name in ("plan", "proposal"):
+        return url_for("borrower.options_step", reference=reference)
+    steps = steps_for(application.variant)
+    index = steps.index(name)
+    if index == 0:
+        return url_for("borrower.start_page", loan_number=application.loan.number)
+    return url_for(f"borrower.{steps[index - 1]}_step", reference=reference)
+
+
+@bp.route("/loans/<loan_number>/help")
+@borrower_required
+def start_page(loan_number: str):
+    """Before an application exists: what the borrower will need, how long it takes, what happens next.
+    Its button starts (or resumes) the application; opening the page changes nothing."""
+    loan = services.borrower_loan(db.session, access.acting().borrower.id, loan_number)
+    if loan is None:
+        abort(404)
+    already = apps.open_application(db.session, loan)
+    if already is not None and already.status != "draft":
+        return redirect(url_for("borrower.application", reference=already.reference), code=303)
+    if loan.status != "active":
+        return redirect(url_for("borrower.loan", loan_number=loan_number), code=303)
+    variant = loan.borrower.variant
+    return render_template(
+        "borrower/apply/start.html",
+        loan=loan,
+        draft=already,
+        steps=len(steps_for(variant)),
+        sla_days=policies.current(db.session, variant)[1].sla_days,
+        back=url_for("borrower.loan", loan_number=loan_number),
+    )
 
 
 @bp.route("/loans/<loan_number>/help", methods=["POST"])
@@ -236,7 +287,7 @@ def money_step(reference: str):
         )
         _budget_saved(application, None)
         if request.form.get("action") == "calculate":
-            return redirect(url_for("borrower.money_step", reference=reference, **_keep_return()), code=303)
+            return redirect(_worked_out("borrower.money_step", reference), code=303)
         return redirect(_next_step(application, "evidence"), code=303)
     return _budget_page(application, form, budget, "income" if rural else "all", "money")
 
@@ -263,7 +314,7 @@ def spending_step(reference: str):
         if budget is None:  # income not given yet
             return redirect(url_for("borrower.money_step", reference=reference), code=303)
         if request.form.get("action") == "calculate":
-            return redirect(url_for("borrower.spending_step", reference=reference, **_keep_return()), code=303)
+            return redirect(_worked_out("borrower.spending_step", reference), code=303)
         return redirect(_next_step(application, "evidence"), code=303)
     return _budget_page(application, form, budget, "spending", "spending")
 
@@ -280,6 +331,11 @@ def _fill_budget_form(form, stored: dict) -> None:
         form.other_debt.data = str(from_fen(stored.get("other_debt", 0)))
     if hasattr(form, "dependants") and "dependants" in stored:
         form.dependants.data = stored.get("dependants", 0)
+
+
+def _worked_out(endpoint: str, reference: str) -> str:
+    """After "work it out": the same page, scrolled to the result, which takes focus (no script needed)."""
+    return url_for(endpoint, reference=reference, worked=1, **_keep_return()) + "#result"
 
 
 def _keep_return() -> dict:
@@ -354,15 +410,69 @@ def options_step(reference: str):
         return leave
     as_of = business_date()
     calc = apps.calculator(db.session, application, as_of)
+    quotes = calc.quote_all()
     return render_template(
         "borrower/apply/options.html",
         a=application,
-        quotes=calc.quote_all(),
+        quotes=quotes,
         p=calc.position,
         as_of=as_of,
         budget=apps.budget_of(application),
+        none_fits=not any(q.available and q.fits is not False for q in quotes),
+        help_kinds=help_kinds(application.variant),
         **step_context("options", application),
     )
+
+
+def help_kinds(variant: str) -> tuple[str, ...]:
+    """The help requests (call back, visit) the borrower's variant offers, linked from the options page."""
+    return tuple(help_service.offered(variant))
+
+
+@bp.route("/applications/<reference>/propose", methods=["GET", "POST"])
+@borrower_required
+def propose_step(reference: str):
+    """When no plan fits: the borrower proposes the amount they can pay each month; staff answer with a plan."""
+    application, leave = editable_application(reference)
+    if leave:
+        return leave
+    as_of = business_date()
+    calc = apps.calculator(db.session, application, as_of)
+    form = ProposalForm()
+    if request.method == "GET" and apps.proposed_monthly(application) is not None:
+        form.monthly.data = str(apps.proposed_monthly(application))
+    if form.validate_on_submit():
+        amount, error = proposals.check_monthly(form.monthly.amount, calc.owed)
+        if error:
+            form.monthly.errors.append(proposal_error_message(error, calc.owed))
+        else:
+            apps.choose_proposal(application, calc.proposal(amount))
+            agent_did(application, "application.plan_chosen", {"option": proposals.PROPOSAL})
+            db.session.commit()
+            return redirect(url_for("borrower.check_step", reference=reference), code=303)
+    return render_template(
+        "borrower/apply/propose.html",
+        a=application,
+        form=form,
+        p=calc.position,
+        budget=apps.budget_of(application),
+        limit=None
+        if calc.disposable is None
+        else affordable_limit(calc.disposable, calc.policy.affordability_share),
+        **step_context("plan", application) | {"back": back_url("proposal", application)},
+    )
+
+
+def proposal_error_message(code: str, owed: Decimal) -> str:
+    """The message for a proposal's error code (the field's own format errors come from MoneyField)."""
+    if code == "monthly_too_large":
+        return _(
+            "That is more than everything you owe on this loan (%(owed)s). Enter what you can pay in a month.",
+            owed=money(owed),
+        )
+    if code == "monthly_not_positive":
+        return _("Enter an amount more than 0.")
+    return _("Enter an amount like 1500 or 1500.50.")
 
 
 def _kind_or_404(kind: str) -> str:

@@ -72,10 +72,26 @@ def budget_form(variant: str, part: str = "all", **kwargs) -> PortalForm:
     class BudgetForm(PortalForm):
         pass
 
+    # Fields are made in page order (WTForms keeps creation order), so the error summary lists them as the
+    # page does. Every amount is required: an empty form is refused, and "none" is entered as 0.
+    if part in ("all", "income"):
+        for code in hardship.income_sources_for(variant):
+            setattr(
+                BudgetForm,
+                f"income_{code}",
+                MoneyField(labels.INCOME[code], description=_income_hint(code, variant), required=True),
+            )
     if part in ("all", "spending"):
+        for code in hardship.spending_for(variant):
+            setattr(
+                BudgetForm,
+                f"spending_{code}",
+                MoneyField(labels.SPENDING[code], description=_spending_hint(code, variant), required=True),
+            )
         BudgetForm.other_debt = MoneyField(
             _l("Payments on other debts"),
-            description=lazy_vgettext("Other loans, credit cards, money owed to people. Leave blank if none."),
+            description=lazy_vgettext("Other loans, credit cards, money owed to people. Enter 0 if none."),
+            required=True,
         )
     if part in ("all", "income"):
         BudgetForm.dependants = IntegerField(
@@ -88,18 +104,15 @@ def budget_form(variant: str, part: str = "all", **kwargs) -> PortalForm:
             ],
             render_kw={"inputmode": "numeric", "maxlength": 2},
         )
-        for code in hardship.income_sources_for(variant):
-            setattr(BudgetForm, f"income_{code}", MoneyField(labels.INCOME[code], description=_income_hint(code, variant)))
-    if part in ("all", "spending"):
-        for code in hardship.spending_for(variant):
-            setattr(BudgetForm, f"spending_{code}", MoneyField(labels.SPENDING[code], description=_spending_hint(code, variant)))
     return BudgetForm(**kwargs)
 
 
 def _income_hint(code: str, variant: str):
     """A farm example under the farming income field for rural borrowers."""
     if variant == "rural" and code == "farming":
-        return _l("For example: rice sold after harvest, pigs or chickens sold. A year's sales divided by 12.")
+        return _l(
+            "For example: rice sold after harvest, pigs or chickens sold. A year's sales divided by 12."
+        )
     return ""
 
 
@@ -112,6 +125,17 @@ def _spending_hint(code: str, variant: str):
         "fertiliser": _l("Fertiliser, pesticide and weedkiller, divided by 12."),
         "feed": _l("Feed for pigs, chickens, cattle or fish."),
     }.get(code, "")
+
+
+class ProposalForm(PortalForm):
+    """The borrower's own offer: the amount they can pay each month (checked again by domain.proposal)."""
+
+    monthly = MoneyField(
+        _l("How much can you pay each month?"),
+        description=_l("The whole amount you can pay towards this loan each month, in yuan."),
+        required=True,
+        blank_message=_l("Enter the amount you can pay each month."),
+    )
 
 
 class EvidenceForm(PortalForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -15,6 +15,7 @@ from portal.borrower.views import bp
 from portal.forms import PortalForm
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.loans import applications as apps
 from portal.loans import branches
 from portal.loans import help as help_service
 from portal.loans.services import ServiceError
@@ -67,11 +68,24 @@ def help_page():
     )
 
 
+def _return_path(borrower_id: int) -> str | None:
+    """The plans page the borrower came from (``?from=<reference>`` of their own draft), to go back to; only
+    a reference is taken from the address, never a URL, so nothing can send the borrower elsewhere."""
+    reference = request.args.get("from", "")
+    if not reference or len(reference) > 32:
+        return None
+    application = apps.borrower_application(db.session, borrower_id, reference)
+    if application is None or application.status != "draft":
+        return None
+    return url_for("borrower.options_step", reference=application.reference)
+
+
 def _request_view(kind: str):
     who = acting()  # the borrower, or a phone agent asking on the borrower's behalf during a call
     borrower = who.borrower
     if kind not in help_service.offered(borrower.variant):
         abort(404)
+    back = _return_path(borrower.id)
     form = help_form(kind)
     if not form.is_submitted():
         form.key.data = _new_key()
@@ -99,9 +113,9 @@ def _request_view(kind: str):
             )
         else:
             flash(_("We already have your request. We will be in touch soon."), "info")
-        return redirect(url_for("borrower.help_page"), code=303)
+        return redirect(back or url_for("borrower.help_page"), code=303)
     branch = branches.card(db.session, borrower.home_branch_id)
-    return render_template(f"borrower/help_{kind}.html", form=form, branch=branch)
+    return render_template(f"borrower/help_{kind}.html", form=form, branch=branch, back=back)
 
 
 @bp.route("/help/visit", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle, options, risk
+from portal.domain import proposal as proposals
 from portal.domain.hardship import Budget
 from portal.domain.money import from_fen, to_fen
 from portal.domain.options import LoanFacts, Quote, Terms
@@ -372,6 +373,24 @@ class Calculator:
         """Field errors (codes) for the chosen terms."""
         return options.validate_terms(kind, self.facts, self.policy, terms)
 
+    @property
+    def owed(self) -> Decimal:
+        """Everything still unpaid on the loan, arrears included: the ceiling of a proposal."""
+        return sum((state.total_unpaid for state in self.facts.report.installments), Decimal("0.00"))
+
+    def proposal(self, monthly: Decimal) -> proposals.Proposal:
+        """The borrower's own monthly amount beside their budget and the loan as it stands today."""
+        report = self.facts.report
+        upcoming = report.next_installment
+        return proposals.assess(
+            monthly,
+            disposable=self.disposable,
+            share=self.policy.affordability_share,
+            regular_payment=upcoming.total if upcoming is not None else Decimal("0.00"),
+            arrears=report.total_to_bring_current,
+            owed=self.owed,
+        )
+
 
 def calculator(session: Session, application: Application, as_of: date) -> Calculator:
     """The application's calculator (its own open status does not count against it)."""
@@ -398,6 +417,59 @@ def choose(application: Application, quote: Quote) -> None:
     application.terms = terms_to_json(quote.terms)
     application.quote = quote_to_json(quote)
     application.updated_at = utcnow()
+
+
+def proposal_to_json(proposal: proposals.Proposal) -> dict:
+    """A proposal stored like a quote, so every page that reads the requested payment reads the proposed one.
+    It has no schedule and no total: staff answer it with a counter-offer that has both."""
+    return {
+        "kind": proposals.PROPOSAL,
+        "terms": {"monthly": str(proposal.monthly)},
+        "available": True,
+        "reasons": [],
+        "regular_payment": str(proposal.monthly),
+        "total_interest": None,
+        "total_cost": None,
+        "current_total_interest": None,
+        "current_total_cost": str(proposal.owed),
+        "current_again_on": None,
+        "fits": proposal.fits,
+        "affordable_limit": str(proposal.affordable_limit) if proposal.affordable_limit is not None else None,
+        "added_months": 0,
+        "loan_regular_payment": str(proposal.regular_payment),
+        "arrears": str(proposal.arrears),
+        "schedule": [],
+    }
+
+
+def proposed_monthly(application: Application) -> Decimal | None:
+    """The monthly amount the borrower proposed, when their application is a proposal."""
+    if application.option != proposals.PROPOSAL:
+        return None
+    return Decimal((application.terms or {}).get("monthly") or "0.00")
+
+
+def choose_proposal(application: Application, proposal: proposals.Proposal) -> None:
+    """Record the borrower's own proposal as the application's plan (instead of one of the priced options)."""
+    require_editable(application)
+    application.option = proposals.PROPOSAL
+    application.terms = {"monthly": str(proposal.monthly)}
+    application.quote = proposal_to_json(proposal)
+    application.updated_at = utcnow()
+
+
+def _quote_again(session: Session, application: Application, as_of: date) -> dict:
+    """The application's plan worked out again as of today, as stored data (refused when no longer possible)."""
+    calc = calculator(session, application, as_of)
+    if application.option == proposals.PROPOSAL:
+        _amount, error = proposals.check_monthly(proposed_monthly(application), calc.owed)
+        if error:
+            raise ServiceError("proposal_" + error)
+        return proposal_to_json(calc.proposal(proposed_monthly(application)))
+    quote = calc.quote(application.option, terms_from_json(application.terms))
+    if not quote.available:
+        raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
+    return quote_to_json(quote)
 
 
 def missing_for_submit(application: Application) -> list[str]:
@@ -474,10 +546,7 @@ def submit(
     if missing:
         raise ServiceError("incomplete", missing=missing)
     # Quote again as of today so the reviewer sees current figures, with the terms the borrower chose.
-    quote = quote_for(session, application, application.option, terms_from_json(application.terms), as_of)
-    if not quote.available:
-        raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
-    application.quote = quote_to_json(quote)
+    application.quote = _quote_again(session, application, as_of)
     stamp_for_queue(session, application, as_of)
     application.submitted_at = utcnow()
     application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)

@@ -17,6 +17,7 @@ from portal.clock import local_date, utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
+from portal.domain.proposal import approvable_as_asked
 from portal.loans import applications as apps
 from portal.loans import evidence, notices, policies, services
 from portal.loans.models import Application, StaffUser
@@ -183,6 +184,9 @@ def approve(
     """Approve (as asked, or the counter-offer a first approver sent up); returns the new status."""
     check_version(application, seen_version)
     _require_holder(application, staff)
+    if not application.counter_terms and not approvable_as_asked(application.option):
+        # The borrower proposed an amount, not a priced plan: there is no schedule to approve as asked.
+        raise ServiceError("counter_offer_needed")
     waivers = {k: bool(v) for k, v in (waivers or {}).items() if v}
     if application.status == "in_review":
         application.waivers = waivers

@@ -32,6 +32,9 @@ class ApproveForm(VersionedForm):
     waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="approve-waive-compound")
     note = TextAreaField(
         _l("Note for the record (optional)"),
+        description=_l(
+            "The borrower sees it on the offer. If the plan is above what they can afford, say why it is offered."
+        ),
         id="approve-note",
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain.options import OPTION_KINDS
+from portal.domain.proposal import PROPOSAL
 from portal.loans import branches
 from portal.loans.models import Application, Borrower, Branch, StaffUser
 
@@ -76,7 +77,7 @@ class Filters:
 
         return cls(
             status=pick("status", QUEUE_STATUSES),
-            kind=pick("kind", OPTION_KINDS),
+            kind=pick("kind", (*OPTION_KINDS, PROPOSAL)),
             variant=pick("variant", ("rural", "urban")),
             branch=text("branch", 16),
             bucket=pick("bucket", BUCKETS),

@@ -15,6 +15,7 @@ from portal.clock import business_date
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
+from portal.domain.proposal import PROPOSAL
 from portal.forms import strip_controls
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
@@ -68,7 +69,7 @@ def queue():
         statuses=queue_query.QUEUE_STATUSES,
         buckets=queue_query.BUCKETS,
         bands=queue_query.AMOUNT_BANDS,
-        kinds=OPTION_KINDS,
+        kinds=(*OPTION_KINDS, PROPOSAL),  # a borrower's own offer can be found like any plan
         # Every row links to its case: the path is built once for the page, not by the router 25 times.
         case_path=url_for("staff.case", reference="-")[:-1],
     )
@@ -163,7 +164,9 @@ def _case_page(
 def _counter_form_for(application: Application, version: int) -> CounterForm:
     form = CounterForm(formdata=None, version=version)
     terms = application.terms or {}
-    form.kind.data = application.option
+    # A proposal is answered with a real plan: start from the first one the policy offers.
+    offered = policies.of(application.policy_pack).options
+    form.kind.data = application.option if application.option in OPTION_KINDS else (offered or OPTION_KINDS)[0]
     form.months.data = terms.get("months")
     form.pay_day.data = terms.get("pay_day")
     form.spread_charges.data = terms.get("spread_charges")

@@ -26,11 +26,14 @@ from agents_support import (
 from sqlalchemy import select
 from support import BUSINESS_DATE
 
+from portal.domain import hardship
 from portal.loans import decisions
 from portal.loans.models import Borrower, StaffUser
 
 HARDSHIP = {"reasons": ["crop_failure"], "duration": "under_6_months", "account": "大水淹了稻田。"}
 BUDGET = {
+    **{f"income_{code}": "0" for code in hardship.income_sources_for("rural")},
+    **{f"spending_{code}": "0" for code in hardship.spending_for("rural")},
     "income_farming": "3000",
     "spending_food": "800",
     "spending_seed": "200",
@@ -236,7 +239,14 @@ def test_an_agent_never_decides_every_staff_decision_route_is_404(demo):
     agent.submit(f"{base}/hardship", {"reasons": ["income_reduced"], "duration": "under_6_months"})
     agent.submit(
         f"{base}/money",
-        {"income_wages": "6000", "spending_food": "800", "other_debt": "0", "dependants": "1"},
+        {
+            **{f"income_{code}": "0" for code in hardship.income_sources_for("urban")},
+            **{f"spending_{code}": "0" for code in hardship.spending_for("urban")},
+            "income_wages": "6000",
+            "spending_food": "800",
+            "other_debt": "0",
+            "dependants": "1",
+        },
     )
     agent.submit(
         f"{base}/plan/installment_plan", {"months": "12", "pay_day": "10", "upfront": "", "action": "choose"}

@@ -163,10 +163,13 @@ def hardship_data(
 
 
 def budget_data(variant: str = "urban", **override) -> dict:
-    data = {f"income_{k}": v for k, v in INCOME.items()}
+    """Every line of the money page filled in (the page refuses a blank line: none is entered as 0)."""
+    from portal.domain import hardship
+
+    data = {f"income_{k}": "0" for k in hardship.income_sources_for(variant)}
+    data.update({f"spending_{k}": "0" for k in hardship.spending_for(variant)})
+    data.update({f"income_{k}": v for k, v in INCOME.items()})
     data.update({f"spending_{k}": v for k, v in SPENDING.items()})
-    if variant == "rural":
-        data["spending_seed"] = ""
     data.update(other_debt=OTHER_DEBT, dependants="2")
     data.update(override)
     return data

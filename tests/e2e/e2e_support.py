@@ -294,6 +294,20 @@ def reference_in(url: str) -> str:
     return match.group(1)
 
 
+def fill_blank_amounts(scope) -> None:
+    """Put 0 in every money line left blank, as a person must: the money page refuses a blank line."""
+    for box in scope.locator("input[inputmode='decimal']").all():
+        if not box.input_value():
+            box.fill("0")
+
+
+def start_from_card(page: Page, card) -> None:
+    """The card's "ask for a plan" link leads to the start page; its only button starts the application."""
+    card.locator("a.button[href$='/help']").click()
+    expect(page).to_have_url(re.compile(r"/loans/[^/]+/help$"))
+    page.get_by_role("main").locator("form").get_by_role("button").click()
+
+
 def apply_by_structure(
     page: Page, at, *, loan: str | None = None, account: str = "今年收成不好，收入减少了。"
 ) -> str:
@@ -309,7 +323,10 @@ def apply_by_structure(
         card = main.get_by_role("region").filter(has=page.get_by_test_id("total-to-bring-current")).first
     else:
         card = main.locator(f"section[aria-labelledby='loan-{loan}']")
-    card.get_by_role("button").click()  # the card's only button: ask for a repayment plan
+    card.locator("a.button[href$='/help']").click()  # ask for a repayment plan: the start page first
+    expect(page).to_have_url(re.compile(r"/loans/[^/]+/help$"))
+    at("start")
+    main.locator("form").get_by_role("button").click()  # its only button starts the application
     expect(page).to_have_url(re.compile(r"/applications/RA\d{10}/hardship$"))
     reference = reference_in(page.url)
     base = page.url.rsplit("/", 1)[0]
@@ -322,6 +339,7 @@ def apply_by_structure(
     if main.locator("input[name^='spending_']").count() == 0:
         # Rural: income (and dependants) on this page, spending on the next.
         main.get_by_role("group").nth(0).get_by_role("textbox").first.fill("5000")
+        fill_blank_amounts(main)
         at("income")
         main.get_by_role("button").last.click()
         expect(page).to_have_url(f"{base}/spending")
@@ -330,6 +348,7 @@ def apply_by_structure(
         income, spending = main.get_by_role("group").nth(0), main.get_by_role("group").nth(1)
         income.get_by_role("textbox").first.fill("5000")
         spending.get_by_role("textbox").first.fill("1500")
+    fill_blank_amounts(main)
     main.get_by_role("button").first.click()  # the first button works out what is left, on the server
     expect(main.get_by_role("status")).to_be_visible()
     at("money")
@@ -339,7 +358,8 @@ def apply_by_structure(
     main.get_by_role("link").last.click()  # carry on without documents
     expect(page).to_have_url(f"{base}/options")
     at("options")
-    on_offer = main.get_by_role("region").filter(has=page.get_by_role("link")).first  # closed plans: no links
+    # The plans' cards (not the "none of these fits" box); closed plans have no links.
+    on_offer = main.locator("section.option").filter(has=page.get_by_role("link")).first
     on_offer.get_by_role("link").first.click()  # the whole new schedule
     expect(page).to_have_url(re.compile(re.escape(f"{base}/options/") + r"\w+$"))
     expect(main.get_by_role("table").first).to_be_visible()
@@ -514,7 +534,9 @@ def staff_sign_in(
     if lands_on is not None:
         expect(page).to_have_url(f"{portal.url}{lands_on}")
     else:
-        expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/(staff/(queue|borrowers|outcomes)|agent/)$"))
+        expect(page).to_have_url(
+            re.compile(re.escape(portal.url) + r"/(staff/(queue|borrowers|outcomes)|agent/)$")
+        )
 
 
 def application_row(portal: LivePortal, reference: str) -> dict:

@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}
-CHECKED = ("hardship", "money", "evidence", "options", "schedule", "plan", "check", "sent")
+CHECKED = ("start", "hardship", "money", "evidence", "options", "schedule", "plan", "check", "sent")
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from e2e_support import (
     expect_fits_width,
     expect_lang,
     figure,
+    fill_blank_amounts,
     parse_money,
     reference_in,
     shot,
@@ -90,7 +91,10 @@ def start(page: Page, steps: Steps) -> str:
     """Dashboard → "Ask for a repayment plan" → step 1. Returns the new application's reference."""
     steps.shot("dashboard")
     # Rural wording: "Ask for an easier way to repay", "What happened"; rural journeys have 7 steps.
-    page.get_by_role("button", name=re.compile(r"^Ask for (a repayment plan|an easier way to repay)")).click()
+    page.get_by_role("link", name=re.compile(r"^Ask for (a repayment plan|an easier way to repay)")).click()
+    expect(page.get_by_role("heading", level=2, name="What you will need")).to_be_visible()
+    steps.shot("start")
+    page.get_by_role("button", name="Start now").click()
     expect(page).to_have_url(re.compile(r"/applications/RA\d{10}/hardship$"))
     expect(
         page.get_by_role("heading", level=1, name=re.compile(r"^(Why it is hard to pay|What happened)$"))
@@ -127,6 +131,7 @@ def tell_money(
         for label, value in amounts.items():
             if label in INCOME_LABELS:
                 page.get_by_label(label, exact=True).fill(value)
+        fill_blank_amounts(page.get_by_role("main"))
         steps.shot("money-income")
         page.get_by_role("button", name="Save and continue").click()
         expect(page.get_by_role("heading", level=1, name="Money going out each month")).to_be_visible()
@@ -134,6 +139,7 @@ def tell_money(
     spending_amounts = {k: v for k, v in amounts.items() if not rural or k not in INCOME_LABELS}
     for label, value in spending_amounts.items():
         page.get_by_label(label, exact=True).fill(value)
+    fill_blank_amounts(page.get_by_role("main"))
     steps.shot("money")
     page.get_by_role("button", name="Add it up" if rural else "Work out what is left").click()
     income = sum(Decimal(v) for k, v in amounts.items() if k in INCOME_LABELS)
@@ -319,6 +325,7 @@ def test_urban_borrower_changes_an_answer_from_the_check_page(make_page, live_po
     tell_hardship(page, steps, ["My salary is paid late"], "Less than 6 months", "")
     page.get_by_label("Wages or salary", exact=True).fill("6000")
     page.get_by_label("Food", exact=True).fill("1500")
+    fill_blank_amounts(page.get_by_role("main"))
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_role("link", name="Continue", exact=True).click()
     page.get_by_role("region", name=EXTENSION, exact=True).get_by_role(

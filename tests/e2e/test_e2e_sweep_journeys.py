@@ -92,6 +92,7 @@ def test_the_journey_in_every_language_and_variant(make_page, live_portal, journ
     money = ["income", "money"] if variant == "rural" else ["money"]  # rural: income, then spending
     assert seen == [
         "dashboard",
+        "start",
         "hardship",
         *money,
         "evidence",
@@ -154,6 +155,9 @@ def test_the_journey_by_keyboard_alone(make_page, live_portal, journey_borrower)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_portal.url}/")
 
+    tab_to(page, "(el) => el.tagName === 'A' && /\\/loans\\/[^/]+\\/help$/.test(el.href)", unseen)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/loans/[^/]+/help$"))  # the start page
     tab_to(page, "(el) => el.tagName === 'BUTTON' && !!el.closest('main form[action$=\"/help\"]')", unseen)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/applications/RA\d{10}/hardship$"))
@@ -172,8 +176,12 @@ def test_the_journey_by_keyboard_alone(make_page, live_portal, journey_borrower)
 
     tab_to(page, by_name("income_wages"), unseen)
     page.keyboard.type("6000")
-    tab_to(page, by_name("spending_food"), unseen)
-    page.keyboard.type("1500")
+    # Every other line in page order, by keyboard: food 1500, the rest 0 (a blank line is refused).
+    for name in page.eval_on_selector_all(
+        "main input[inputmode='decimal']", "(els) => els.filter((e) => !e.value).map((e) => e.name)"
+    ):
+        tab_to(page, by_name(name), unseen)
+        page.keyboard.type("1500" if name == "spending_food" else "0")
     tab_to(page, by_text("Save and continue"), unseen)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{base}/evidence")
