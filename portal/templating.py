@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
+from portal.domain.paynow import pay_now
 from portal.i18n import gettext, ngettext, page_variant, percent, translations
 from portal.loans.applications import schedule_from_json
 
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["actor_label"] = actor_label
     app.jinja_env.globals["help_branch"] = help_branch
     app.jinja_env.globals["sla"] = sla
+    app.jinja_env.globals["pay_now"] = pay_now  # what to pay now, from a loan's arrears report
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 

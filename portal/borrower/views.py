@@ -105,6 +105,7 @@ def loan(loan_number: str):
         versions=list(position.versions),
         open_app=open_app,
         reminders_paused=reminders_paused,
+        plan=applications.plan_of_version(db.session, position.version),
     )
 
 
@@ -127,6 +128,7 @@ def schedule_version(loan_number: str, version: int):
         "borrower/schedule_version.html",
         loan=row,
         v=found,
+        payments=services.version_payments(db.session, found),
         versions=services.schedule_versions(db.session, row),
         lines=lines[(page - 1) * SCHEDULE_PAGE : page * SCHEDULE_PAGE],
         page=page,

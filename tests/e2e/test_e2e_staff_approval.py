@@ -126,10 +126,14 @@ def accept_with_password(page: Page, portal: LivePortal, reference: str) -> str:
     """On the offer page: the password, "Accept the plan", then the agreement. Returns its fingerprint."""
     page.get_by_label("Your password", exact=True).fill("Demo-pass-2026")
     page.get_by_role("button", name="Accept the plan", exact=True).click()
-    expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
+    # Accepting lands on a short page (what to pay now); the agreement is one tap away.
+    expect(page).to_have_url(f"{portal.url}/applications/{reference}?accepted=1")
     expect(
         page.get_by_role("status").filter(has_text="Your new repayment schedule is in force")
     ).to_be_visible()
+    expect(page.get_by_test_id("pay-now")).to_be_visible()
+    page.get_by_role("link", name="Read and print your agreement").click()
+    expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
     expect(page.get_by_role("heading", level=1, name=re.compile(r"^Repayment agreement"))).to_be_visible()
     expect(page.get_by_text("Confirmed by the borrower with their password.")).to_be_visible()
     fingerprint = (
