@@ -555,7 +555,15 @@ def application(reference: str):
 
 
 # While these are open the schedule in force still runs: the borrower is told what falls due meanwhile.
-DECIDING = ("submitted", "in_review", "info_requested", "awaiting_second_approval", "appealed", "approved", "countered")
+DECIDING = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "awaiting_second_approval",
+    "appealed",
+    "approved",
+    "countered",
+)
 
 
 def pay_now_context(application, as_of) -> dict:
