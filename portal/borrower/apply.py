@@ -33,7 +33,7 @@ from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
-from portal.loans import audit, decisions, notices, policies, services, support_calls
+from portal.loans import audit, decisions, notices, services, support_calls
 from portal.loans import evidence as evidence_store
 from portal.loans.services import ServiceError
 
@@ -554,30 +554,15 @@ def application(reference: str):
     )
 
 
-# While these are open the schedule in force still runs: the borrower is told what falls due meanwhile.
-DECIDING = (
-    "submitted",
-    "in_review",
-    "info_requested",
-    "awaiting_second_approval",
-    "appealed",
-    "approved",
-    "countered",
-)
-
-
 def pay_now_context(application, as_of) -> dict:
     """What the application's page needs for its "what to pay now" box: the loan's figures from the stored
     schedule and payments, and whether the policy asks the borrower to keep paying while it is decided. No box
     (now=None) for a draft or a closed application."""
-    if application.status not in DECIDING + ("accepted", "active"):
+    if application.status not in apps.DECIDING + ("accepted", "active"):
         return {"now": None, "deciding": False, "keep_paying": True}
     report = services.loan_position(db.session, application.loan, as_of).report
-    return {
-        "now": paynow.pay_now(report),
-        "deciding": application.status in DECIDING,
-        "keep_paying": policies.of(application.policy_pack).keep_paying_while_deciding,
-    }
+    deciding = apps.keep_paying(application)
+    return {"now": paynow.pay_now(report), "deciding": deciding is not None, "keep_paying": bool(deciding)}
 
 
 @bp.route("/applications/<reference>/withdraw")

@@ -762,6 +762,26 @@ def in_play(session: Session, loan: Loan) -> tuple[Application | None, bool]:
     return (rows[-1] if rows else None), any(row.status in REMINDERS_PAUSED for row in rows)
 
 
+# While an application is in one of these, the schedule in force still runs: what falls due is still owed.
+DECIDING = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "awaiting_second_approval",
+    "appealed",
+    "approved",
+    "countered",
+)
+
+
+def keep_paying(application: Application) -> bool | None:
+    """Whether the borrower is asked to keep paying while this application is decided (its policy pack's
+    value); None when it is not being decided."""
+    if application.status not in DECIDING:
+        return None
+    return policies.of(application.policy_pack).keep_paying_while_deciding
+
+
 def plan_of_version(session: Session, version: ScheduleVersion) -> Application | None:
     """The accepted application that put a schedule version in force (None for the loan's first schedule)."""
     if version.reason != "restructuring":
@@ -782,10 +802,18 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
             Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
         )
         .order_by(Application.id)
-        # The dashboard shows each one's reference and status: not its documents, quote, budget or answers.
+        # The dashboard shows each one's reference and status: not its documents, quote, budget or answers; and
+        # its policy pack, which says whether to keep paying while it is decided.
         .options(
-            load_only(Application.reference, Application.loan_id, Application.status, Application.variant),
+            load_only(
+                Application.reference,
+                Application.loan_id,
+                Application.status,
+                Application.variant,
+                Application.policy_pack_id,
+            ),
             lazyload(Application.evidence),
+            joinedload(Application.policy_pack),
         )
     )
     return {row.loan_id: row for row in rows}

@@ -322,3 +322,14 @@ def test_accepting_lands_on_a_short_page_with_the_first_payment_of_the_new_sched
     assert 'data-testid="keep-paying"' not in html
     assert money(demo, Decimal(0)) not in by_testid(html, "now-next")
     assert len(html) < len(client.get(f"/applications/{reference}/agreement").get_data(as_text=True))
+
+
+def test_the_dashboard_says_to_keep_paying_while_an_application_is_decided(demo):
+    client = signed_in(demo, URBAN)
+    assert 'data-testid="keep-paying"' not in client.get("/").get_data(as_text=True)
+    client, _number, _reference = submitted(demo)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert text(demo, "Keep paying while we decide.", variant="urban") in by_testid(html, "keep-paying")
+    assert amount(by_testid(html, "now-next")) == _now(demo).next_amount
