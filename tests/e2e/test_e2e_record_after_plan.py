@@ -328,6 +328,9 @@ def test_the_loan_page_keeps_every_payment_and_its_columns_add_up_after_the_plan
     shot(page, f"record-loan-after-plan-{lang}")
     plan.get_by_role("link").click()
     expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
+    expect(page.get_by_test_id("waivers")).to_be_visible()
+    expect_fits_width(page)
+    shot(page, f"record-agreement-{lang}")
 
 
 def test_the_earlier_schedule_page_lists_the_payments_made_under_it(make_page, portal, offer_with_waiver):
