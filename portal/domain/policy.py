@@ -22,6 +22,9 @@ SEASONAL_CEILING = 4
 
 _DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
 _BOOL_FIELDS = frozenset({"evidence_required", "keep_paying_while_deciding"})
+# Fields added after version 1 of the packs: a version 1 pack, loaded before they existed (and never changed
+# once loaded), reads with these values; any later pack must name them.
+_LATER_FIELDS = {"keep_paying_while_deciding": True}
 
 
 class PolicyError(ValueError):
@@ -53,8 +56,8 @@ class Policy:
     reviewer_waiver_limit: Decimal  # waivers above it need a senior reviewer
     # While an application is decided, installments still fall due and penalty still grows on what is unpaid:
     # whether the borrower is asked to keep paying the schedule in force meanwhile (told on every page that
-    # says what to do now).
-    keep_paying_while_deciding: bool
+    # says what to do now). Added after version 1 of the packs (see _LATER_FIELDS).
+    keep_paying_while_deciding: bool = True
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -127,13 +130,13 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("a policy pack must be a mapping of field names to values")
         names = [spec.name for spec in fields(cls)]
-        missing = [name for name in names if name not in data]
+        missing = [name for name in names if name not in data and not _named_later(name, data.get("version"))]
         if missing:
             raise PolicyError(f"policy pack is missing {', '.join(missing)}")
         extra = sorted(str(key) for key in data if key not in names)
         if extra:
             raise PolicyError(f"policy pack has unknown fields {', '.join(extra)}")
-        values = dict(data)
+        values = {**{name: value for name, value in _LATER_FIELDS.items() if name not in data}, **data}
         for name in _DECIMAL_FIELDS:
             values[name] = _decimal(name, data[name])
         options = data["options"]
@@ -149,6 +152,14 @@ class Policy:
         for name in _DECIMAL_FIELDS:
             data[name] = str(getattr(self, name))
         return data
+
+
+def _named_later(name: str, version: object) -> bool:
+    """Whether a pack of this version may leave `name` out: a field added later, in a version 1 pack (or one whose
+    version the range check refuses anyway)."""
+    return name in _LATER_FIELDS and not (
+        isinstance(version, int) and not isinstance(version, bool) and version > 1
+    )
 
 
 def _decimal(name: str, value: object) -> Decimal:

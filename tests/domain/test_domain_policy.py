@@ -33,7 +33,6 @@ RURAL_PACK = {
     "offer_valid_days": 14,
     "appeal_days": 14,
     "reviewer_waiver_limit": "500.00",
-    "keep_paying_while_deciding": True,
 }
 
 
@@ -67,6 +66,16 @@ def test_the_default_packs_follow_the_design():
 def test_borrowers_are_asked_to_keep_paying_while_an_application_is_decided(variant):
     # Installments keep falling due and penalty keeps growing while staff decide: the shipped packs say so.
     assert default_policy(variant).keep_paying_while_deciding is True
+
+
+def test_a_version_1_pack_reads_without_the_fields_added_later_but_a_later_pack_must_name_them():
+    assert Policy.from_dict(RURAL_PACK).keep_paying_while_deciding is True
+    assert (
+        Policy.from_dict({**RURAL_PACK, "keep_paying_while_deciding": False}).keep_paying_while_deciding
+        is False
+    )
+    with pytest.raises(PolicyError, match="missing keep_paying_while_deciding"):
+        Policy.from_dict({**RURAL_PACK, "version": 2})
 
 
 @pytest.mark.parametrize(
