@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
+from portal.domain.paynow import pay_now
 from portal.i18n import current_language, gettext, ngettext, page_variant, percent, translations
 from portal.loans.applications import schedule_from_json
 
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["paren"] = paren
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["error_title_prefix"] = error_title_prefix
+    app.jinja_env.globals["pay_now"] = pay_now  # what to pay now, from a loan's arrears report
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 

@@ -227,6 +227,17 @@ def application_pages(demo: Demo) -> list[Visit]:
                         f"offer {status} ({variant})", "borrower.offer", role, login, f"{app}/offer", variant
                     )
                 )
+            if status == "active":  # where accepting lands: what to pay now, the agreement one tap away
+                visits.append(
+                    Visit(
+                        f"accepted {status} ({variant})",
+                        "borrower.application",
+                        role,
+                        login,
+                        f"{app}?accepted=1",
+                        variant,
+                    )
+                )
             if status in AGREEMENT_STATUSES:
                 visits.append(
                     Visit(
@@ -395,7 +406,15 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
             apps.submit(session, application, as_of=as_of, **who)
             senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
             decisions.claim(session, application, senior, seen_version=application.row_version)
-            decisions.approve(session, application, senior, as_of=as_of, seen_version=application.row_version)
+            # With the penalty waived, so the offer's waiver box is swept too.
+            decisions.approve(
+                session,
+                application,
+                senior,
+                as_of=as_of,
+                seen_version=application.row_version,
+                waivers={"penalty": True},
+            )
     # agent1 on a call with the rural borrower (verified), and reviewer2 not enrolled in the second factor yet.
     from portal.loans import support_calls
 

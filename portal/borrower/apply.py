@@ -28,7 +28,7 @@ from portal.borrower.forms import (
 )
 from portal.borrower.views import bp
 from portal.clock import business_date
-from portal.domain import hardship
+from portal.domain import hardship, paynow
 from portal.domain import proposal as proposals
 from portal.domain.hardship import affordable_limit
 from portal.domain.lifecycle import IllegalTransition
@@ -654,12 +654,25 @@ def application(reference: str):
         a=application,
         history=history,
         just_sent=bool(request.args.get("sent")),
+        just_accepted=bool(request.args.get("accepted")) and application.status == "active",
         delete_form=DeleteForm(),
         answer_form=AnswerForm(),
         appeal_form=AppealForm(),
         as_of=business_date(),
         can_appeal=decisions.can_appeal(application, business_date()),
+        **pay_now_context(application, business_date()),
     )
+
+
+def pay_now_context(application, as_of) -> dict:
+    """What the application's page needs for its "what to pay now" box: the loan's figures from the stored
+    schedule and payments, and whether the policy asks the borrower to keep paying while it is decided. No box
+    (now=None) for a draft or a closed application."""
+    if application.status not in apps.DECIDING + ("accepted", "active"):
+        return {"now": None, "deciding": False, "keep_paying": True}
+    report = services.loan_position(db.session, application.loan, as_of).report
+    deciding = apps.keep_paying(application)
+    return {"now": paynow.pay_now(report), "deciding": deciding is not None, "keep_paying": bool(deciding)}
 
 
 @bp.route("/applications/<reference>/withdraw")
@@ -716,6 +729,7 @@ def answer(reference: str):
         appeal_form=AppealForm(),
         as_of=business_date(),
         can_appeal=False,
+        **pay_now_context(application, business_date()),
     )
 
 
@@ -728,6 +742,7 @@ def _offer_page(application, form):
         a=application,
         q=apps.offered_quote(db.session, application, as_of, calc),
         p=calc.position,
+        waived=apps.offer_waivers(application, calc.position.report),
         as_of=as_of,
         requested=apps.schedule_from_json(application.quote.get("schedule", [])),
         form=form,
@@ -822,7 +837,8 @@ def accept(reference: str):
             notices.accepted(db.session, application)
             db.session.commit()
             flash(_("Done. Your new repayment schedule is in force."), "info")
-            return redirect(url_for("borrower.agreement", reference=reference), code=303)
+            # A short page with what to pay now, not the long agreement (one tap away from it).
+            return redirect(url_for("borrower.application", reference=reference, accepted=1), code=303)
         db.session.commit()  # a spent code try stays spent
     return _offer_page(application, form)
 
@@ -857,7 +873,7 @@ def _accept_for_borrower(application, as_of):
     notices.accepted(db.session, application)
     db.session.commit()
     flash(_("Done. The borrower's new repayment schedule is in force."), "info")
-    return redirect(url_for("borrower.agreement", reference=application.reference), code=303)
+    return redirect(url_for("borrower.application", reference=application.reference, accepted=1), code=303)
 
 
 @bp.route("/applications/<reference>/decline", methods=["POST"])
@@ -885,7 +901,12 @@ def agreement(reference: str):
     application = own_application(reference)
     if not application.agreement:
         abort(404)
-    return render_template("borrower/apply/agreement.html", a=application, ag=application.agreement)
+    return render_template(
+        "borrower/apply/agreement.html",
+        a=application,
+        ag=application.agreement,
+        waived=apps.agreement_waivers(application.agreement),
+    )
 
 
 @bp.route("/applications/<reference>/appeal", methods=["POST"])
@@ -920,4 +941,5 @@ def appeal(reference: str):
         appeal_form=form,
         as_of=as_of,
         can_appeal=True,
+        **pay_now_context(application, as_of),
     )

@@ -36,11 +36,17 @@ def dashboard():
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
     loans = services.borrower_loans(db.session, who.borrower.id)
+    open_apps = applications.open_by_loan(db.session, who.borrower.id)
     page = render_template(
         "borrower/dashboard.html",
         positions=services.loan_summaries(db.session, loans, as_of),
         as_of=as_of,
-        open_apps=applications.open_by_loan(db.session, who.borrower.id),
+        open_apps=open_apps,
+        keep_paying={
+            loan_id: keep
+            for loan_id, row in open_apps.items()
+            if (keep := applications.keep_paying(row)) is not None
+        },
         messages=outbox.portal_messages(db.session, who.borrower.id),
         support_code=support_code,
         support_form=SupportCodeForm() if not who.by_agent else None,
@@ -105,6 +111,7 @@ def loan(loan_number: str):
         versions=list(position.versions),
         open_app=open_app,
         reminders_paused=reminders_paused,
+        plan=applications.plan_of_version(db.session, position.version),
     )
 
 
@@ -127,6 +134,7 @@ def schedule_version(loan_number: str, version: int):
         "borrower/schedule_version.html",
         loan=row,
         v=found,
+        payments=services.version_payments(db.session, found),
         versions=services.schedule_versions(db.session, row),
         lines=lines[(page - 1) * SCHEDULE_PAGE : page * SCHEDULE_PAGE],
         page=page,

@@ -35,10 +35,12 @@ _LATER_FIELDS = {
     "observation_min_months": OBSERVATION_MIN_MONTHS,
     "observation_floor": OBSERVATION_FLOOR,
     "observation_breach_floor": OBSERVATION_BREACH_FLOOR,
+    "keep_paying_while_deciding": True,
 }
 _TEXT_FIELDS = frozenset({"variant", "options", "observation_floor", "observation_breach_floor"})
 
 _DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
+_BOOL_FIELDS = frozenset({"evidence_required", "keep_paying_while_deciding"})
 
 
 class PolicyError(ValueError):
@@ -75,6 +77,10 @@ class Policy:
     observation_breach_floor: str = (
         OBSERVATION_BREACH_FLOOR  # after a missed payment or a second restructuring
     )
+    # While an application is decided, installments still fall due and penalty still grows on what is unpaid:
+    # whether the borrower is asked to keep paying the schedule in force meanwhile (told on every page that
+    # says what to do now). Added after version 1 of the packs (see _LATER_FIELDS).
+    keep_paying_while_deciding: bool = True
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -83,9 +89,9 @@ class Policy:
             if spec.name in _DECIMAL_FIELDS:
                 if not isinstance(value, Decimal) or not value.is_finite():
                     raise PolicyError(f"{spec.name} must be a finite Decimal, got {value!r}")
-            elif spec.name == "evidence_required":
+            elif spec.name in _BOOL_FIELDS:
                 if not isinstance(value, bool):
-                    raise PolicyError(f"evidence_required must be true or false, got {value!r}")
+                    raise PolicyError(f"{spec.name} must be true or false, got {value!r}")
             elif spec.name not in _TEXT_FIELDS:
                 # bool is an int subclass; True as a month count is a typo, not a number.
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -242,6 +248,7 @@ def _pack(variant: str, options: tuple[str, ...], plan_months_max: int) -> Polic
         offer_valid_days=14,
         appeal_days=14,
         reviewer_waiver_limit=Decimal("500.00"),
+        keep_paying_while_deciding=True,
     )
 
 

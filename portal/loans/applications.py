@@ -692,6 +692,52 @@ def agreement_for(session: Session, application: Application, quote: Quote, as_o
     }
 
 
+@dataclass(frozen=True)
+class Waived:
+    """What the lender forgoes on an offer or in an agreement: the overdue total before, each waived part with
+    its amount, and what is still owed after (the figure the new schedule carries)."""
+
+    before: Decimal
+    parts: tuple[tuple[str, Decimal], ...] = ()  # ("penalty" | "compound", amount waived), only those above 0
+
+    @property
+    def total(self) -> Decimal:
+        """Everything waived."""
+        return sum((amount for _name, amount in self.parts), Decimal("0.00"))
+
+    @property
+    def after(self) -> Decimal:
+        """The overdue total still owed once the waivers are applied."""
+        return self.before - self.total
+
+    def owed(self, part: str, accrued) -> Decimal:
+        """What is still owed of one part (penalty, compound...) that had reached `accrued`."""
+        return Decimal(str(accrued)) - dict(self.parts).get(part, Decimal("0.00"))
+
+
+def offer_waivers(application: Application, report: arrears_rules.ArrearsReport) -> Waived:
+    """The waivers a reviewer granted on this application, as of the report's date (what they forgo today)."""
+    chosen = application.waivers or {}
+    found = arrears_rules.waivable(report)
+    return Waived(
+        report.total_to_bring_current,
+        tuple((name, amount) for name, amount in found.items() if chosen.get(name) and amount > 0),
+    )
+
+
+def agreement_waivers(agreement: dict) -> Waived:
+    """The waivers written into a signed agreement, against the balance it records for that day."""
+    balance = agreement.get("balance") or {}
+    return Waived(
+        Decimal(balance.get("total_to_bring_current") or "0.00"),
+        tuple(
+            (name, Decimal(amount))
+            for name, amount in (agreement.get("waivers") or {}).items()
+            if Decimal(amount) > 0
+        ),
+    )
+
+
 def accept(
     session: Session,
     application: Application,
@@ -786,6 +832,37 @@ def in_play(session: Session, loan: Loan) -> tuple[Application | None, bool]:
     return (rows[-1] if rows else None), any(row.status in REMINDERS_PAUSED for row in rows)
 
 
+# While an application is in one of these, the schedule in force still runs: what falls due is still owed.
+DECIDING = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "awaiting_second_approval",
+    "appealed",
+    "approved",
+    "countered",
+)
+
+
+def keep_paying(application: Application) -> bool | None:
+    """Whether the borrower is asked to keep paying while this application is decided (its policy pack's
+    value); None when it is not being decided."""
+    if application.status not in DECIDING:
+        return None
+    return policies.of(application.policy_pack).keep_paying_while_deciding
+
+
+def plan_of_version(session: Session, version: ScheduleVersion) -> Application | None:
+    """The accepted application that put a schedule version in force (None for the loan's first schedule)."""
+    if version.reason != "restructuring":
+        return None
+    return session.scalars(
+        select(Application)
+        .where(Application.schedule_version_id == version.id)
+        .options(lazyload(Application.evidence))
+    ).first()
+
+
 def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
     """The borrower's open (or in-force) application per loan id, for the dashboard."""
     rows = session.scalars(
@@ -795,10 +872,18 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
             Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
         )
         .order_by(Application.id)
-        # The dashboard shows each one's reference and status: not its documents, quote, budget or answers.
+        # The dashboard shows each one's reference and status: not its documents, quote, budget or answers; and
+        # its policy pack, which says whether to keep paying while it is decided.
         .options(
-            load_only(Application.reference, Application.loan_id, Application.status, Application.variant),
+            load_only(
+                Application.reference,
+                Application.loan_id,
+                Application.status,
+                Application.variant,
+                Application.policy_pack_id,
+            ),
             lazyload(Application.evidence),
+            joinedload(Application.policy_pack),
         )
     )
     return {row.loan_id: row for row in rows}

@@ -235,6 +235,13 @@ class LoanPosition(LoanSummary):
     payments: list[Payment] = field(default_factory=list)
     installments: list[Installment] = field(default_factory=list)  # the schedule in force, as the domain sees it
     versions: tuple[ScheduleVersion, ...] = ()  # every schedule version of the loan, oldest first
+    # Every payment of the loan, oldest first, under whichever schedule version it was received: a
+    # restructuring starts a fresh ledger (`payments`), but the borrower's record keeps them all.
+    all_payments: list[Payment] = field(default_factory=list)
+
+    def version_of(self, payment: Payment) -> ScheduleVersion | None:
+        """The schedule version a payment was received under (None if it is not one of this loan's)."""
+        return next((v for v in self.versions if v.id == payment.schedule_version_id), None)
 
 
 def loan_position(session: Session, loan: Loan, as_of: date) -> LoanPosition:
@@ -295,6 +302,7 @@ def loan_positions(session: Session, loans: list[Loan], as_of: date) -> list[Loa
                 as_of,
             ),
             versions=tuple(every[loan.id]),
+            all_payments=paid[loan.id],
         )
         for loan in loans
     ]
@@ -417,6 +425,17 @@ def schedule_versions(session: Session, loan: Loan) -> list[ScheduleVersion]:
             select(ScheduleVersion)
             .where(ScheduleVersion.loan_id == loan.id)
             .order_by(ScheduleVersion.version)
+        )
+    )
+
+
+def version_payments(session: Session, version: ScheduleVersion) -> list[Payment]:
+    """The payments received while a schedule version was in force, oldest first."""
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.schedule_version_id == version.id)
+            .order_by(Payment.paid_on, Payment.id)
         )
     )
 

@@ -122,7 +122,7 @@ def test_accepting_with_the_password_puts_the_new_schedule_in_force(demo):
     response = _accept(client, reference, password=PASSWORD)
 
     assert response.status_code == 303
-    assert path_of(response) == f"/applications/{reference}/agreement"
+    assert path_of(response) == f"/applications/{reference}?accepted=1"
     assert _versions(demo) == [1, 2]
     with database(demo) as session:
         row = application(session, reference)
@@ -138,11 +138,13 @@ def test_accepting_with_the_password_puts_the_new_schedule_in_force(demo):
     assert audit_count(demo, "application.accepted", reference) == 1
     assert audit_count(demo, "application.active", reference) == 1
 
+    landing = client.get(path_of(response)).get_data(as_text=True)
+    assert text(demo, "Done. Your new repayment schedule is in force.") in notices(landing)
+    assert f'href="/applications/{reference}/agreement"' in landing
     agreement = client.get(f"/applications/{reference}/agreement")
     assert agreement.status_code == 200
     html = agreement.get_data(as_text=True)
     assert re.findall(r'<code class="hash">([^<]*)</code>', html) == [digest]
-    assert text(demo, "Done. Your new repayment schedule is in force.") in notices(html)
     assert text(demo, "Confirmed by the borrower with their password.") in html
 
     loan_page = client.get(f"/loans/{number}").get_data(as_text=True)
@@ -222,7 +224,7 @@ def test_accepting_with_a_text_message_code(demo):
     response = _accept(client, reference, code=code)
 
     assert response.status_code == 303
-    assert path_of(response) == f"/applications/{reference}/agreement"
+    assert path_of(response) == f"/applications/{reference}?accepted=1"
     with database(demo) as session:
         row = application(session, reference)
         assert row.status == "active"

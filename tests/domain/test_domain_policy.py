@@ -62,6 +62,22 @@ def test_the_default_packs_follow_the_design():
     assert (rural.sla_days, rural.max_restructurings, rural.affordability_share) == (10, 2, D("0.5"))
 
 
+@pytest.mark.parametrize("variant", ["rural", "urban"])
+def test_borrowers_are_asked_to_keep_paying_while_an_application_is_decided(variant):
+    # Installments keep falling due and penalty keeps growing while staff decide: the shipped packs say so.
+    assert default_policy(variant).keep_paying_while_deciding is True
+
+
+def test_a_version_1_pack_reads_without_the_fields_added_later_but_a_later_pack_must_name_them():
+    assert Policy.from_dict(RURAL_PACK).keep_paying_while_deciding is True
+    assert (
+        Policy.from_dict({**RURAL_PACK, "keep_paying_while_deciding": False}).keep_paying_while_deciding
+        is False
+    )
+    with pytest.raises(PolicyError, match="missing keep_paying_while_deciding"):
+        Policy.from_dict({**RURAL_PACK, "version": 2})
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -89,6 +105,8 @@ def test_the_default_packs_follow_the_design():
         ({"grace_max_months": 7}, "grace_max_months"),
         ({"seasonal_max_income_months": 5}, "seasonal_max_income_months"),
         ({"evidence_required": "no"}, "evidence_required"),
+        ({"keep_paying_while_deciding": "yes"}, "keep_paying_while_deciding"),
+        ({"keep_paying_while_deciding": 1}, "keep_paying_while_deciding"),
         ({"evidence_max_files": 0}, "evidence_max_files"),
         ({"evidence_max_bytes": 0}, "evidence_max_bytes"),
         ({"appeal_days": 0}, "appeal_days"),

@@ -126,10 +126,14 @@ def accept_with_password(page: Page, portal: LivePortal, reference: str) -> str:
     """On the offer page: the password, "Accept the plan", then the agreement. Returns its fingerprint."""
     page.get_by_label("Your password", exact=True).fill("Demo-pass-2026")
     page.get_by_role("button", name="Accept the plan", exact=True).click()
-    expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
+    # Accepting lands on a short page (what to pay now); the agreement is one tap away.
+    expect(page).to_have_url(f"{portal.url}/applications/{reference}?accepted=1")
     expect(
         page.get_by_role("status").filter(has_text="Your new repayment schedule is in force")
     ).to_be_visible()
+    expect(page.get_by_test_id("pay-now")).to_be_visible()
+    page.get_by_role("link", name="Read and print your agreement").click()
+    expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
     expect(page.get_by_role("heading", level=1, name=re.compile(r"^Repayment agreement"))).to_be_visible()
     expect(page.get_by_text("Confirmed by the borrower with their password.")).to_be_visible()
     fingerprint = (
@@ -150,7 +154,13 @@ def expect_new_schedule_in_force(page: Page, portal: LivePortal, reference: str,
     figure(page, "Loan").get_by_role("link", name=loan, exact=True).click()
     expect(page).to_have_url(f"{portal.url}/loans/{loan}")
     schedule = page.get_by_role("region", name="Repayment schedule")
-    expect(schedule.get_by_text(re.compile(r"Schedule version 2\."))).to_be_visible()
+    expect(schedule.get_by_text(re.compile(r"Schedule version 2, in force since "))).to_be_visible()
+    # The page describes the plan in force and links its agreement.
+    plan = page.get_by_test_id("plan-in-force")
+    expect(plan).to_contain_text(reference)
+    expect(plan.get_by_role("link", name="Read your agreement")).to_have_attribute(
+        "href", f"/applications/{reference}/agreement"
+    )
     schedule.get_by_role("link", name="version 1", exact=True).click()
     expect(page.get_by_role("heading", level=1, name=re.compile(r"^Schedule version 1"))).to_be_visible()
     expect(page.get_by_text("This schedule was replaced. It is kept here for your records.")).to_be_visible()

@@ -240,7 +240,7 @@ def test_a_reviewer_approves_and_the_borrower_accepts_without_javascript(make_pa
     expect(borrower.get_by_role("heading", level=1, name="Your plan is approved")).to_be_visible()
     borrower.get_by_label("Your password", exact=True).fill("Demo-pass-2026")
     borrower.get_by_role("button", name="Accept the plan").click()
-    expect(borrower).to_have_url(f"{portal.url}/applications/{reference}/agreement")
+    expect(borrower).to_have_url(f"{portal.url}/applications/{reference}?accepted=1")
     expect(borrower.get_by_text("Done. Your new repayment schedule is in force.")).to_be_visible()
     expect_fits_width(borrower)
     borrower.screenshot(path=str(SCREENSHOTS / "nojs-borrower-accepted.png"), full_page=True)

@@ -218,7 +218,7 @@ def test_the_borrower_sees_the_approved_offer_and_accepting_puts_schedule_versio
 
     assert offer.status_code == 200
     assert accepted.status_code == 303
-    assert path_of(accepted) == f"/applications/{reference}/agreement"
+    assert path_of(accepted) == f"/applications/{reference}?accepted=1"
     stored = row(demo, reference)
     assert stored.status == "active"
     assert _schedule_versions(demo) == [1, 2]
