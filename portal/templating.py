@@ -11,7 +11,7 @@ from portal import labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
 from portal.i18n import gettext, ngettext, page_variant, percent, translations
-from portal.loans.applications import schedule_from_json
+from portal.loans.applications import schedule_from_json, stored_story, stored_verdict
 
 
 def variant() -> str:
@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["actor_label"] = actor_label
     app.jinja_env.globals["help_branch"] = help_branch
     app.jinja_env.globals["sla"] = sla
+    # A stored quote's or agreement's payments as a person reads them, and whether they fit the budget.
+    app.jinja_env.globals["plan_story"] = stored_story
+    app.jinja_env.globals["plan_verdict"] = stored_verdict
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 

@@ -24,23 +24,28 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from portal.domain.money import CENT
 from portal.domain.schedule import Installment, add_months, month_index
 
 # Repayment methods whose schedule ends with the repayment of (most of) the principal in one payment.
 BALLOON_METHODS = ("interest_first", "bullet")
 # Months from today in which payments falling in one calendar month are added up before comparing.
 NEAR_MONTHS = 12
+# Payments within this much of each other are told as one run of equal payments (a total split into equal
+# parts leaves a fen over here and there, in each of principal, interest and charges); both ends are shown.
+EQUAL_WITHIN = Decimal("0.05")
 # Kinds of payment a borrower is told apart.
 DUE_KINDS = ("regular", "interest_only", "harvest", "balloon")
 
 _ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class Due:
-    """One payment as the borrower makes it: a date, an amount, and what sort of payment it is."""
+class Due(NamedTuple):
+    """One payment as the borrower makes it: a date, an amount, and what sort of payment it is.
+
+    A named tuple, not a dataclass: a 30-year schedule makes 360 of them per quote.
+    """
 
     due_date: date
     amount: Decimal
@@ -52,7 +57,7 @@ class Run:
     """Payments of one kind told as one line: equal ones ("CN¥X a month from ... to ..."), or a stretch of
     amounts changing step by step in one direction ("from CN¥X down to CN¥Y"); a single payment is a run of one.
 
-    Equal payments may differ by a fen (a total split into equal parts); ``low`` and ``high`` say both.
+    Equal payments may differ by a few fen (``EQUAL_WITHIN``); ``low`` and ``high`` say both.
     """
 
     kind: str  # one of DUE_KINDS
@@ -85,8 +90,8 @@ class Run:
 
     @property
     def equal(self) -> bool:
-        """True when the payments are equal, to within a fen."""
-        return self.high - self.low <= CENT
+        """True when the payments are equal, to within a few fen (``EQUAL_WITHIN``)."""
+        return self.high - self.low <= EQUAL_WITHIN
 
     @property
     def falling(self) -> bool:
@@ -205,37 +210,37 @@ def dues(
 
 
 def _runs(payments: Sequence[Due]) -> list[Run]:
-    """Adjacent payments of one kind and equal amount (within a fen) as runs; then adjacent single payments of
+    """Adjacent payments of one kind and equal amount (within ``EQUAL_WITHIN``) as runs; then adjacent single payments of
     one kind that change in one direction as one changing run (an equal-principal plan's falling payments)."""
     groups: list[list[Due]] = []
+    low = high = _ZERO
     for due in payments:
         group = groups[-1] if groups else None
         if group is not None and group[-1].kind == due.kind and due.kind != "balloon":
-            amounts = [item.amount for item in group] + [due.amount]
-            if max(amounts) - min(amounts) <= CENT:
+            new_low, new_high = min(low, due.amount), max(high, due.amount)
+            if new_high - new_low <= EQUAL_WITHIN:
                 group.append(due)
+                low, high = new_low, new_high
                 continue
         groups.append([due])
+        low = high = due.amount
     merged: list[list[Due]] = []
+    changing = False  # whether merged[-1] is a stretch of changing amounts
     for group in groups:
         previous = merged[-1] if merged else None
         if (
             previous is not None
             and len(group) == 1
             and group[0].kind == previous[-1].kind != "balloon"
-            and (len(previous) == 1 or _changing(previous))
+            and (len(previous) == 1 or changing)
             and _same_direction(previous, group[0])
         ):
             previous.append(group[0])
+            changing = True
             continue
         merged.append(list(group))
+        changing = False
     return [Run(group[0].kind, tuple(group)) for group in merged]
-
-
-def _changing(group: list[Due]) -> bool:
-    """True when ``group`` is already a stretch of changing amounts, not equal ones."""
-    amounts = [item.amount for item in group]
-    return max(amounts) - min(amounts) > CENT
 
 
 def _same_direction(group: list[Due], due: Due) -> bool:
