@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_domain_options import LOAN, POLICY, facts_for, random_facts, random_terms
+from test_domain_options import POLICY, facts_for, random_facts, random_terms
 
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms, quote
