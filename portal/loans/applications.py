@@ -782,7 +782,14 @@ def assess_risk(
         if broken is not None
         else 0
     )
-    requested = Decimal((application.quote or {}).get("regular_payment") or "0")
+    # The most that falls due in one month of the first year of the requested plan, not its "usual" month:
+    # the margin is judged on what the borrower will have to pay.
+    story = stored_story(application, application.quote)
+    requested = (
+        payments.largest_near(story, as_of)
+        if story is not None
+        else Decimal((application.quote or {}).get("regular_payment") or "0")
+    )
     return risk.score(
         days_past_due=report.days_past_due,
         arrears=report.total_to_bring_current,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from html import unescape
 
 from applications_support import application as application_row
@@ -234,3 +235,16 @@ def test_the_plan_card_shows_exactly_the_schedules_payments(app, data):
         else:
             assert "fit-no" in html
             assert fmt(q.verdict.month_total) in plain_text(html)
+
+
+def test_the_risk_margin_is_judged_on_the_largest_month_of_the_first_year(app, demo):
+    client, reference = applied(app, BUSINESS, **RICH)
+    response = client.submit(f"/applications/{reference}/plan/installment_plan", plan_data(6, pay_day=1))
+    assert response.status_code == 303
+    assert client.submit(f"/applications/{reference}/check").status_code == 303
+    with database(app) as session:
+        row = application_row(session, reference)
+        reasons = {code: value for code, value, _ in row.risk_reasons}
+        # The interest months (about 1,168) are well within 6,250.25; the final principal in April is not.
+        assert Decimal(row.quote["regular_payment"]) < Decimal("6250.25")
+    assert reasons["affordability"] == "payment_above_limit"

@@ -91,6 +91,26 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
         live_portal.set_borrower_locale(phone, "zh_Hans")
 
 
+def spare_borrowers(portal: LivePortal) -> list[str]:
+    """Phones of the extra demo borrowers (not the named 138000000xx ones) with an overdue loan."""
+    from portal import db
+    from portal.loans import services
+    from portal.loans.models import Borrower
+
+    phones = []
+    with portal.app.app_context():
+        for borrower in db.session.query(Borrower).order_by(Borrower.id).all():
+            if borrower.phone.startswith("1380000000"):
+                continue
+            loans = services.borrower_loans(db.session, borrower.id)
+            if any(
+                services.loan_position(db.session, loan, portal.as_of).report.total_to_bring_current > 0
+                for loan in loans
+            ):
+                phones.append(borrower.phone)
+    return phones
+
+
 def quotes(portal: LivePortal, reference: str) -> dict:
     """The plans as the portal quotes them for the application today, by kind."""
     from portal import db
@@ -235,3 +255,57 @@ def _read_case(page: Page, live_portal: LivePortal, story, verdict) -> None:
     listed = page.locator("#plan-title ~ ul.payments li[data-run]")
     expect(listed).to_have_count(len(story.runs))
     shot(page, "plan-payments-staff-case-en")
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "zh_Hant", "en"])
+def test_every_page_that_shows_a_plan_lists_its_payments(
+    page: Page, live_portal: LivePortal, drafts, lang: str
+):
+    """The plan page, check your answers, the offer and the agreement, each leading with the next payment of
+    the schedule it shows; screenshots of each in the three languages."""
+    from portal import db
+    from portal.loans import applications as apps
+    from portal.loans.models import Application
+
+    # Accepting changes the loan for good on the shared live server: one of the extra demo borrowers per
+    # language, from the end of the list, so the named demo borrowers other tests replay stay as they are.
+    phone = spare_borrowers(live_portal)[-1 - ["zh_Hans", "zh_Hant", "en"].index(lang)]
+    reference = drafts(phone, kind="installment_plan")
+    open_options(page, live_portal, phone, lang, reference)
+    shot(page, f"plan-payments-options-{lang}")
+    base = f"{live_portal.url}/applications/{reference}"
+
+    def stored(field: str):
+        with live_portal.app.app_context():
+            row = db.session.query(Application).filter_by(reference=reference).one()
+            return apps.stored_story(row, getattr(row, field))
+
+    def next_shown() -> Decimal:
+        return parse_money(page.locator("[data-due=next] dd").first.inner_text())
+
+    page.goto(f"{base}/plan/installment_plan")
+    assert next_shown() == quotes(live_portal, reference)["installment_plan"].payments.next.amount
+    expect_fits_width(page)
+    shot(page, f"plan-payments-plan-{lang}")
+    page.goto(f"{base}/check")
+    assert next_shown() == stored("quote").next.amount
+    expect_fits_width(page)
+    shot(page, f"plan-payments-check-{lang}")
+    with live_portal.app.app_context(), live_portal.app.test_request_context():
+        row = db.session.query(Application).filter_by(reference=reference).one()
+        apps.submit(db.session, row, actor=f"borrower:{row.borrower_id}", as_of=live_portal.as_of)
+        for target in ("in_review", "approved"):
+            apps.move(db.session, row, target, role="reviewer", actor="staff:1")
+        db.session.commit()
+    page.goto(f"{base}/offer")
+    with live_portal.app.app_context():
+        row = db.session.query(Application).filter_by(reference=reference).one()
+        offered = apps.offered_quote(db.session, row, live_portal.as_of)
+    assert next_shown() == offered.payments.next.amount
+    expect_fits_width(page)
+    shot(page, f"plan-payments-offer-{lang}")
+    page.locator("input[type=password]").fill("Demo-pass-2026")
+    page.locator("#accept form button.button").first.click()
+    page.goto(f"{base}/agreement")
+    assert next_shown() == stored("agreement").next.amount
+    shot(page, f"plan-payments-agreement-{lang}")
