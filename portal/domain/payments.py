@@ -267,9 +267,15 @@ def describe(
     months = tuple(income_months)
     first_upfront, payments = dues(schedule, upfront=upfront, balloon=balloon, income_months=months)
     if months:
-        runs = _runs([due for due in payments if due.kind == "harvest"]) + _runs(
-            [due for due in payments if due.kind != "harvest"]
-        )
+        # Seasonal income is told by kind, not month by month: the harvest payments together, then the other
+        # months together, each with its smallest and largest payment (the balance, and so the interest, falls
+        # after every harvest, so a long plan would otherwise list a run between every two harvests).
+        runs = [
+            Run(kind, group)
+            for kind in DUE_KINDS[::-1]
+            if (group := tuple(due for due in payments if due.kind == kind))
+        ]
+        runs.sort(key=lambda run: run.kind != "harvest")
     else:
         runs = _runs(payments)
     return PaymentStory(first_upfront, payments, tuple(runs))
