@@ -14,7 +14,7 @@ from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
 from portal.domain.paynow import pay_now
 from portal.i18n import current_language, gettext, ngettext, page_variant, percent, translations
-from portal.loans.applications import schedule_from_json
+from portal.loans.applications import schedule_from_json, stored_story, stored_verdict
 
 
 def variant() -> str:
@@ -55,6 +55,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["error_title_prefix"] = error_title_prefix
     app.jinja_env.globals["pay_now"] = pay_now  # what to pay now, from a loan's arrears report
+    # A stored quote's or agreement's payments as a person reads them, and whether they fit the budget.
+    app.jinja_env.globals["plan_story"] = stored_story
+    app.jinja_env.globals["plan_verdict"] = stored_verdict
     # A table of labels (lazy translations) as plain text in this request's language, for a loop to reuse.
     app.jinja_env.filters["evaluated"] = lambda table: {key: str(value) for key, value in table.items()}
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from portal.domain.arrears import ArrearsReport
 from portal.domain.hardship import VARIANTS, affordable_limit
 from portal.domain.money import round_money, split
+from portal.domain.payments import BALLOON_METHODS, PaymentStory, Verdict, describe, judge
 from portal.domain.schedule import (
     METHODS,
     Installment,
@@ -151,13 +152,17 @@ class Quote:
     )
     current_total_cost: Decimal  # everything unpaid under the schedule in force, arrears included
     current_again_on: date | None  # due date of the last line carrying part of the old arrears
-    fits: bool | None  # regular_payment <= affordable_limit; None when no disposable income was given
+    fits: bool | None  # every payment within affordable_limit (payments.judge); None without a budget
     affordable_limit: Decimal | None
     added_months: int  # months added to the term; they count against the extension cap
     # Bounds for the form, e.g. {"months_min": 3, "months_max": 24}.
     limits: dict = field(default_factory=dict)
     # validate_terms' field -> error code, when the only reason is "invalid_terms".
     term_errors: dict = field(default_factory=dict)
+    # Every payment of the new schedule as a person reads it; None when unavailable.
+    payments: PaymentStory | None = None
+    # Whether every payment fits the affordable limit, and which does not; None without a budget.
+    verdict: Verdict | None = None
 
 
 def extension_cap(term_months: int) -> int:
@@ -712,6 +717,8 @@ def _quote(
         return unavailable(draft.unavailable)
     schedule = _merge(draft.lines)
     regular_payment = draft.regular_payment(schedule)
+    story = story_of(kind, draft.terms or terms, schedule, facts.method)
+    verdict = None if limit is None else judge(story, limit, facts.as_of)
     return Quote(
         kind=kind,
         terms=draft.terms or terms,
@@ -724,11 +731,27 @@ def _quote(
         current_total_interest=position.current_interest,
         current_total_cost=position.current_cost,
         current_again_on=draft.current_again_on or schedule[0].due_date,
-        fits=None if limit is None else regular_payment <= limit,
+        fits=None if verdict is None else verdict.fits,
         affordable_limit=limit,
         # A matured loan cannot be extended ("loan_matured"): a plan repaying it adds no months to its term.
         added_months=0 if facts.as_of > facts.maturity else draft.added_months,
         limits=limits,
+        payments=story,
+        verdict=verdict,
+    )
+
+
+def story_of(kind: str, terms: Terms, schedule: Iterable[Installment], method: str) -> PaymentStory:
+    """The payments of a plan of ``kind`` with ``terms`` for a loan repaid by ``method``, as a person reads them.
+
+    The installment plan's up-front payment is told apart; a seasonal plan's principal falls in the chosen
+    income months; interest-first and bullet loans keep their final repayment of principal, named as such.
+    """
+    return describe(
+        tuple(schedule),
+        upfront=round_money(terms.upfront) if kind == "installment_plan" else _ZERO,
+        balloon=method in BALLOON_METHODS,
+        income_months=terms.income_months if kind == "seasonal" else (),
     )
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
-from portal.clock import utcnow
+from portal.clock import business_date, utcnow
 from portal.domain import arrears as arrears_rules
-from portal.domain import lifecycle, options, risk
+from portal.domain import lifecycle, options, payments, risk
 from portal.domain import proposal as proposals
-from portal.domain.hardship import Budget
+from portal.domain.hardship import Budget, affordable_limit
 from portal.domain.money import from_fen, to_fen
 from portal.domain.options import LoanFacts, Quote, Terms
+from portal.domain.payments import PaymentStory, Verdict
 from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
 from portal.loans import audit, policies, services
@@ -166,6 +167,31 @@ def schedule_from_json(rows: list) -> list[Installment]:
         Installment(int(n), date.fromisoformat(d), Decimal(p), Decimal(i), Decimal(c))
         for n, d, p, i, c in rows
     ]
+
+
+def stored_story(application: Application, data: dict | None) -> PaymentStory | None:
+    """The payments of a stored quote or agreement (``kind``/``option``, ``terms``, ``schedule``) as a person
+    reads them; None when nothing is stored."""
+    data = data or {}
+    kind = data.get("kind") or data.get("option")
+    rows = data.get("schedule") or []
+    if not kind or not rows:
+        return None
+    terms = terms_from_json(data.get("terms") or {})
+    return options.story_of(kind, terms, schedule_from_json(rows), application.loan.method)
+
+
+def stored_verdict(
+    application: Application, story: PaymentStory | None, as_of: date | None = None
+) -> Verdict | None:
+    """Whether every payment of ``story`` fits the application's budget (judged with today's rule as of
+    ``as_of``, the business date by default, not read from the stored quote); None without a budget or story."""
+    as_of = as_of or business_date()
+    disposable = disposable_income(application)
+    if story is None or disposable is None:
+        return None
+    limit = affordable_limit(disposable, policies.of(application.policy_pack).affordability_share)
+    return payments.judge(story, limit, as_of)
 
 
 # --- the application's life ------------------------------------------------------------------------------
@@ -911,7 +937,14 @@ def assess_risk(
         if broken is not None
         else 0
     )
-    requested = Decimal((application.quote or {}).get("regular_payment") or "0")
+    # The most that falls due in one month of the first year of the requested plan, not its "usual" month:
+    # the margin is judged on what the borrower will have to pay.
+    story = stored_story(application, application.quote)
+    requested = (
+        payments.largest_near(story, as_of)
+        if story is not None
+        else Decimal((application.quote or {}).get("regular_payment") or "0")
+    )
     return risk.score(
         days_past_due=report.days_past_due,
         arrears=report.total_to_bring_current,

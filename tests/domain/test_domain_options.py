@@ -349,7 +349,9 @@ def test_seasonal_plan_with_one_income_month_pays_everything_at_the_harvest():
     ]
     assert (q.total_interest, q.total_cost) == (D("615.94"), D("12615.94"))
     assert q.regular_payment == D("1802.28")
-    assert (q.affordable_limit, q.fits) == (D("2000.00"), True)
+    # Fits is judged on what falls due, not the average: the October harvest payment is above 2000.00.
+    assert (q.affordable_limit, q.fits) == (D("2000.00"), False)
+    assert (q.verdict.payment.due_date, q.verdict.payment.amount) == (date(2026, 10, 10), D("12255.94"))
     assert (q.current_again_on, q.added_months) == (date(2026, 10, 10), 0)
     assert q.limits == {"min_income_months": 1, "max_income_months": 4, "horizon_months": 12}
 
@@ -704,7 +706,9 @@ def test_every_available_quote_keeps_principal_and_charges_exact(data):
     assert q.total_cost == sum(item.total for item in schedule)
     assert q.total_interest == sum(item.interest + item.charges for item in schedule)
     assert q.current_total_cost == sum(s.total_unpaid for s in report.installments)
-    assert q.fits == (q.regular_payment <= q.affordable_limit)
+    # Fits only when every payment does (payments in one month of the first year are added up first).
+    assert not q.fits or all(due.amount <= q.affordable_limit for due in q.payments.payments)
+    assert q.fits or q.verdict.month_total > q.affordable_limit
     assert q.current_again_on in {item.due_date for item in schedule}
     due_by_today = [s for s in report.installments if s.due_date <= facts.as_of]
     later = [s for s in report.installments if s.due_date > facts.as_of]

@@ -165,9 +165,22 @@ def skip_documents(page: Page, steps: Steps, total: int = 6) -> None:
     expect(page.get_by_text(f"Step {total - 2} of {total}", exact=True)).to_be_visible()
 
 
+# Where a plan's payments are read (issue 15: no single "usual" figure): the next payment, big, and the list of
+# every payment; a seasonal plan's harvest months change its list, not its first (interest) payment.
+NEXT_PAYMENT = "[data-due=next] dd"
+EVERY_PAYMENT = "ul.payments"
+
+
 def monthly_label(plan: str) -> str:
-    """A seasonal plan's monthly figure is an average over the year; the others' is the usual payment."""
-    return "Average a month, over the year" if plan == SEASONAL else "Usual monthly payment"
+    """What changes when a plan's terms change: the list of payments for a seasonal plan, else the next one."""
+    return EVERY_PAYMENT if plan == SEASONAL else NEXT_PAYMENT
+
+
+def plan_figure(scope, label: str):
+    """A payment figure (NEXT_PAYMENT, EVERY_PAYMENT) or the value beside a label in a list of figures."""
+    if label in (NEXT_PAYMENT, EVERY_PAYMENT):
+        return scope.locator(label).first
+    return figure(scope, label)
 
 
 def check_options(page: Page, steps: Steps, offered: list[str], not_offered: list[str]):
@@ -178,7 +191,7 @@ def check_options(page: Page, steps: Steps, offered: list[str], not_offered: lis
         expect(card).to_be_visible()
         expect(card.get_by_role("link", name="Choose this plan")).to_be_visible()
         expect(card.get_by_text(FITS)).to_have_count(1)
-        expect(figure(card, monthly_label(title))).to_have_text(re.compile(r"\d"))
+        expect(plan_figure(card, monthly_label(title))).to_have_text(re.compile(r"\d"))
         cards[title] = card
     for title in not_offered:
         expect(page.get_by_role("region", name=title, exact=True)).to_have_count(0)
@@ -206,7 +219,7 @@ def see_schedule(page: Page, steps: Steps, card, title: str) -> None:
 
 def preview(page: Page) -> Callable[[str], object]:
     region = page.get_by_role("region", name="With these choices")
-    return lambda label: figure(region, label)
+    return lambda label: plan_figure(region, label)
 
 
 def choose_and_send(page: Page, portal: LivePortal, steps: Steps, reference: str, plan: str, terms: str):
@@ -217,7 +230,7 @@ def choose_and_send(page: Page, portal: LivePortal, steps: Steps, reference: str
     expect(page.get_by_text(re.compile(r"^Step (6 of 6|7 of 7)$"))).to_be_visible()
     expect(figure(page, "Plan")).to_contain_text(plan)
     expect(figure(page, "Plan")).to_contain_text(terms)
-    expect(figure(page, monthly_label(plan))).to_have_text(monthly)
+    expect(plan_figure(page, monthly_label(plan))).to_have_text(monthly)
     changes = page.get_by_role("link", name=re.compile(r"^Change\b"))
     for answer in ("Reasons", "How long it may last", "Income", "Essential spending", "Documents", "Plan"):
         expect(page.get_by_role("link", name=f"Change {answer}", exact=True)).to_be_visible()
@@ -295,20 +308,16 @@ def test_urban_borrower_asks_for_an_installment_plan(
     expect(page.get_by_text("Step 5 of 6", exact=True)).to_be_visible()
     figures = preview(page)
     months = page.get_by_label("Over how many months?")
-    before = {
-        label: figures(label).inner_text() for label in ("Usual monthly payment", "Overdue amount cleared by")
-    }
+    before = {label: figures(label).inner_text() for label in (NEXT_PAYMENT, "Overdue amount cleared by")}
     steps.shot("plan")
     assert months.input_value() != "6"
     months.select_option("6")
     page.get_by_role("button", name="Update the figures").click()
-    expect(figures("Usual monthly payment")).not_to_have_text(before["Usual monthly payment"])
+    expect(figures(NEXT_PAYMENT)).not_to_have_text(before[NEXT_PAYMENT])
     expect(figures("Overdue amount cleared by")).not_to_have_text(before["Overdue amount cleared by"])
     expect(months).to_have_value("6")
     # The overdue amount over 6 months instead of more: a larger monthly payment, up to date sooner.
-    assert parse_money(figures("Usual monthly payment").inner_text()) > parse_money(
-        before["Usual monthly payment"]
-    )
+    assert parse_money(figures(NEXT_PAYMENT).inner_text()) > parse_money(before[NEXT_PAYMENT])
     steps.shot("plan-updated")
 
     choose_and_send(page, live_portal, steps, reference, INSTALLMENTS, "Overdue amount in 6 monthly parts")

@@ -63,10 +63,8 @@ from test_e2e_apply_journey import (
 AXE = Axe()
 HASH = re.compile(r"^[0-9a-f]{64}$")
 # The counter-offer's preview line (the first to find it on the page; the second, Python-only, to read it).
-PREVIEW_LINE = re.compile(r"Regular payment .+; total from now .+; fits: (yes|no)\.")
-PREVIEW = re.compile(
-    r"Regular payment (?P<payment>.+?); total from now (?P<total>.+?); fits: (?P<fits>yes|no)\."
-)
+PREVIEW_LINE = re.compile(r"Total from now .+\. Fits the budget: (Yes|No)")
+PREVIEW = re.compile(r"Total from now (?P<total>.+?)\. Fits the budget: (?P<fits>Yes|No)")
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +252,7 @@ def test_reviewer_approves_and_the_borrower_accepts(make_page, portal: LivePorta
     expect(case_status(reviewer)).to_have_text("Approved")
     expect(reviewer.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
     expect(
-        reviewer.get_by_text(re.compile(rf"On offer: {re.escape(INSTALLMENTS)}, regular payment"))
+        reviewer.get_by_text(re.compile(rf"On offer: {re.escape(INSTALLMENTS)}; next payment .+, largest "))
     ).to_be_visible()
     shot(reviewer, "staff-case-after")
     row = application_row(portal, reference)
@@ -314,8 +312,10 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     line = reviewer.get_by_text(PREVIEW_LINE)
     expect(line).to_be_visible()
     figures = PREVIEW.search(line.inner_text()).groupdict()
-    assert figures["fits"] == "yes", figures
-    requested = parse_money(figure(reviewer, "Requested payment").inner_text())
+    assert figures["fits"] == "Yes", figures
+    # The preview leads with the counter-offer's next payment; the request's is in its own section.
+    figures["payment"] = reviewer.locator(".counter-payments [data-due=next] dd").inner_text()
+    requested = parse_money(reviewer.locator("#plan-title ~ dl [data-due=next] dd").first.inner_text())
     assert parse_money(figures["payment"]) > requested  # fewer months: each payment is larger
     reviewer.locator("summary").filter(has_text="Preview schedule").click()
     preview_table = reviewer.get_by_role("table", name="Counter-offer schedule")
@@ -338,9 +338,7 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     expect(borrower.get_by_text(f"We can extend the loan by 6 months rather than {asked}.")).to_be_visible()
     compared = borrower.get_by_role("table", name="Compared")
     expect(compared.get_by_role("columnheader")).to_have_text(["Figure", "Now", "You asked for", "Offer"])
-    monthly = compared.get_by_role("row").filter(
-        has=borrower.get_by_role("rowheader", name="Usual monthly payment")
-    )
+    monthly = compared.get_by_role("row").filter(has=borrower.get_by_role("rowheader", name="Next payment"))
     expect(monthly.get_by_role("cell").last).to_have_text(figures["payment"])  # what the reviewer previewed
     total = compared.get_by_role("row").filter(
         has=borrower.get_by_role("rowheader", name="Total you will pay from now")
