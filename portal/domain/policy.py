@@ -19,6 +19,16 @@ SPREAD_CEILING = 6
 GRACE_CEILING_MONTHS = 6
 # DESIGN.md: a seasonal plan has "1 to 4 income months".
 SEASONAL_CEILING = 4
+# An upfront payment is due at most this many days after the offer is accepted, whatever a pack says.
+UPFRONT_DUE_CEILING_DAYS = 30
+
+# Fields added to packs after version 1, with the value an older pack is read with: a pack that predates a
+# field never had to say it, and applications made under it must still be quoted. A pack of that version or
+# later must give the field like any other.
+ADDED_FIELDS: dict[str, tuple[int, object]] = {
+    # Version 1 put the upfront payment "today", the day of the quote; 7 days is what version 2 says.
+    "upfront_due_days": (2, 7),
+}
 
 _DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
 
@@ -50,6 +60,9 @@ class Policy:
     offer_valid_days: int
     appeal_days: int
     reviewer_waiver_limit: Decimal  # waivers above it need a senior reviewer
+    # An installment plan's upfront payment is due this many days after the offer is accepted (or on the
+    # plan's first pay day if that is sooner). Version 2 on.
+    upfront_due_days: int = 7
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -96,6 +109,7 @@ class Policy:
         self._check_range("offer_valid_days", 1)
         self._check_range("appeal_days", 1)
         self._check_money("reviewer_waiver_limit")
+        self._check_range("upfront_due_days", 1, UPFRONT_DUE_CEILING_DAYS)
 
     def _check_range(self, name: str, low: int, high: int | None = None) -> None:
         """Raise PolicyError unless the integer field ``name`` lies in [low, high]."""
@@ -122,13 +136,16 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("a policy pack must be a mapping of field names to values")
         names = [spec.name for spec in fields(cls)]
-        missing = [name for name in names if name not in data]
+        version = data.get("version")
+        older = isinstance(version, int) and not isinstance(version, bool)
+        defaults = {name: value for name, (since, value) in ADDED_FIELDS.items() if older and version < since}
+        missing = [name for name in names if name not in data and name not in defaults]
         if missing:
             raise PolicyError(f"policy pack is missing {', '.join(missing)}")
         extra = sorted(str(key) for key in data if key not in names)
         if extra:
             raise PolicyError(f"policy pack has unknown fields {', '.join(extra)}")
-        values = dict(data)
+        values = {**{k: v for k, v in defaults.items() if k not in data}, **data}
         for name in _DECIMAL_FIELDS:
             values[name] = _decimal(name, data[name])
         options = data["options"]
