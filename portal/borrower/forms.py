@@ -212,6 +212,8 @@ class AcceptForm(PortalForm):
         validators=[Optional(), Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )
+    # The upfront payment's date the offer page showed (ISO): the offer is accepted as it stood.
+    upfront_due = HiddenField()
 
 
 class SupportCodeForm(PortalForm):
@@ -232,6 +234,7 @@ class AgentAcceptForm(PortalForm):
         ],
         render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false"},
     )
+    upfront_due = HiddenField()  # as on AcceptForm
 
 
 class AgentSubmitForm(AgentAcceptForm):

@@ -608,7 +608,8 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         regular,
         _last_carrying(plan),
         0,
-        replace(terms, pay_day=pay_day, upfront_due=upfront_due),
+        # The terms keep the borrower's choice: a date worked out today is the quote's, not a term to store.
+        replace(terms, pay_day=pay_day),
         upfront_due=upfront_due,
     )
 

@@ -291,7 +291,7 @@ def test_move_makes_a_legal_transition_with_one_audit_row(demo):
         "staff:1",
         "submitted",
         "in_review",
-        1,
+        2,  # the newest pack: version 2 added upfront_due_days
     )
 
 
