@@ -149,9 +149,11 @@ def plan_form(kind: str, limits: dict, **kwargs) -> PortalForm:
         )
     if kind == "installment_plan":
         PlanForm.upfront = MoneyField(
-            _l("Pay something now (optional)"),
+            _l("Pay something up front (optional)"),
             description=_l(
-                "Paying part now makes each monthly part smaller. Leave blank to pay nothing now."
+                "Due within %(days)d days of accepting our offer; it makes each monthly part smaller. "
+                "Leave blank to pay nothing up front.",
+                days=limits.get("upfront_due_days", 7),
             ),
         )
         PlanForm.pay_day = SelectField(
