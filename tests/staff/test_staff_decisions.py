@@ -205,7 +205,7 @@ def test_approving_within_the_limit_makes_an_offer_valid_14_days_and_tells_the_b
     (approved,) = audit_rows(demo, reference, "application.approved")
     assert approved.actor == f"staff:{staff_id(demo, 'reviewer1')}"
     assert (approved.data["from"], approved.data["note"]) == ("in_review", "Plan fits the budget.")
-    assert approved.data["policy_version"] == 1
+    assert approved.data["policy_version"] == 2  # the newest pack
 
 
 def test_the_borrower_sees_the_approved_offer_and_accepting_puts_schedule_version_2_in_force(demo):
