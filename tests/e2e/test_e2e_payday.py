@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from e2e_support import (
     PHONE,
     SCREENSHOTS,
@@ -44,6 +45,7 @@ from test_e2e_apply_journey import (
 )
 
 BANK_ACCOUNT = "6228 4801 2345 6789 012"
+AXE = Axe()
 LANGS = ("zh_Hans", "zh_Hant", "en")
 
 
@@ -59,13 +61,20 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
 
 
 def in_three_languages(page: Page, name: str, redo=None, focus=None) -> None:
-    """Screenshots of the page in each language (the header's control), ending in English again. Switching
-    reloads the page: `redo()` puts back what a form showed (by ids and values, in any language)."""
+    """Screenshots of the page in each language (the header's control), ending in English again, each checked
+    by axe-core. Switching reloads the page: `redo()` puts back what a form showed (ids and values only)."""
     for lang in LANGS:
         switch_language(page, lang)
         if redo:
             redo()
         expect_fits_width(page)
+        page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        found = [
+            f"{rule['id']} at {node['target']}: {rule['help']}"
+            for rule in AXE.run(page).response["violations"]
+            for node in rule["nodes"]
+        ]
+        assert not found, f"axe on {name} ({lang}):\n" + "\n".join(found)
         shot(page, f"payday-{name}-{lang}")
         if focus is not None:  # and the screen a person sees there, to look at
             focus.first.evaluate("element => element.scrollIntoView({block: 'start'})")
