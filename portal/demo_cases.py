@@ -247,6 +247,8 @@ class _Cases:
             kinds.remove(pick)
         for kind in order:
             default = options.default_terms(kind, facts, policy)
+            if kind == "seasonal":  # no month is chosen for the farmer: the demo farmer sells in September
+                default = replace(default, income_months=(9,))
             probe = options.quote(kind, facts, policy, default, None)
             if not probe.available:
                 continue

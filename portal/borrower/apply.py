@@ -3,6 +3,7 @@ and afterwards the application's own page (status, history, withdraw, answer, of
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -34,8 +35,8 @@ from portal.domain.hardship import affordable_limit
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
+from portal.i18n import date_long, money
 from portal.i18n import gettext as _
-from portal.i18n import money
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, notices, policies, services, support_calls
 from portal.loans import evidence as evidence_store
@@ -537,7 +538,9 @@ def plan_step(reference: str, kind: str):
     calc = apps.calculator(db.session, application, as_of)
     defaults = calc.chosen_or_default_terms(application, kind)
     quote = calc.quote(kind, defaults)
-    if not quote.available:
+    # A seasonal plan waits for the farmer's own harvest months: its page opens with none chosen.
+    waiting_for_months = quote.reasons == ("invalid_terms",) and "income_months" in quote.term_errors
+    if not quote.available and not waiting_for_months:
         flash(
             " ".join(
                 str(labels.UNAVAILABLE.get(r, labels.UNAVAILABLE["option_unavailable"]))
@@ -559,6 +562,12 @@ def plan_step(reference: str, kind: str):
             )
         if not errors:
             quote = calc.quote(kind, terms)
+            if not quote.available and hasattr(form, "income_months"):
+                # Months that fall in no month of the plan: say so where they were chosen.
+                form.income_months.errors.extend(
+                    str(labels.UNAVAILABLE.get(r, labels.UNAVAILABLE["option_unavailable"]))
+                    for r in quote.reasons
+                )
             if request.form.get("action") == "choose" and quote.available:
                 apps.choose(application, quote)
                 agent_did(application, "application.plan_chosen", {"option": quote.kind})
@@ -737,10 +746,13 @@ def _offer_page(application, form):
     """The offer beside the current and the requested schedules, with the accept form (fresh or with errors)."""
     as_of = business_date()
     calc = apps.calculator(db.session, application, as_of)
+    quote = apps.offered_quote(db.session, application, as_of, calc)
+    # The form carries the upfront date this page shows, so the borrower accepts the offer as they saw it.
+    form.upfront_due.data = quote.upfront_due.isoformat() if quote.upfront_due else ""
     return render_template(
         "borrower/apply/offer.html",
         a=application,
-        q=apps.offered_quote(db.session, application, as_of, calc),
+        q=quote,
         p=calc.position,
         waived=apps.offer_waivers(application, calc.position.report),
         as_of=as_of,
@@ -825,10 +837,13 @@ def accept(reference: str):
                     application,
                     as_of=as_of,
                     confirmation="password" if form.password.data else "sms_code",
+                    upfront_due=_shown_upfront_due(form),
                     **acting(),
                 )
-            except (ServiceError, IllegalTransition):
+            except (ServiceError, IllegalTransition) as error:
                 db.session.rollback()
+                if _upfront_date_passed(error, form):
+                    return redirect(url_for("borrower.offer", reference=reference), code=303)
                 flash(
                     _("This offer can no longer be accepted. Please look at the application's status."),
                     "info",
@@ -864,16 +879,48 @@ def _accept_for_borrower(application, as_of):
     consent = form.consent_reference.data.strip()
     try:
         apps.accept(
-            db.session, application, as_of=as_of, confirmation="phone", consent_reference=consent, **acting()
+            db.session,
+            application,
+            as_of=as_of,
+            confirmation="phone",
+            consent_reference=consent,
+            upfront_due=_shown_upfront_due(form),
+            **acting(),
         )
-    except (ServiceError, IllegalTransition):
+    except (ServiceError, IllegalTransition) as error:
         db.session.rollback()
+        if _upfront_date_passed(error, form):
+            return redirect(url_for("borrower.offer", reference=application.reference), code=303)
         flash(_("This offer can no longer be accepted. Please look at the application's status."), "info")
         return redirect(url_for("borrower.application", reference=application.reference), code=303)
     notices.accepted(db.session, application)
     db.session.commit()
     flash(_("Done. The borrower's new repayment schedule is in force."), "info")
     return redirect(url_for("borrower.application", reference=application.reference, accepted=1), code=303)
+
+
+def _shown_upfront_due(form) -> date | None:
+    """The upfront date the offer page showed, from the accept form; None when it showed none."""
+    try:
+        return date.fromisoformat(form.upfront_due.data or "")
+    except ValueError:
+        return None
+
+
+def _upfront_date_passed(error: Exception, form) -> bool:
+    """Whether acceptance was refused because the offer's upfront date is today or past; flashes why."""
+    if not isinstance(error, ServiceError) or error.code != "upfront_due_passed":
+        return False
+    shown = _shown_upfront_due(form)
+    flash(
+        _(
+            "The up-front payment on the offer you saw was due by %(date)s, and that day has come. We have "
+            "worked out a new date from today: check the offer again and accept it if it suits you.",
+            date=date_long(shown) if shown else "",
+        ),
+        "info",
+    )
+    return True
 
 
 @bp.route("/applications/<reference>/decline", methods=["POST"])

@@ -173,9 +173,11 @@ def plan_form(kind: str, limits: dict, **kwargs) -> PortalForm:
         )
     if kind == "installment_plan":
         PlanForm.upfront = MoneyField(
-            _l("Pay something now (optional)"),
+            _l("Pay something up front (optional)"),
             description=_l(
-                "Paying part now makes each monthly part smaller. Leave blank to pay nothing now."
+                "Due within %(days)d days of accepting our offer; it makes each monthly part smaller. "
+                "Leave blank to pay nothing up front.",
+                days=limits.get("upfront_due_days", 7),
             ),
         )
         PlanForm.pay_day = SelectField(
@@ -236,6 +238,8 @@ class AcceptForm(PortalForm):
         validators=[Optional(), Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )
+    # The upfront payment's date the offer page showed (ISO): the offer is accepted as it stood.
+    upfront_due = HiddenField()
 
 
 class SupportCodeForm(PortalForm):
@@ -256,6 +260,7 @@ class AgentAcceptForm(PortalForm):
         ],
         render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false"},
     )
+    upfront_due = HiddenField()  # as on AcceptForm
 
 
 class AgentSubmitForm(AgentAcceptForm):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,11 @@ class Terms:
     months: int | None = None  # N for installment_plan and extension; grace months for grace
     upfront: Decimal = _ZERO  # installment_plan only
     pay_day: int | None = None  # 1-28, installment_plan only (default: the loan's due_day clamped to 28)
-    income_months: tuple[int, ...] = ()  # seasonal: 1-4 distinct calendar months 1..12
+    income_months: tuple[int, ...] = ()  # seasonal: 1-4 distinct calendar months 1..12; none until chosen
+    # installment_plan with an upfront amount: the day it is due, after the day the offer is accepted and at
+    # most the policy's ``upfront_due_days`` later. None: as_of + upfront_due_days, or the first pay day if
+    # that comes sooner. Given when the borrower accepts an offer whose page showed a date.
+    upfront_due: date | None = None
     spread_charges: int = 1  # extension/grace: accrued interest, penalty and compound over 1..6 installments
 
 
@@ -163,6 +167,9 @@ class Quote:
     payments: PaymentStory | None = None
     # Whether every payment fits the affordable limit, and which does not; None without a budget.
     verdict: Verdict | None = None
+    # installment_plan with an upfront amount: the date the upfront payment is due (a line of ``schedule`` on
+    # that date carries it); None otherwise.
+    upfront_due: date | None = None
 
 
 def extension_cap(term_months: int) -> int:
@@ -300,6 +307,7 @@ def _limits(kind: str, facts: LoanFacts, policy: Policy, position: _Position) ->
             "pay_day_min": 1,
             "pay_day_max": MAX_PAY_DAY,
             "upfront_max": max(total - Decimal("0.01"), _ZERO),
+            "upfront_due_days": policy.upfront_due_days,
         }
     if kind == "extension":
         return {
@@ -335,7 +343,9 @@ def validate_terms(kind: str, facts: LoanFacts, policy: Policy, terms: Terms) ->
     """Check ``terms`` for ``kind`` against the loan and the policy; return field name -> error code.
 
     Codes: months_required, months_out_of_range, upfront_invalid (negative or beyond the fen),
-    upfront_too_large (not below the total to bring current), pay_day_out_of_range, spread_out_of_range,
+    upfront_too_large (not below the total to bring current), upfront_due_passed (the upfront date given is
+    on or before ``as_of``: it would not fall after acceptance), upfront_due_too_late (more than the
+    policy's ``upfront_due_days`` after ``as_of``), pay_day_out_of_range, spread_out_of_range,
     income_months_required, income_months_invalid (outside 1-12 or repeated), too_many_income_months.
     Fields the kind does not use are ignored. An empty dict means ``quote`` accepts the terms.
     """
@@ -362,6 +372,12 @@ def _validate_terms(
             errors["upfront"] = "upfront_invalid"
         elif upfront > 0 and upfront >= facts.report.total_to_bring_current:
             errors["upfront"] = "upfront_too_large"
+        due = terms.upfront_due
+        if due is not None and "upfront" not in errors and upfront:
+            if not isinstance(due, date) or due <= facts.as_of:
+                errors["upfront_due"] = "upfront_due_passed"
+            elif due > facts.as_of + timedelta(days=policy.upfront_due_days):
+                errors["upfront_due"] = "upfront_due_too_late"
         if terms.pay_day is not None and (
             not _is_int(terms.pay_day) or not 1 <= terms.pay_day <= MAX_PAY_DAY
         ):
@@ -388,8 +404,9 @@ def default_terms(kind: str, facts: LoanFacts, policy: Policy) -> Terms:
 
     Installment plan: 12 months within the policy's range, no upfront, the loan's own due day (at most 28).
     Extension: 12 months or what the cap leaves. Grace: 3 months or what the policy and cap allow. Both spread
-    accrued amounts as far as allowed, keeping the first payments low. Seasonal: the calendar month of the
-    plan's last month and the one six months before it (two harvests a year), within the policy's limit.
+    accrued amounts as far as allowed, keeping the first payments low. Seasonal: no months. Only the farmer knows when the harvest comes; a plan built on months they never chose
+    would be a figure about someone else, so the plan has no figures until they choose
+    (``validate_terms`` says "income_months_required").
     """
     _check_kind(kind)
     return _default_terms(kind, facts, policy, _position(facts))
@@ -405,12 +422,7 @@ def _default_terms(kind: str, facts: LoanFacts, policy: Policy, position: _Posit
         preferred = 12 if kind == "extension" else 3
         months = max(min(preferred, limits["months_max"]), 1)
         return Terms(months=months, spread_charges=max(_spread_max(kind, facts, policy, position, months), 1))
-    horizon = _seasonal_horizon(position)
-    last = month_index(position.first_due) + max(horizon, 1) - 1
-    picks = [last % 12 + 1]
-    if horizon >= 7 and policy.seasonal_max_income_months >= 2:
-        picks.insert(0, (last - 6) % 12 + 1)
-    return Terms(income_months=tuple(picks))
+    return Terms(income_months=())
 
 
 @dataclass
@@ -434,6 +446,7 @@ class _Draft:
     added_months: int = 0
     terms: Terms | None = None  # the terms as quoted, when the builder filled in a default
     unavailable: tuple[str, ...] = ()
+    upfront_due: date | None = None
 
 
 def _merge(lines: Iterable[_Line]) -> tuple[Installment, ...]:
@@ -516,7 +529,15 @@ def _after_spread(lines: list[_Line], spread: int) -> Callable[[tuple[Installmen
 
 
 def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: _Position) -> _Draft:
-    """Arrears in N monthly parts on top of the regular installments, after an optional upfront payment."""
+    """Arrears in N monthly parts after an optional upfront payment, with the whole installment on the pay day.
+
+    One payment date a month: the chosen pay day carries both the plan's part of the arrears and the loan's own
+    installment of that month. The installments not yet overdue move, in order, to the pay day of their month
+    (or, when that day has already gone by this month, of the next month, so every later one moves a month
+    too); their amounts do not change. The upfront payment is due on ``terms.upfront_due`` when given, else
+    ``upfront_due_days`` after ``as_of`` or on the first pay day if that is sooner: a date after the offer is
+    accepted, so the borrower has time to pay it.
+    """
     report = facts.report
     pay_day = terms.pay_day if terms.pay_day is not None else min(facts.due_day, MAX_PAY_DAY)
     upfront = round_money(terms.upfront)
@@ -532,12 +553,17 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
     charges_paid, interest_paid = paid
     principal_paid = left
     lines = []
+    first_pay = first_due_after(facts.as_of, pay_day)
+    upfront_due = None
     # Old overdue interest travels as `charges`, never as `interest`: a later restructuring recomputes
     # interest on the balance, and must not recompute away interest that was already owed.
     if upfront:
-        lines.append(_Line(facts.as_of, principal_paid, _ZERO, interest_paid + charges_paid))
+        upfront_due = terms.upfront_due or min(
+            facts.as_of + timedelta(days=policy.upfront_due_days), first_pay
+        )
+        lines.append(_Line(upfront_due, principal_paid, _ZERO, interest_paid + charges_paid))
     months = terms.months
-    first_index = month_index(first_due_after(facts.as_of, pay_day))
+    first_index = month_index(first_pay)
     shares = zip(
         split(report.overdue_principal - principal_paid, months),
         split(report.overdue_interest - interest_paid, months),
@@ -549,38 +575,54 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         for k, (principal, interest, charges) in enumerate(shares)
     ]
     lines.extend(plan)
-    # The installments not yet overdue stay as they are, dates and all.
+    # The installments not yet overdue keep their amounts and move to the pay day.
+    future = [
+        state for state in report.installments if state.due_date >= facts.as_of and state.status != "paid"
+    ]
+    shift = _pay_day_shift(future[0].due_date, pay_day, facts.as_of) if future else 0
     lines.extend(
         _Line(
-            state.due_date,
+            date_in_month(month_index(state.due_date) + shift, pay_day),
             state.principal_unpaid,
             state.interest_unpaid,
             state.charges_unpaid + state.penalty_unpaid + state.compound_unpaid,
         )
-        for state in report.installments
-        if state.due_date >= facts.as_of and state.status != "paid"
+        for state in future
     )
 
     def regular(schedule: tuple[Installment, ...]) -> Decimal:
-        """The largest calendar month once the upfront payment is made: a plan part and the usual installment
-        can fall on different days of the same month, and the borrower pays both out of that month's income."""
+        """The largest calendar month once the upfront payment is made."""
         months: dict[int, Decimal] = {}
         # A balloon at the end (interest-first and bullet loans) is the loan's own shape, not a monthly
         # payment: it is shown on its own, and the monthly figure is what the borrower pays until then.
         balloon_month = (
-            month_index(facts.schedule[-1].due_date)
+            month_index(facts.schedule[-1].due_date) + shift
             if facts.method in ("interest_first", "bullet") and facts.schedule
             else None
         )
         for item in schedule:
             if month_index(item.due_date) == balloon_month and len(schedule) > 1:
                 continue  # plan parts may run past the loan's end, so the balloon need not be the last line
-            amount = item.total - (upfront if item.due_date == facts.as_of else 0)
+            amount = item.total - (upfront if item.due_date == upfront_due else 0)
             key = month_index(item.due_date)
             months[key] = months.get(key, _ZERO) + amount
         return max(months.values(), default=_ZERO)
 
-    return _Draft(lines, regular, _last_carrying(plan), 0, replace(terms, pay_day=pay_day))
+    return _Draft(
+        lines,
+        regular,
+        _last_carrying(plan),
+        0,
+        # The terms keep the borrower's choice: a date worked out today is the quote's, not a term to store.
+        replace(terms, pay_day=pay_day),
+        upfront_due=upfront_due,
+    )
+
+
+def _pay_day_shift(first_due: date, pay_day: int, as_of: date) -> int:
+    """Months the installments not yet due move by: 0 when the pay day of the first one's month is still to come
+    (today counts: it was due today anyway), else 1, so none is put on a day already gone."""
+    return 0 if date_in_month(month_index(first_due), pay_day) >= as_of else 1
 
 
 def _extension(facts: LoanFacts, policy: Policy, terms: Terms, position: _Position) -> _Draft:
@@ -738,6 +780,7 @@ def _quote(
         limits=limits,
         payments=story,
         verdict=verdict,
+        upfront_due=draft.upfront_due,
     )
 
 

@@ -20,6 +20,8 @@ SPREAD_CEILING = 6
 GRACE_CEILING_MONTHS = 6
 # DESIGN.md: a seasonal plan has "1 to 4 income months".
 SEASONAL_CEILING = 4
+# An upfront payment is due at most this many days after the offer is accepted, whatever a pack says.
+UPFRONT_DUE_CEILING_DAYS = 30
 
 # The 2023 rules on financial asset risk classification (restructured assets): the observation period lasts at
 # least two consecutive payment periods and at least one year; the loan is at least special mention during it,
@@ -28,14 +30,16 @@ OBSERVATION_MIN_PERIODS = 2
 OBSERVATION_MIN_MONTHS = 12
 OBSERVATION_FLOOR = "special_mention"
 OBSERVATION_BREACH_FLOOR = "substandard"
-# Fields added after version 1 of the packs: a version 1 pack, written before they existed, reads with the rules'
-# own values; any later pack must name them.
+# Fields added after version 1 of the packs: a version 1 pack, written before they existed, reads with these
+# values (the rules' own; version 1 put the upfront payment "today", 7 days is what version 2 says), so
+# applications made under it can still be quoted; any later pack must name them.
 _LATER_FIELDS = {
     "observation_min_periods": OBSERVATION_MIN_PERIODS,
     "observation_min_months": OBSERVATION_MIN_MONTHS,
     "observation_floor": OBSERVATION_FLOOR,
     "observation_breach_floor": OBSERVATION_BREACH_FLOOR,
     "keep_paying_while_deciding": True,
+    "upfront_due_days": 7,
 }
 _TEXT_FIELDS = frozenset({"variant", "options", "observation_floor", "observation_breach_floor"})
 
@@ -81,6 +85,9 @@ class Policy:
     # whether the borrower is asked to keep paying the schedule in force meanwhile (told on every page that
     # says what to do now). Added after version 1 of the packs (see _LATER_FIELDS).
     keep_paying_while_deciding: bool = True
+    # An installment plan's upfront payment is due this many days after the offer is accepted (or on the
+    # plan's first pay day if that is sooner). Version 2 on.
+    upfront_due_days: int = 7
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -133,6 +140,7 @@ class Policy:
         self._check_tier(
             "observation_breach_floor", max(OBSERVATION_BREACH_FLOOR, self.observation_floor, key=_rank)
         )
+        self._check_range("upfront_due_days", 1, UPFRONT_DUE_CEILING_DAYS)
 
     def _check_tier(self, name: str, lowest: str) -> None:
         """Raise PolicyError unless ``name`` is a tier at least as bad as ``lowest`` (a pack may only be stricter)."""

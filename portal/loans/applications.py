@@ -124,6 +124,11 @@ def terms_to_json(terms: Terms) -> dict:
     data = asdict(terms)
     data["upfront"] = str(terms.upfront)
     data["income_months"] = list(terms.income_months)
+    # Only an offer's accepted terms carry the upfront date the borrower was shown; chosen terms have none.
+    if terms.upfront_due is None:
+        del data["upfront_due"]
+    else:
+        data["upfront_due"] = terms.upfront_due.isoformat()
     return data
 
 
@@ -135,6 +140,7 @@ def terms_from_json(data: dict) -> Terms:
         pay_day=data.get("pay_day"),
         income_months=tuple(data.get("income_months") or ()),
         spread_charges=int(data.get("spread_charges") or 1),
+        upfront_due=date.fromisoformat(data["upfront_due"]) if data.get("upfront_due") else None,
     )
 
 
@@ -154,6 +160,7 @@ def quote_to_json(quote: Quote) -> dict:
         "fits": quote.fits,
         "affordable_limit": str(quote.affordable_limit) if quote.affordable_limit is not None else None,
         "added_months": quote.added_months,
+        "upfront_due": quote.upfront_due.isoformat() if quote.upfront_due else None,
         "schedule": [
             [i.number, i.due_date.isoformat(), str(i.principal), str(i.interest), str(i.charges)]
             for i in quote.schedule
@@ -669,10 +676,21 @@ def offered_terms(application: Application) -> tuple[str, Terms]:
 
 
 def offered_quote(
-    session: Session, application: Application, as_of: date, calc: Calculator | None = None
+    session: Session,
+    application: Application,
+    as_of: date,
+    calc: Calculator | None = None,
+    *,
+    upfront_due: date | None = None,
 ) -> Quote:
-    """The offer's figures as of today (penalty has grown since submission, so they are worked out again)."""
+    """The offer's figures as of today (penalty has grown since submission, so they are worked out again).
+
+    ``upfront_due``: the upfront payment's date as the borrower was shown it on the offer page; without it
+    the date is worked out from today (``as_of`` + the pack's upfront_due_days, or the first pay day).
+    """
     kind, terms = offered_terms(application)
+    if upfront_due is not None and terms.upfront:
+        terms = replace(terms, upfront_due=upfront_due)
     calc = calc or calculator(session, application, as_of)
     return calc.waived(application.waivers).quote(kind, terms)
 
@@ -709,6 +727,7 @@ def agreement_for(session: Session, application: Application, quote: Quote, as_o
         "total_cost": str(quote.total_cost),
         "current_again_on": quote.current_again_on.isoformat() if quote.current_again_on else None,
         "added_months": quote.added_months,
+        "upfront_due": quote.upfront_due.isoformat() if quote.upfront_due else None,
         "waivers": {
             name: str(value)
             for name, value in arrears_rules.waivable(report).items()
@@ -774,13 +793,22 @@ def accept(
     channel: str = "web",
     on_behalf_of: str | None = None,
     consent_reference: str | None = None,
+    upfront_due: date | None = None,
 ) -> ScheduleVersion:
-    """Accept the offer and put the new schedule in force, all in the caller's one transaction."""
+    """Accept the offer and put the new schedule in force, all in the caller's one transaction.
+
+    ``upfront_due`` is the upfront payment's date the offer page showed. The borrower accepts the offer as it
+    stood, so that date goes into the agreement; a date that is today or already past would not leave the
+    borrower the days after acceptance the pack promises, so the offer cannot be accepted as it stands
+    ("upfront_due_passed"): the page shows the offer again with a date worked out from today.
+    """
     role = applicant_role(on_behalf_of)
     lifecycle.transition(application.status, "accepted", role)  # refuse early, before any work
     if application.offer_expires_on and as_of > application.offer_expires_on:
         raise ServiceError("offer_expired")  # even before the nightly job marks it expired
-    quote = offered_quote(session, application, as_of)
+    quote = offered_quote(session, application, as_of, upfront_due=upfront_due)
+    if quote.term_errors.get("upfront_due"):
+        raise ServiceError("upfront_due_passed")
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
     agreement = agreement_for(session, application, quote, as_of)

@@ -151,6 +151,7 @@ OBSERVATION = {
     "observation_floor": "special_mention",
     "observation_breach_floor": "substandard",
     "keep_paying_while_deciding": True,
+    "upfront_due_days": 7,
 }
 
 
@@ -195,3 +196,24 @@ def test_a_pack_may_make_the_observation_period_stricter_never_looser(changes, f
     assert (
         Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, **stricter}).observation_min_months == 18
     )
+
+
+def test_the_upfront_due_days_came_in_version_2_and_older_packs_read_with_7():
+    # A version 1 pack never said it, and applications made under it must still be quoted.
+    assert Policy.from_dict(RURAL_PACK).upfront_due_days == 7
+    # From version 2 on it is required like any other field, and kept within 1 to 30 days.
+    with pytest.raises(PolicyError, match="upfront_due_days"):
+        Policy.from_dict({**RURAL_PACK, "version": 2})
+    assert Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, "upfront_due_days": 10}).upfront_due_days == 10
+    for days in (0, 31):
+        with pytest.raises(PolicyError, match="upfront_due_days"):
+            Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, "upfront_due_days": days})
+
+
+def test_the_repository_packs_of_version_2_set_the_upfront_due_days():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "portal" / "loans" / "policies"
+    for variant in ("rural", "urban"):
+        data = json.loads((folder / f"{variant}-2.json").read_text(encoding="utf-8"))
+        assert Policy.from_dict(data).upfront_due_days == data["upfront_due_days"] == 7

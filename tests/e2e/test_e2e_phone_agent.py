@@ -124,7 +124,8 @@ def test_agent_verifies_with_a_support_code_and_sends_a_seasonal_plan_for_the_bo
     expect(desk).to_have_url(f"{base}/options")
     desk.goto(f"{base}/plan/seasonal")
     form = main.locator("form")
-    form.get_by_role("button").last.click()  # choose this plan and continue (the suggested income months)
+    form.get_by_role("checkbox").nth(8).check()  # September: no month is chosen for the borrower
+    form.get_by_role("button").last.click()  # choose this plan and continue
     expect(desk).to_have_url(f"{base}/check")
     desk.get_by_label(t("Consent reference"), exact=True).fill("CALL-20261129-0002")
     shot(desk, "agent-06-check-with-consent-1280")
