@@ -847,6 +847,10 @@ def test_no_plan_on_a_matured_loan_claims_to_add_months_to_it():
     as_of = date(2027, 1, 15)  # the last installment fell due on 10 Dec 2026
     facts = facts_for(as_of=as_of, disaster_declared_on=date(2026, 12, 1))
     quotes = [q for q in quote_all(facts, RURAL, None) if q.available]
+    # The seasonal plan waits for the borrower's own harvest months (none are chosen for them).
+    seasonal_terms = replace(default_terms("seasonal", facts, RURAL), income_months=(9,))
+    quotes.append(quote("seasonal", facts, RURAL, seasonal_terms, None))
+    assert all(q.available for q in quotes)
     assert {q.kind for q in quotes} == {"installment_plan", "seasonal", "grace"}
     assert {q.kind: q.added_months for q in quotes} == {"installment_plan": 0, "seasonal": 0, "grace": 0}
     grace = quote("grace", facts, RURAL, Terms(months=2, spread_charges=1), None)

@@ -165,6 +165,13 @@ def test_pay_day_15_makes_one_payment_a_month_and_the_upfront_is_due_after_accep
 
     page.get_by_label("Your password", exact=True).fill("Demo-pass-2026")
     page.get_by_role("button", name="Accept the plan", exact=True).click()
+    # Accepting lands on the short "your plan is in force" page, which says the up-front date too...
+    expect(page).to_have_url(f"{portal.url}/applications/{reference}?accepted=1")
+    expect(page.get_by_role("region", name="Your up-front payment")).to_contain_text(
+        f"Pay {amount} by {shown}."
+    )
+    # ...and the agreement is one tap away.
+    page.get_by_role("link", name="Read and print your agreement").click()
     expect(page).to_have_url(f"{portal.url}/applications/{reference}/agreement")
     expect(page.get_by_role("region", name="Your up-front payment")).to_contain_text(
         f"Pay {amount} by {shown}."
