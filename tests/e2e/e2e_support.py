@@ -234,6 +234,9 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
             if application.status in WITHDRAWABLE:
                 apps.withdraw(db.session, application, actor=f"borrower:{borrower.id}")
                 withdrawn.append(application.reference)
+            elif application.status in ("approved", "countered"):  # an open offer blocks a new application too
+                apps.move(db.session, application, "expired", role="system", actor="system")
+                withdrawn.append(application.reference)
         db.session.commit()
         return withdrawn
 

@@ -143,6 +143,7 @@ def test_agent_verifies_with_a_support_code_and_sends_a_seasonal_plan_for_the_bo
 
     # reviewer1 sees it in the queue, marked as a phone application.
     reviewer = make_page(viewport={"width": 1280, "height": 900})
+    set_staff_locale(portal, "reviewer1", "zh_Hans")  # another test may have left reviewer1 in English
     staff_sign_in(reviewer, portal, "reviewer1", "zh_Hans")
     row = reviewer.get_by_role("row").filter(has=reviewer.get_by_role("link", name=reference, exact=True))
     expect(row).to_contain_text(t("phone"))
