@@ -677,7 +677,7 @@ def pay_now_context(application, as_of) -> dict:
     """What the application's page needs for its "what to pay now" box: the loan's figures from the stored
     schedule and payments, and whether the policy asks the borrower to keep paying while it is decided. No box
     (now=None) for a draft or a closed application."""
-    if application.status not in apps.DECIDING + ("accepted", "active"):
+    if application.status not in apps.DECIDING + apps.IN_FORCE:
         return {"now": None, "deciding": False, "keep_paying": True}
     report = services.loan_position(db.session, application.loan, as_of).report
     deciding = apps.keep_paying(application)

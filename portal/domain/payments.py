@@ -289,11 +289,7 @@ def judge(story: PaymentStory, limit: Decimal, as_of: date) -> Verdict:
     payment is not judged: the borrower chose it. The first payment that does not fit is named.
     """
     horizon = add_months(as_of, NEAR_MONTHS)
-    totals: dict[int, Decimal] = {}
-    for due in story.payments:
-        if due.due_date <= horizon:
-            key = month_index(due.due_date)
-            totals[key] = totals.get(key, _ZERO) + due.amount
+    totals = _near_month_totals(story, horizon)
     for due in story.payments:
         total = totals[month_index(due.due_date)] if due.due_date <= horizon else due.amount
         if total > limit:
@@ -303,10 +299,14 @@ def judge(story: PaymentStory, limit: Decimal, as_of: date) -> Verdict:
 
 def largest_near(story: PaymentStory, as_of: date) -> Decimal:
     """The most that falls due in one calendar month in the 12 months after ``as_of`` (zero if nothing does)."""
-    horizon = add_months(as_of, NEAR_MONTHS)
+    return max(_near_month_totals(story, add_months(as_of, NEAR_MONTHS)).values(), default=_ZERO)
+
+
+def _near_month_totals(story: PaymentStory, horizon: date) -> dict[int, Decimal]:
+    """What falls due in each calendar month (by month index) up to ``horizon``: paid out of one month's income."""
     totals: dict[int, Decimal] = {}
     for due in story.payments:
         if due.due_date <= horizon:
             key = month_index(due.due_date)
             totals[key] = totals.get(key, _ZERO) + due.amount
-    return max(totals.values(), default=_ZERO)
+    return totals

@@ -355,7 +355,9 @@ def save_income(application: Application, *, income: dict[str, Decimal], dependa
     application.updated_at = utcnow()
 
 
-def save_spending(application: Application, *, spending: dict[str, Decimal], other_debt: Decimal) -> Budget | None:
+def save_spending(
+    application: Application, *, spending: dict[str, Decimal], other_debt: Decimal
+) -> Budget | None:
     """The second half of the budget: essential spending and other debt payments."""
     require_editable(application)
     data = dict(application.budget or {})
@@ -848,7 +850,8 @@ def accept(
     return version
 
 
-REMINDERS_PAUSED = (
+# While an application is in one of these, the schedule in force still runs: what falls due is still owed.
+DECIDING = (
     "submitted",
     "in_review",
     "info_requested",
@@ -856,9 +859,11 @@ REMINDERS_PAUSED = (
     "appealed",
     "approved",
     "countered",
-    "accepted",
-    "active",
 )
+# A plan accepted or in force: the new schedule runs.
+IN_FORCE = ("accepted", "active")
+# Reminder contact pauses while an application is decided or a plan is in force.
+REMINDERS_PAUSED = DECIDING + IN_FORCE
 
 
 def reminders_paused(session: Session, loan: Loan) -> bool:
@@ -878,24 +883,12 @@ def in_play(session: Session, loan: Loan) -> tuple[Application | None, bool]:
         select(Application)
         .where(
             Application.loan_id == loan.id,
-            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
+            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + IN_FORCE),
         )
         .order_by(Application.id)
         .options(lazyload(Application.evidence))
     ).all()
     return (rows[-1] if rows else None), any(row.status in REMINDERS_PAUSED for row in rows)
-
-
-# While an application is in one of these, the schedule in force still runs: what falls due is still owed.
-DECIDING = (
-    "submitted",
-    "in_review",
-    "info_requested",
-    "awaiting_second_approval",
-    "appealed",
-    "approved",
-    "countered",
-)
 
 
 def keep_paying(application: Application) -> bool | None:
@@ -923,7 +916,7 @@ def open_by_loan(session: Session, borrower_id: int) -> dict[int, Application]:
         select(Application)
         .where(
             Application.borrower_id == borrower_id,
-            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + ("accepted", "active")),
+            Application.status.in_(tuple(lifecycle.OPEN_STATUSES) + IN_FORCE),
         )
         .order_by(Application.id)
         # The dashboard shows each one's reference and status: not its documents, quote, budget or answers; and

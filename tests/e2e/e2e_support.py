@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_babel import force_locale
@@ -24,6 +25,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, make_url, select
 from support import drop_postgres_database, postgres_database
 from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from portal.loans.models import Application
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -234,7 +238,10 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
             if application.status in WITHDRAWABLE:
                 apps.withdraw(db.session, application, actor=f"borrower:{borrower.id}")
                 withdrawn.append(application.reference)
-            elif application.status in ("approved", "countered"):  # an open offer blocks a new application too
+            elif application.status in (
+                "approved",
+                "countered",
+            ):  # an open offer blocks a new application too
                 apps.move(db.session, application, "expired", role="system", actor="system")
                 withdrawn.append(application.reference)
         db.session.commit()
@@ -619,6 +626,24 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
         apps.submit(db.session, application, as_of=as_of, **who)
         db.session.commit()
         return application.reference
+
+
+def approved_offer(session, loan, as_of, *, income: Decimal, food: Decimal) -> Application:
+    """An installment plan with its suggested terms for `loan`, sent and approved as asked, through the services
+    (no browser, nothing committed): for tests that start from an offer."""
+    import secrets
+
+    from support import fill_draft
+
+    from portal.loans import applications as apps
+
+    actor = f"borrower:{loan.borrower_id}"
+    row = apps.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
+    fill_draft(session, row, as_of, account="Hours cut.", income=income, food=food)
+    apps.submit(session, row, actor=actor, as_of=as_of)
+    for target in ("in_review", "approved"):
+        apps.move(session, row, target, role="reviewer", actor="staff:1")
+    return row
 
 
 def arrange_decision(

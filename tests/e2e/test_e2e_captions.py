@@ -6,7 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from e2e_support import PHONE, SCREENSHOTS, LivePortal, expect_lang, shot, sign_in, withdraw_open_applications
+from e2e_support import (
+    PHONE,
+    SCREENSHOTS,
+    LivePortal,
+    approved_offer,
+    expect_lang,
+    shot,
+    sign_in,
+    withdraw_open_applications,
+)
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -27,11 +36,8 @@ WATCHED = (
 @pytest.fixture(scope="module")
 def offer(live_portal: LivePortal):
     """An approved 12-month installment plan for 13800000001 (withdrawn afterwards: the server is shared)."""
-    import secrets
-
     from portal import db
     from portal.clock import business_date
-    from portal.loans import applications as apps
     from portal.loans.models import Borrower
 
     withdraw_open_applications(live_portal, PHONE_NUMBER)
@@ -39,21 +45,7 @@ def offer(live_portal: LivePortal):
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == PHONE_NUMBER))
         loan = borrower.loans[0]
         as_of = business_date()
-        actor = f"borrower:{borrower.id}"
-        row = apps.start(db.session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
-        apps.save_hardship(row, reasons=["income_reduced"], duration="under_6_months", account="Hours cut.")
-        apps.save_budget(
-            row,
-            income={"wages": Decimal("6000")},
-            spending={"food": Decimal("1200")},
-            other_debt=Decimal("0"),
-            dependants=1,
-        )
-        terms = apps.calculator(db.session, row, as_of).default_terms("installment_plan")
-        apps.choose(row, apps.quote_for(db.session, row, "installment_plan", terms, as_of))
-        apps.submit(db.session, row, actor=actor, as_of=as_of)
-        for target in ("in_review", "approved"):
-            apps.move(db.session, row, target, role="reviewer", actor="staff:1")
+        row = approved_offer(db.session, loan, as_of, income=Decimal("6000"), food=Decimal("1200"))
         db.session.commit()
         reference = row.reference
     yield reference

@@ -9,7 +9,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from e2e_support import DESKTOP, PHONE, LivePortal, date_long, set_staff_locale, shot, staff_sign_in
+from e2e_support import (
+    DESKTOP,
+    PHONE,
+    LivePortal,
+    approved_offer,
+    date_long,
+    set_staff_locale,
+    shot,
+    staff_sign_in,
+)
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -54,21 +63,8 @@ def restructured(live_portal: LivePortal) -> tuple[str, date]:
             first_due=add_months(as_of, -2),
             purpose="consumption",
         )
+        row = approved_offer(db.session, loan, as_of, income=Decimal("9000"), food=Decimal("1500"))
         actor = f"borrower:{borrower.id}"
-        row = apps.start(db.session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
-        apps.save_hardship(row, reasons=["income_reduced"], duration="under_6_months", account="Hours cut.")
-        apps.save_budget(
-            row,
-            income={"wages": Decimal("9000")},
-            spending={"food": Decimal("1500")},
-            other_debt=Decimal("0"),
-            dependants=1,
-        )
-        terms = apps.calculator(db.session, row, as_of).default_terms("installment_plan")
-        apps.choose(row, apps.quote_for(db.session, row, "installment_plan", terms, as_of))
-        apps.submit(db.session, row, actor=actor, as_of=as_of)
-        for target in ("in_review", "approved"):
-            apps.move(db.session, row, target, role="reviewer", actor="staff:1")
         apps.accept(db.session, row, actor=actor, as_of=as_of, confirmation="password")
         db.session.commit()
         _version, lines = services.current_schedule(db.session, loan)
