@@ -95,6 +95,21 @@ UNAVAILABLE = {
     ),
 }
 
+# The tag beside an installment or a loan: its status in a word or two.
+TAGS = {
+    "paid": _l("Paid"),
+    "overdue": _l("Overdue"),
+    "due_today": _l("Due today"),
+    "upcoming": _l("Upcoming"),
+    "active": _l("Active"),
+    "closed": _l("Closed"),
+    "charged_off": _l("Written off"),
+    "litigation": _l("In court"),
+    "current": _l("Up to date"),
+    "in_arrears": _l("Overdue"),
+    "paid_off": _l("Paid off"),
+}
+
 STATUSES = {
     "draft": _l("Not sent yet"),
     "submitted": _l("Sent, waiting for review"),

@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["paren"] = paren
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["error_title_prefix"] = error_title_prefix
+    app.jinja_env.globals["labels"] = labels  # every table of labels, for pages and macros alike
     app.jinja_env.globals["pay_now"] = pay_now  # what to pay now, from a loan's arrears report
     # A stored quote's or agreement's payments as a person reads them, and whether they fit the budget.
     app.jinja_env.globals["plan_story"] = stored_story
@@ -69,7 +70,6 @@ def init_app(app: Flask) -> None:
             "language_form": form,
             "variant": variant(),
             "config_phone": app.config["INSTITUTION_PHONE"],
-            "labels": labels,
         }
 
 

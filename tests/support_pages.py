@@ -304,6 +304,13 @@ def staff_pages(demo: Demo) -> list[Visit]:
                 continue  # a borrower's unsent draft is not a case (404; the object-access tests prove it)
             for reference, _phone, _variant, _loan in demo.by_status.get(status, [])[:1]:
                 add(f"case {status}", "staff.case", f"/staff/cases/{reference}")
+                if status == "submitted":
+                    for which in ("requested", "current"):
+                        add(
+                            f"case {which} schedule",
+                            "staff.case_schedule",
+                            f"/staff/cases/{reference}/schedules/{which}",
+                        )
     return visits
 
 

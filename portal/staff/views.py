@@ -117,16 +117,19 @@ def _case_page(
         .order_by(Application.id)
     ).all()
     version = application.row_version
-    forms = forms or {}
+    can_decide = _can_decide(application)
     defaults = {
         "claim": ClaimForm(formdata=None, version=version),
-        "approve": ApproveForm(formdata=None, version=version),
-        "reject": RejectForm(formdata=None, version=version),
-        "info": InfoForm(formdata=None, version=version),
-        "counter": _counter_form_for(application, version),
         "variant": VariantForm(formdata=None, variant=borrower.variant),
     }
-    defaults.update(forms)
+    if can_decide:  # the decision forms are shown only to the reviewer holding the case
+        defaults |= {
+            "approve": ApproveForm(formdata=None, version=version),
+            "reject": RejectForm(formdata=None, version=version),
+            "info": InfoForm(formdata=None, version=version),
+            "counter": _counter_form_for(application, version),
+        }
+    defaults.update(forms or {})
     policy = policies.of(application.policy_pack)
     budget = apps.budget_of(application)
     limit = None
@@ -156,7 +159,7 @@ def _case_page(
         offered=offered,
         classified=classified,
         waivable=arrears_rules.waivable(current.report),
-        can_decide=_can_decide(application),
+        can_decide=can_decide,
         reconfirm=not totp.recently_confirmed(),
     ), status
 
@@ -166,7 +169,9 @@ def _counter_form_for(application: Application, version: int) -> CounterForm:
     terms = application.terms or {}
     # A proposal is answered with a real plan: start from the first one the policy offers.
     offered = policies.of(application.policy_pack).options
-    form.kind.data = application.option if application.option in OPTION_KINDS else (offered or OPTION_KINDS)[0]
+    form.kind.data = (
+        application.option if application.option in OPTION_KINDS else (offered or OPTION_KINDS)[0]
+    )
     form.months.data = terms.get("months")
     form.pay_day.data = terms.get("pay_day")
     form.spread_charges.data = terms.get("spread_charges")
@@ -181,6 +186,38 @@ def _can_decide(application: Application) -> bool:
         staff.role in REVIEWERS
         and application.status in decisions.DECIDING
         and application.claimed_by_id == staff.id
+    )
+
+
+CASE_SCHEDULES = ("requested", "current")
+
+
+@bp.route("/cases/<reference>/schedules/<which>")
+@staff_required(*REVIEWERS, "admin")
+def case_schedule(reference: str, which: str):
+    """Every installment of the requested plan or of the loan's unpaid schedule: the case page lists the first 12
+    and sums up the rest, so a 30-year loan costs the case page what a two-year one does."""
+    if which not in CASE_SCHEDULES:
+        abort(404)
+    application = _case(reference)
+    audit.record_in_own_transaction(
+        actor=current_user.actor,
+        action="case.viewed",
+        subject=f"application:{application.id}",
+        channel="branch",
+        on_behalf_of=f"borrower:{application.borrower_id}",
+    )
+    if which == "requested":
+        rows, caption = (
+            apps.schedule_from_json(application.quote.get("schedule", [])),
+            _("Requested schedule"),
+        )
+    else:
+        position = services.loan_position(db.session, application.loan, business_date())
+        rows = [i for i in position.report.installments if i.status != "paid"]
+        caption = _("Current schedule")
+    return render_template(
+        "staff/case_schedule.html", a=application, rows=rows, caption=caption, charges=which == "requested"
     )
 
 

@@ -21,6 +21,7 @@ PAGES = {
     "baseline": (None, "/bench/baseline", "ok"),
     "sign_in": (None, "/sign-in", 'name="password"'),
     "dashboard": ("borrower", "/", TARGETS.get("loan_number", "")),
+    "loan": ("borrower", TARGETS.get("loan", "/"), TARGETS.get("loan_number", "")),
     "options": ("borrower", TARGETS.get("options", "/"), 'class="'),
     "queue_first": ("reviewer", "/staff/queue", TARGETS.get("queue_marker", "<table")),
     "queue_500": ("reviewer", TARGETS.get("queue_500", "/staff/queue"), "<table"),

@@ -148,7 +148,7 @@ def staff_statements(app, targets: dict, client=None) -> dict:
         results[name] = {"statements": statements, "status": status}
     bench = app.test_client()
     sign_in(bench, "/sign-in", phone=targets["phone"])
-    for name in ("dashboard", "options"):
+    for name in ("dashboard", "loan", "options"):
         statements, status = count_statements(app, bench, targets[name])
         results[name] = {"statements": statements, "status": status}
     statements, status = count_statements(app, bench, targets["dashboard"], kept=True)

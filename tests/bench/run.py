@@ -34,11 +34,12 @@ import measure  # noqa: E402
 OUT = ROOT / "test-artifacts" / "bench"
 BIN = Path(sys.executable).parent
 TODAY = date(2026, 11, 29)
-PAGES = ("baseline", "sign_in", "dashboard", "options", "queue_first", "queue_500", "case")
+PAGES = ("baseline", "sign_in", "dashboard", "loan", "options", "queue_first", "queue_500", "case")
 PAGE_NAMES = {
     "baseline": "baseline (minimal route)",
     "sign_in": "sign-in page",
     "dashboard": "borrower dashboard",
+    "loan": "loan page",
     "options": "options page",
     "queue_first": "queue, first page",
     "queue_500": "queue, page 500",
@@ -56,6 +57,8 @@ LIMITS = {
     "quote_ms": 10,
     "queue_p95_ms": 150,
     "dashboard_ratio": 35,
+    "loan_ratio": 20,
+    "case_ratio": 15,
 }
 
 
@@ -120,6 +123,7 @@ def find_targets(url: str, generated: dict) -> dict:
         "phone": bulk.BENCH_PHONE,
         "loan_number": bench_loan,
         "dashboard": "/",
+        "loan": f"/loans/{bench_loan}",
         "options": f"/applications/{generated['draft']}/options",
         "long_phone": bulk.LONG_PHONE,
         "long_loan": long_loan,
@@ -386,10 +390,13 @@ def checks(results: dict) -> list[str]:
     for name, db_results in results["load"].items():
         errors = sum(r["errors"] for r in db_results.values())
         out.append(f"{name} errors under load {errors} {'✓' if errors == 0 else '✗'}")
-        ratio = 100 * db_results["dashboard"]["rps"] / (db_results["baseline"]["rps"] or 1)
-        out.append(
-            f"{name} dashboard {ratio:.0f} % of baseline {'✓' if ratio >= LIMITS['dashboard_ratio'] else '✗'}"
-        )
+        for page, limit in (("dashboard", "dashboard_ratio"), ("loan", "loan_ratio"), ("case", "case_ratio")):
+            if page not in db_results:
+                continue
+            ratio = 100 * db_results[page]["rps"] / (db_results["baseline"]["rps"] or 1)
+            out.append(
+                f"{name} {PAGE_NAMES[page]} {ratio:.0f} % of baseline {'✓' if ratio >= LIMITS[limit] else '✗'}"
+            )
         if name == "PostgreSQL":
             worst = max(db_results["queue_first"]["p95"] or 0, db_results["queue_500"]["p95"] or 0)
             out.append(f"queue p95 {worst} ms {'✓' if worst < LIMITS['queue_p95_ms'] else '✗'}")

@@ -92,21 +92,43 @@ def test_the_case_page_shows_the_risk_score_with_each_reason_and_its_points(demo
         assert f'<td class="num">{points}</td>' in html, code
 
 
-def test_the_case_page_shows_the_requested_schedule_beside_the_current_one(demo):
+def test_the_case_page_shows_the_requested_schedule_beside_the_unpaid_current_one_folded_at_12(demo):
     reference = submitted(demo, URBAN)
     stored = row(demo, reference)
     with database(demo) as session:
-        _version, current = services.current_schedule(session, loan_of(session, URBAN))
+        position = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
+        unpaid = [i for i in position.report.installments if i.status != "paid"]
+    reviewer1 = staff_client(demo, "reviewer1")
 
-    html = staff_client(demo, "reviewer1").get(case_url(reference)).get_data(as_text=True)
+    html = reviewer1.get(case_url(reference)).get_data(as_text=True)
 
     requested = table_rows(html, plain(demo, "Requested schedule"))
     in_force = table_rows(html, plain(demo, "Current schedule"))
-    assert len(requested) == len(stored.quote["schedule"]) == 15
-    assert len(in_force) == len(current) == 24
-    assert [r[0] for r in requested] == [str(n) for n, *_ in stored.quote["schedule"]]
-    assert [r[0] for r in in_force] == [str(i.number) for i in current]
+    assert len(stored.quote["schedule"]) == 15 and len(unpaid) > 12
+    assert [r[0] for r in requested] == [str(n) for n, *_ in stored.quote["schedule"][:12]]
+    assert [r[0] for r in in_force] == [str(i.number) for i in unpaid[:12]]
     assert requested[0][-1] != in_force[0][-1]
+    assert html.count(f'href="{case_url(reference)}/schedules/') == 2
+
+
+def test_each_schedule_of_a_case_lists_every_installment_on_its_own_page_and_the_viewing_is_recorded(demo):
+    reference = submitted(demo, URBAN)
+    stored = row(demo, reference)
+    with database(demo) as session:
+        position = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
+        unpaid = [str(i.number) for i in position.report.installments if i.status != "paid"]
+    reviewer1 = staff_client(demo, "reviewer1")
+    viewed = len(audit_rows(demo, reference, "case.viewed"))
+
+    requested = reviewer1.get(f"{case_url(reference)}/schedules/requested").get_data(as_text=True)
+    current = reviewer1.get(f"{case_url(reference)}/schedules/current").get_data(as_text=True)
+
+    assert [r[0] for r in table_rows(requested, plain(demo, "Requested schedule"))] == [
+        str(n) for n, *_ in stored.quote["schedule"]
+    ]
+    assert [r[0] for r in table_rows(current, plain(demo, "Current schedule"))] == unpaid
+    assert len(audit_rows(demo, reference, "case.viewed")) == viewed + 2
+    assert reviewer1.get(f"{case_url(reference)}/schedules/other").status_code == 404
 
 
 def test_a_reviewer_downloads_the_cases_document_and_the_viewing_is_recorded(demo):

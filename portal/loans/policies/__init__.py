@@ -7,6 +7,7 @@ the pack row they were made and decided under.
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 from sqlalchemy import select
@@ -57,6 +58,14 @@ def current(session: Session, variant: str) -> tuple[PolicyPack, Policy]:
     return row, Policy.from_dict(row.data)
 
 
+# Each pack row's Policy, read once per row object: a case page asks three times in a request, and a pack is
+# never changed once loaded. Held weakly, so it goes with the session that loaded the row.
+_read: weakref.WeakKeyDictionary[PolicyPack, Policy] = weakref.WeakKeyDictionary()
+
+
 def of(row: PolicyPack) -> Policy:
     """A stored pack as a domain Policy."""
-    return Policy.from_dict(row.data)
+    policy = _read.get(row)
+    if policy is None:
+        policy = _read[row] = Policy.from_dict(row.data)
+    return policy
