@@ -32,7 +32,7 @@ def dashboard():
             session.pop("support_code")  # used, replaced or expired: nothing left to show
         else:
             support_code = {"code": shown.get("code"), "expires_at": live.expires_at}
-    key = _dashboard_key(who, as_of) if support_code is None else None
+    key = _kept_key(who, as_of) if support_code is None else None
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
     loans = services.borrower_loans(db.session, who.borrower.id)
@@ -55,14 +55,16 @@ def dashboard():
     return page_cache.keep(key, page) if key is not None else page
 
 
-def _dashboard_key(who, as_of) -> tuple | None:
-    """What the dashboard shows depends on, for the page cache; None when this view must not be kept or reused:
-    an agent's (their banner, their audit rows), one with a message flashed for this response only."""
+def _kept_key(who, as_of) -> tuple | None:
+    """What a borrower's page of their own loans shows depends on, for the page cache (the dashboard and each
+    loan page: everything on them is the borrower's loans, schedules, payments, applications and messages, which
+    raise `view_version`); None when this view must not be kept or reused: an agent's (their banner, their audit
+    rows), one with a message flashed for this response only."""
     if who.by_agent or "_flashes" in session:
         return None
     borrower = who.borrower
     return (
-        "borrower.dashboard",
+        request.endpoint,
         borrower.id,
         borrower.view_version,
         borrower.home_branch_id,
@@ -97,14 +99,20 @@ def change_password():
 @bp.route("/loans/<loan_number>")
 @borrower_required
 def loan(loan_number: str):
-    """One loan: arrears with every part, overdue installments, the whole schedule, payments and how to pay."""
-    row = services.borrower_loan(db.session, acting().borrower.id, loan_number)
+    """One loan: arrears with every part, overdue installments, the whole schedule, payments and how to pay.
+
+    Kept like the dashboard (a borrower goes back and forth between the two): a kept page is only ever one this
+    borrower was shown for this address, so a loan that is not theirs is refused before anything is kept."""
+    who, as_of = acting(), business_date()
+    key = _kept_key(who, as_of)
+    if key is not None and (page := page_cache.kept(key)) is not None:
+        return page
+    row = services.borrower_loan(db.session, who.borrower.id, loan_number)
     if row is None:
         abort(404)
-    as_of = business_date()
     position = services.loan_position(db.session, row, as_of)
     open_app, reminders_paused = applications.in_play(db.session, row)
-    return render_template(
+    page = render_template(
         "borrower/loan.html",
         p=position,
         as_of=as_of,
@@ -113,6 +121,7 @@ def loan(loan_number: str):
         reminders_paused=reminders_paused,
         plan=applications.plan_of_version(db.session, position.version),
     )
+    return page_cache.keep(key, page) if key is not None else page
 
 
 @bp.route("/loans/<loan_number>/schedules/<int:version>")

@@ -656,14 +656,15 @@ def borrower_applications(session: Session, borrower_id: int) -> list[Applicatio
 
 def history(session: Session, application: Application) -> list:
     """The application's audit rows, oldest first: who did what, when, how, and why."""
+    from sqlalchemy import text
+
     from portal.loans.models import AuditEvent
+    from portal.loans.models.records import HISTORY_SQL
 
     return list(
         session.scalars(
             select(AuditEvent)
-            .where(
-                AuditEvent.subject == f"application:{application.id}", AuditEvent.action.not_like("%.viewed")
-            )
+            .where(AuditEvent.subject == f"application:{application.id}", text(HISTORY_SQL))
             .order_by(AuditEvent.id)
         )
     )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import g, has_request_context
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -21,7 +22,8 @@ from portal.loans.models import AuditEvent
 GENESIS = "0" * 64
 
 
-def _digest(event: AuditEvent) -> str:
+def _digest(event) -> str:
+    """The row's hash: its fields and the previous row's hash (`event` is a row or a namespace of its values)."""
     payload = json.dumps(
         {
             "id": event.id,
@@ -42,6 +44,45 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# PostgreSQL: the advisory lock and the head in one call (migration audit_history), so the lock is held for the
+# insert and the commit only. SQLite: BEGIN IMMEDIATE took the database's write lock already.
+_LOCKED_HEAD = text("SELECT id, hash FROM audit_chain_head()")
+_HEAD = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_INSERT = insert(AuditEvent)
+
+
+def _append(connection, fields: dict) -> SimpleNamespace:
+    """Link one row to the end of the chain and write it, in the caller's transaction.
+
+    Every writer of the chain waits its turn (on PostgreSQL an advisory lock held to the end of the transaction;
+    SQLite's write lock does the same), so the work done between reading the chain's head and committing is
+    what the busiest page pays for: two statements and a hash, no ORM unit of work.
+    """
+    # Serialise writers of the chain so two transactions never link to the same previous row.
+    last = connection.execute(_LOCKED_HEAD if connection.dialect.name == "postgresql" else _HEAD).first()
+    event = SimpleNamespace(
+        **fields,
+        id=(last.id + 1) if last else 1,
+        at=utcnow(),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = _digest(event)
+    connection.execute(_INSERT, [vars(event)])
+    return event
+
+
+def _fields(actor, action, subject, on_behalf_of, channel, data) -> dict:
+    return {
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "channel": channel,
+        "action": action,
+        "subject": subject,
+        "request_id": g.get("request_id") if has_request_context() else None,
+        "data": data or {},
+    }
+
+
 def record(
     session: Session,
     *,
@@ -51,30 +92,10 @@ def record(
     on_behalf_of: str | None = None,
     channel: str = "web",
     data: dict | None = None,
-) -> AuditEvent:
-    """Append one audit row in the caller's transaction (flushes, never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise writers of the chain so two transactions never link to the same previous row.
-        session.execute(text("SELECT pg_advisory_xact_lock(7310001)"))
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    event = AuditEvent(
-        id=(last.id + 1) if last else 1,
-        at=utcnow(),
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        channel=channel,
-        action=action,
-        subject=subject,
-        request_id=g.get("request_id") if has_request_context() else None,
-        data=data or {},
-        prev_hash=last.hash if last else GENESIS,
-    )
-    event.hash = _digest(event)
-    session.add(event)
-    session.flush()
-    return event
+) -> SimpleNamespace:
+    """Append one audit row in the caller's transaction (never commits); returns its values (`.id`, `.hash`)."""
+    session.flush()  # what the caller changed so far goes first, as the ORM would order it
+    return _append(session.connection(), _fields(actor, action, subject, on_behalf_of, channel, data))
 
 
 @dataclass(frozen=True)
@@ -102,17 +123,25 @@ def verify(session: Session) -> list[ChainBreak]:
     return breaks
 
 
-def record_in_own_transaction(**fields) -> None:
+def record_in_own_transaction(
+    *,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+    data: dict | None = None,
+) -> None:
     """Write one audit row in a short transaction of its own (for reads that must be on the record, such as
     a member of staff viewing a borrower's case: the page itself stays a read)."""
     from flask import current_app
 
     from portal.db import write_intent
 
+    fields = _fields(actor, action, subject, on_behalf_of, channel, data)
     token = write_intent.set(True)
     try:
-        with current_app.extensions["db_sessionmaker"]() as own:
-            record(own, **fields)
-            own.commit()
+        with current_app.extensions["db_engine"].begin() as connection:
+            _append(connection, fields)
     finally:
         write_intent.reset(token)

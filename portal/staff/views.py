@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import db, labels
+from portal import db, labels, page_cache
 from portal.auth import password_change, throttle, totp
 from portal.auth.access import staff_required
 from portal.clock import business_date
@@ -17,6 +17,7 @@ from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.domain.proposal import PROPOSAL
 from portal.forms import strip_controls
+from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
@@ -95,7 +96,12 @@ def _case(reference: str) -> Application:
 
 
 def _case_page(
-    application: Application, *, forms: dict | None = None, counter_preview=None, status: int = 200
+    application: Application,
+    *,
+    forms: dict | None = None,
+    counter_preview=None,
+    status: int = 200,
+    history: list | None = None,
 ):
     as_of = business_date()
     borrower = application.borrower
@@ -148,7 +154,7 @@ def _case_page(
         positions=positions,
         current=current,
         earlier=earlier,
-        history=apps.history(db.session, application),
+        history=apps.history(db.session, application) if history is None else history,
         forms=defaults,
         as_of=as_of,
         budget=budget,
@@ -224,7 +230,10 @@ def case_schedule(reference: str, which: str):
 @bp.route("/cases/<reference>")
 @staff_required(*REVIEWERS, "admin")
 def case(reference: str):
-    """The case: borrower, loans, hardship, budget, requested plan beside the current schedule, risk, history."""
+    """The case: borrower, loans, hardship, budget, requested plan beside the current schedule, risk, history.
+
+    Every viewing is on the record; the page itself is kept (portal/page_cache.py) under a key naming all it
+    shows, so a reviewer going back to a case does not read the loans and replay the arrears again."""
     application = _case(reference)
     audit.record_in_own_transaction(
         actor=current_user.actor,
@@ -233,7 +242,39 @@ def case(reference: str):
         channel="branch",
         on_behalf_of=f"borrower:{application.borrower_id}",
     )
-    return _case_page(application)
+    history = apps.history(db.session, application)
+    key = _case_key(application, history)
+    if key is not None and (page := page_cache.kept(key)) is not None:
+        return page
+    page, status = _case_page(application, history=history)
+    return (page_cache.keep(key, page) if key is not None else page), status
+
+
+def _case_key(application: Application, history: list) -> tuple | None:
+    """What the case page shows depends on, for the page cache; None when this view must not be kept.
+
+    The application's row version (every claim, decision and answer bumps it), the borrower's view version (the
+    database raises it on every write to their loans, payments, schedules, applications and messages) and the
+    last entry of the history (documents added or removed, refused attempts) name the case's data; the viewer,
+    their role and whether their second factor is fresh name what they may do on it; the business date, the
+    language and the borrower's own shown details complete it. Names of branches and staff are at most
+    PAGE_CACHE_SECONDS late, as on the dashboard."""
+    if "_flashes" in session:
+        return None
+    borrower = application.borrower
+    return (
+        "staff.case",
+        current_user.row.id,
+        current_user.role,
+        totp.recently_confirmed(),
+        application.id,
+        application.row_version,
+        borrower.view_version,
+        (borrower.name, borrower.variant, borrower.occupation, borrower.home_branch_id),
+        history[-1].id if history else 0,
+        business_date(),
+        current_language(),
+    )
 
 
 def _decide(reference: str, form_name: str, form, action, *, money: bool = False, **page):

@@ -146,13 +146,16 @@ def staff_statements(app, targets: dict, client=None) -> dict:
     for name in ("queue_first", "queue_500", "case"):
         statements, status = count_statements(app, client, targets[name])
         results[name] = {"statements": statements, "status": status}
+    statements, status = count_statements(app, client, targets["case"], kept=True)
+    results["case_kept"] = {"statements": statements, "status": status}
     bench = app.test_client()
     sign_in(bench, "/sign-in", phone=targets["phone"])
     for name in ("dashboard", "loan", "options"):
         statements, status = count_statements(app, bench, targets[name])
         results[name] = {"statements": statements, "status": status}
-    statements, status = count_statements(app, bench, targets["dashboard"], kept=True)
-    results["dashboard_kept"] = {"statements": statements, "status": status}
+    for name in ("dashboard", "loan"):
+        statements, status = count_statements(app, bench, targets[name], kept=True)
+        results[f"{name}_kept"] = {"statements": statements, "status": status}
     anonymous = app.test_client()
     statements, status = count_statements(app, anonymous, "/sign-in")
     results["sign_in"] = {"statements": statements, "status": status}

@@ -44,11 +44,20 @@ PAGE_NAMES = {
     "queue_first": "queue, first page",
     "queue_500": "queue, page 500",
     "case": "case page",
-    # The dashboard again on a server that keeps no rendered pages (PORTAL_PAGE_CACHE_SIZE=0): every view reads
+    # The kept pages again on a server that keeps no rendered pages (PORTAL_PAGE_CACHE_SIZE=0): every view reads
     # the ledger and renders, as the first view after a payment or a decision does.
     "dashboard_rendered": "borrower dashboard, nothing kept",
-    "dashboard_kept": "borrower dashboard, kept page",
+    "loan_rendered": "loan page, nothing kept",
+    "case_rendered": "case page, nothing kept",
 }
+KEPT = ("dashboard", "loan", "case")  # pages served from portal/page_cache.py when nothing changed
+# A page under load is a kept page; with nothing kept it is the full read: whose statement count each row shows.
+COUNTED = {
+    **{page: f"{page}_kept" for page in KEPT},
+    **{f"{page}_rendered": page for page in KEPT},
+}
+# One key for every server of the run, so a session signed in on one is good on the next.
+SECRET_KEY = secrets.token_urlsafe(48)
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 LIMITS = {
     "statements": 10,
@@ -146,7 +155,7 @@ def start_gunicorn(url: str, port: int, **settings: str) -> subprocess.Popen:
         **os.environ,
         **settings,
         "PORTAL_ENV": "production",
-        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_SECRET_KEY": SECRET_KEY,
         "PORTAL_DATABASE_URL": url,
         "PORTAL_BUSINESS_DATE": TODAY.isoformat(),
         "PORTAL_SMS_SENDER": "masked-log",
@@ -335,12 +344,11 @@ def write_table(results: dict) -> str:
         lines.append("")
         lines.append("| page | req/s | p50 ms | p95 ms | p99 ms | errors | % of baseline | SQL statements |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for page in [*PAGES, "dashboard_rendered"]:
+        for page in [*PAGES, *(f"{kept}_rendered" for kept in KEPT)]:
             r = db_results.get(page)
             if r is None:
                 continue
-            # A dashboard view under load is a kept page; with nothing kept it is the full read.
-            counted = {"dashboard": "dashboard_kept", "dashboard_rendered": "dashboard"}.get(page, page)
+            counted = COUNTED.get(page, page)
             statements = results["statements"].get(name, {}).get(counted, {}).get("statements", "")
             lines.append(
                 f"| {PAGE_NAMES[page]} | {r['rps']:.0f} | {r['p50']} | {r['p95']} | {r['p99']} | {r['errors']} | "
@@ -488,17 +496,11 @@ def main() -> None:
             stop(server)
         server = start_gunicorn(url, port, PORTAL_PAGE_CACHE_SIZE="0")
         try:
-            cookies = {"borrower": session_cookie(port, "/sign-in", {"phone": bulk.BENCH_PHONE})}
-            r = run_locust(
-                "dashboard",
-                port,
-                {**targets, "cookies": cookies},
-                seconds,
-                users,
-                OUT / f"locust-{key}-fresh",
-            )
-            results["load"][name]["dashboard_rendered"] = r
-            log_load("dashboard_rendered", r)
+            for page in KEPT:  # the same sessions: every server of the run signs with one key
+                results["load"][name][f"{page}_rendered"] = r = run_locust(
+                    page, port, targets, seconds, users, OUT / f"locust-{key}-{page}-rendered"
+                )
+                log_load(f"{page}_rendered", r)
         finally:
             stop(server)
 

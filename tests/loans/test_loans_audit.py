@@ -171,6 +171,29 @@ def test_each_row_links_to_the_one_before(app):
     assert len({e.hash for e in events}) == len(events)
 
 
+def test_writers_at_the_same_moment_each_link_to_the_row_before(app):
+    """Eight threads, each with its own connection, appending at once (as the case page's viewings do under
+    load): the lock around the chain's head leaves one unbroken chain, no two rows on the same previous one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def view(n: int) -> None:
+        with app.test_request_context():
+            for k in range(5):
+                audit.record_in_own_transaction(
+                    actor="staff:1", action="case.viewed", subject=f"loan:{n}:{k}"
+                )
+
+    before = len(_events(app))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(view, range(8)))
+
+    events = _events(app)
+    assert len(events) == before + 40
+    assert len({e.prev_hash for e in events}) == len(events)
+    with database(app) as session:
+        assert audit.verify(session) == []
+
+
 def test_verify_finds_nothing_wrong_with_an_intact_chain(demo, client):
     sign_in(client)
     client.submit("/sign-out", page="/")

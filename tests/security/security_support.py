@@ -234,6 +234,7 @@ def arrange_ids(app) -> dict:
         "staff": {
             "reference": case,
             "token": "role-test-token-0001",
+            "which": "requested",  # a case's schedule page
             "filename": "portal.css",
             "request_id": 999999,
             "borrower_id": case_row.borrower_id,

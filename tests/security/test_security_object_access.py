@@ -59,6 +59,7 @@ KNOWN_ID_ROUTES = {
     "staff.request_information": "staff_case",
     "staff.counter": "staff_case",
     "staff.case_evidence": "staff_case",
+    "staff.case_schedule": "staff_case",
     # Phone agents (tested in tests/agents/test_agents_access.py). "agent": any phone agent, nobody else.
     # "agent_borrower": only an agent with a live verified assisted session for that borrower.
     # "agent_own": only the agent whose callback or session it is.
@@ -335,8 +336,8 @@ def cases(demo, app):
     case_reference, case_token = _with_evidence(app, OWNER, "staff-case-key-0000001")
     _submit(app, case_reference)
     draft_reference, draft_token = _with_evidence(app, "13800000002", "staff-draft-key-000001")
-    case = {"reference": case_reference, "token": case_token}
-    return case, {"reference": draft_reference, "token": draft_token}
+    case = {"reference": case_reference, "token": case_token, "which": "requested"}
+    return case, {"reference": draft_reference, "token": draft_token, "which": "requested"}
 
 
 def _state(app) -> dict:

@@ -81,6 +81,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "staff.outcomes": CASE_READERS,
     "staff.case": CASE_READERS,
     "staff.case_evidence": CASE_READERS,
+    "staff.case_schedule": CASE_READERS,
     "staff.claim": DECIDERS,
     "staff.release": DECIDERS,
     "staff.approve": DECIDERS,
