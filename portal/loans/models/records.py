@@ -6,13 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    text,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
