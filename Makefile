@@ -35,6 +35,7 @@ browsers:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r portal
 	PORTAL_ENV=development $(FLASK) i18n check
 

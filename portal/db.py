@@ -103,7 +103,9 @@ def init_app(app: Flask) -> None:
     # a case, is written in a transaction of its own). On PostgreSQL they read in autocommit: under its READ
     # COMMITTED each statement sees its own snapshot anyway, and BEGIN and ROLLBACK would be two more round trips
     # for every page. SQLite has no round trips to save and keeps its transactions.
-    reads = engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+    reads = (
+        engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.extensions["db_read_sessionmaker"] = sessionmaker(bind=reads, expire_on_commit=False)
 
     @app.before_request

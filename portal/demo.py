@@ -26,18 +26,27 @@ DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"  # published in the README
 SERVICE_POINTS = {
     "QS01": (
         ("青山镇石桥村便民服务点", "青山鎮石橋村便民服務點", "Shiqiao Village Service Point, Qingshan"),
-        ("石桥村村委会一楼（周一至周六 8:30–17:00）", "石橋村村委會一樓（週一至週六 8:30–17:00）",
-         "Ground floor, Shiqiao Village Committee (Monday to Saturday, 8:30 to 17:00)"),
+        (
+            "石桥村村委会一楼（周一至周六 8:30–17:00）",
+            "石橋村村委會一樓（週一至週六 8:30–17:00）",
+            "Ground floor, Shiqiao Village Committee (Monday to Saturday, 8:30 to 17:00)",
+        ),
     ),
     "HX02": (
         ("河西乡杨家湾村便民服务点", "河西鄉楊家灣村便民服務點", "Yangjiawan Village Service Point, Hexi"),
-        ("杨家湾村小卖部旁（每天 8:00–18:00）", "楊家灣村小賣部旁（每天 8:00–18:00）",
-         "Next to the Yangjiawan village shop (every day, 8:00 to 18:00)"),
+        (
+            "杨家湾村小卖部旁（每天 8:00–18:00）",
+            "楊家灣村小賣部旁（每天 8:00–18:00）",
+            "Next to the Yangjiawan village shop (every day, 8:00 to 18:00)",
+        ),
     ),
     "LT03": (
         ("柳塘镇荷花村便民服务点", "柳塘鎮荷花村便民服務點", "Hehua Village Service Point, Liutang"),
-        ("荷花村卫生室隔壁（周一至周五 9:00–17:00）", "荷花村衛生室隔壁（週一至週五 9:00–17:00）",
-         "Beside the Hehua village clinic (Monday to Friday, 9:00 to 17:00)"),
+        (
+            "荷花村卫生室隔壁（周一至周五 9:00–17:00）",
+            "荷花村衛生室隔壁（週一至週五 9:00–17:00）",
+            "Beside the Hehua village clinic (Monday to Friday, 9:00 to 17:00)",
+        ),
     ),
 }
 
@@ -196,7 +205,9 @@ class _Builder:
             if code in SERVICE_POINTS:
                 point_name, point_address = SERVICE_POINTS[code]
                 branch.service_point_name = dict(zip(("zh_Hans", "zh_Hant", "en"), point_name, strict=True))
-                branch.service_point_address = dict(zip(("zh_Hans", "zh_Hant", "en"), point_address, strict=True))
+                branch.service_point_address = dict(
+                    zip(("zh_Hans", "zh_Hant", "en"), point_address, strict=True)
+                )
             self.session.add(branch)
             self.branches[code] = branch
         for code, method, names, markup, compound in PRODUCTS:
@@ -421,9 +432,7 @@ def agent_calls(session: Session) -> None:
     ):
         if borrower is not caller:
             assisted = support_calls.start_session(session, agent, borrower, verified_by="questions")
-        support_calls.add_callback(
-            session, agent, assisted, due_at=stored_moment(today, at), note=note
-        )
+        support_calls.add_callback(session, agent, assisted, due_at=stored_moment(today, at), note=note)
     support_calls.end_session(session, agent, assisted)
 
 

@@ -472,7 +472,11 @@ class _Cases:
                 day = min(self.today, dec + timedelta(days=r.randint(1, 3)))
                 with self.moment(day):
                     decisions.appeal(
-                        self.session, application, as_of=day, note=r.choice(APPEALS), **self.acting(loan, False)
+                        self.session,
+                        application,
+                        as_of=day,
+                        note=r.choice(APPEALS),
+                        **self.acting(loan, False),
                     )
                 if target == "appeal_approved":
                     senior = self.staff["senior1"]
@@ -480,7 +484,11 @@ class _Cases:
                     self.claim(application, senior, later)
                     with self.deciding(later):
                         decisions.approve(
-                            self.session, application, senior, as_of=later, seen_version=application.row_version
+                            self.session,
+                            application,
+                            senior,
+                            as_of=later,
+                            seen_version=application.row_version,
                         )
         else:  # pragma: no cover - MIX and this method list the same targets
             raise ValueError(target)

@@ -193,7 +193,11 @@ def page_variant() -> str:
         chosen = g.get("page_variant")
         if chosen in VARIANTS:
             return chosen
-        if current_user and current_user.is_authenticated and getattr(current_user, "kind", None) == "borrower":
+        if (
+            current_user
+            and current_user.is_authenticated
+            and getattr(current_user, "kind", None) == "borrower"
+        ):
             return current_user.row.variant
         if current_user and current_user.is_authenticated and request.blueprint == "borrower":
             from portal.auth.access import acting  # a phone agent on the borrower's pages: their variant

@@ -97,7 +97,7 @@ def _has_errors(value) -> bool:
 
 @pass_context
 def error_title_prefix(context) -> str:
-    """"Error: " before the page title when a form on the page came back with errors, so a screen reader says
+    """ "Error: " before the page title when a form on the page came back with errors, so a screen reader says
     so first (GOV.UK's pattern); nothing otherwise. The header's language form never counts."""
     for name, value in context.items():
         if name != "language_form" and _has_errors(value):
@@ -140,7 +140,11 @@ def sla(due: date | None, today: date) -> Markup:
         return Markup("")
     days = (due - today).days
     if days > 0:
-        return Markup('<span class="sla">%s</span>') % ngettext("due in %(num)d day", "due in %(num)d days", days)
+        return Markup('<span class="sla">%s</span>') % ngettext(
+            "due in %(num)d day", "due in %(num)d days", days
+        )
     if days == 0:
         return Markup('<span class="sla sla-today">%s</span>') % gettext("due today")
-    return Markup('<span class="sla sla-late">%s</span>') % ngettext("%(num)d day late", "%(num)d days late", -days)
+    return Markup('<span class="sla sla-late">%s</span>') % ngettext(
+        "%(num)d day late", "%(num)d days late", -days
+    )

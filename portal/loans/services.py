@@ -134,7 +134,9 @@ def write_schedule_version(
     return version
 
 
-def _installment(number: int, due: date, principal_fen: int, interest_fen: int, charges_fen: int) -> Installment:
+def _installment(
+    number: int, due: date, principal_fen: int, interest_fen: int, charges_fen: int
+) -> Installment:
     """A stored schedule line as the domain sees it."""
     return Installment(number, due, from_fen(principal_fen), from_fen(interest_fen), from_fen(charges_fen))
 
@@ -233,7 +235,9 @@ class LoanPosition(LoanSummary):
 
     version: ScheduleVersion | None = None
     payments: list[Payment] = field(default_factory=list)
-    installments: list[Installment] = field(default_factory=list)  # the schedule in force, as the domain sees it
+    installments: list[Installment] = field(
+        default_factory=list
+    )  # the schedule in force, as the domain sees it
     versions: tuple[ScheduleVersion, ...] = ()  # every schedule version of the loan, oldest first
     # Every payment of the loan, oldest first, under whichever schedule version it was received: a
     # restructuring starts a fresh ledger (`payments`), but the borrower's record keeps them all.
@@ -377,9 +381,18 @@ def loan_summaries(session: Session, loans: list[Loan], as_of: date) -> list[Loa
     paid: dict[int, list[arrears_rules.Payment]] = {loan_id: [] for loan_id in ids}
     # The order of the rows does not matter: assess orders installments by due date and number, payments by
     # date and reference.
-    for kind, loan_id, version, effective_on, number, day, fen, interest, charges, reference in session.execute(
-        union_all(lines, payments)
-    ):
+    for (
+        kind,
+        loan_id,
+        version,
+        effective_on,
+        number,
+        day,
+        fen,
+        interest,
+        charges,
+        reference,
+    ) in session.execute(union_all(lines, payments)):
         if kind == "line":
             entry = schedules.setdefault(loan_id, (version, effective_on, []))
             entry[2].append(_installment(number, day, fen, interest, charges))

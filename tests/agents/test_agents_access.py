@@ -301,7 +301,9 @@ def test_an_agent_can_ask_for_a_call_back_for_the_caller_and_it_is_on_the_record
     key = re.search(r'name="key"[^>]*value="([^"]+)"', page).group(1)
 
     response = agent.submit(
-        "/help/callback", {"key": key, "window": "evening", "note": "Asked on the phone"}, page="/help/callback"
+        "/help/callback",
+        {"key": key, "window": "evening", "note": "Asked on the phone"},
+        page="/help/callback",
     )
 
     assert response.status_code == 303

@@ -171,7 +171,9 @@ def test_an_offer_whose_upfront_date_has_come_is_not_accepted_as_it_stands(demo)
     # The offer shown again carries a date from today, and is accepted with it.
     fresh = _shown_upfront_due(offer)
     assert date.fromisoformat(fresh) > BUSINESS_DATE
-    assert path_of(_accept(client, reference, upfront_due=fresh)) == f"/applications/{reference}?accepted=1"  # the short "in force" page
+    assert (
+        path_of(_accept(client, reference, upfront_due=fresh)) == f"/applications/{reference}?accepted=1"
+    )  # the short "in force" page
     with database(demo) as session:
         assert application(session, reference).agreement["upfront_due"] == fresh
 

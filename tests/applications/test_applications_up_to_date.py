@@ -20,7 +20,9 @@ from support_pages import visible_text
 UP_TO_DATE = "13800000003"
 ARREARS_WORDS = {
     "en": re.compile(r"overdue|arrears|behind", re.I),
-    "zh_Hans": re.compile(r"逾期|拖欠"),  # not 欠款 alone: "其他欠款" is the borrower's other debts, rightly asked
+    "zh_Hans": re.compile(
+        r"逾期|拖欠"
+    ),  # not 欠款 alone: "其他欠款" is the borrower's other debts, rightly asked
     "zh_Hant": re.compile(r"逾期|拖欠"),
 }
 

@@ -37,5 +37,7 @@ def test_the_loan_page_of_a_30_year_loan_lists_what_is_due_and_links_to_every_in
         client.get(f"/loans/{found['long_loan']}/schedules/1?page={n}").get_data(as_text=True) for n in (1, 6)
     ]
     tables = [page[page.index('class="responsive schedule"') :].split("</table>")[0] for page in full]
-    assert tables[0].count("<tr>") - 1 == 60 and tables[1].count("<tr>") - 1 == 60  # 360 lines, six pages of 60
+    assert (
+        tables[0].count("<tr>") - 1 == 60 and tables[1].count("<tr>") - 1 == 60
+    )  # 360 lines, six pages of 60
     assert 'aria-current="page"' in full[1]

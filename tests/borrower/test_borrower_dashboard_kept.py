@@ -36,7 +36,9 @@ def _total(app, phone: str = OVERDUE) -> str:
     """The total to bring the loan current as the dashboard should show it now, computed afresh."""
     with app.test_request_context():
         loan = db.session.scalars(select(Loan).join(Borrower).where(Borrower.phone == phone)).one()
-        return i18n.money(services.loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current)
+        return i18n.money(
+            services.loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current
+        )
 
 
 def test_a_repeat_view_of_the_dashboard_reads_only_the_session_check(demo):
@@ -51,7 +53,9 @@ def test_a_repeat_view_of_the_dashboard_reads_only_the_session_check(demo):
 
 def test_a_borrower_never_gets_another_borrowers_kept_page(demo):
     with demo.app_context():
-        phones = db.session.scalars(select(Borrower.phone).join(Loan).distinct().order_by(Borrower.phone)).all()
+        phones = db.session.scalars(
+            select(Borrower.phone).join(Loan).distinct().order_by(Borrower.phone)
+        ).all()
     first, second = phones[0], phones[1]
     mine = _signed_in(demo, first)
     mine.get("/")
@@ -100,7 +104,8 @@ def test_a_write_in_plain_sql_raises_the_view_version_of_the_borrower_it_touches
     with demo.app_context():
         loan = db.session.scalars(select(Loan).join(Borrower).where(Borrower.phone == OVERDUE)).one()
         version_id = db.session.execute(
-            text("SELECT id FROM schedule_versions WHERE loan_id = :loan ORDER BY version DESC"), {"loan": loan.id}
+            text("SELECT id FROM schedule_versions WHERE loan_id = :loan ORDER BY version DESC"),
+            {"loan": loan.id},
         ).scalar()
         loan_id, borrower_id = loan.id, loan.borrower_id
     writes = [
@@ -121,7 +126,8 @@ def test_a_write_in_plain_sql_raises_the_view_version_of_the_borrower_it_touches
         before = _version(demo)
         with demo.app_context():
             db.session.execute(
-                text(sql), {"loan": loan_id, "version": version_id, "borrower": borrower_id, "day": BUSINESS_DATE}
+                text(sql),
+                {"loan": loan_id, "version": version_id, "borrower": borrower_id, "day": BUSINESS_DATE},
             )
             db.session.commit()
         assert _version(demo) == before + 1, sql
@@ -134,7 +140,9 @@ def test_a_loan_moved_to_another_borrower_changes_both_borrowers_pages(demo):
         loan_id, other_id, other_phone = loan.id, other.id, other.phone
     before = (_version(demo), _version(demo, other_phone))
     with demo.app_context():
-        db.session.execute(text("UPDATE loans SET borrower_id = :b WHERE id = :l"), {"b": other_id, "l": loan_id})
+        db.session.execute(
+            text("UPDATE loans SET borrower_id = :b WHERE id = :l"), {"b": other_id, "l": loan_id}
+        )
         db.session.commit()
 
     assert (_version(demo), _version(demo, other_phone)) == (before[0] + 1, before[1] + 1)

@@ -61,7 +61,9 @@ def test_nothing_but_the_clock_module_reads_the_wall_clock():
 
 def test_the_guard_finds_a_wall_clock_read(tmp_path):
     sneaky = tmp_path / "sneaky.py"
-    sneaky.write_text("import datetime\nfrom time import time\n\ndef f():\n    return datetime.datetime.now()\n")
+    sneaky.write_text(
+        "import datetime\nfrom time import time\n\ndef f():\n    return datetime.datetime.now()\n"
+    )
 
     assert _wall_clock_reads(sneaky, tmp_path) == ["sneaky.py:2 (from time import ...)", "sneaky.py:5"]
 

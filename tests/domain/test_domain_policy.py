@@ -204,7 +204,10 @@ def test_the_upfront_due_days_came_in_version_2_and_older_packs_read_with_7():
     # From version 2 on it is required like any other field, and kept within 1 to 30 days.
     with pytest.raises(PolicyError, match="upfront_due_days"):
         Policy.from_dict({**RURAL_PACK, "version": 2})
-    assert Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, "upfront_due_days": 10}).upfront_due_days == 10
+    assert (
+        Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, "upfront_due_days": 10}).upfront_due_days
+        == 10
+    )
     for days in (0, 31):
         with pytest.raises(PolicyError, match="upfront_due_days"):
             Policy.from_dict({**RURAL_PACK, "version": 2, **OBSERVATION, "upfront_due_days": days})

@@ -9,11 +9,26 @@ from markupsafe import Markup
 from portal import forms
 
 keys = st.sampled_from(
-    ["class_", "id", "name", "value", "for_", "data_x_y", "aria_describedby", "aria-invalid", "maxlength", "type"]
+    [
+        "class_",
+        "id",
+        "name",
+        "value",
+        "for_",
+        "data_x_y",
+        "aria_describedby",
+        "aria-invalid",
+        "maxlength",
+        "type",
+    ]
 )
 plain = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
 values = st.one_of(
-    st.booleans(), st.integers(-5, 5000), plain, plain.map(Markup), st.sampled_from(['a"b', "<x>", "&amp;", "'"])
+    st.booleans(),
+    st.integers(-5, 5000),
+    plain,
+    plain.map(Markup),
+    st.sampled_from(['a"b', "<x>", "&amp;", "'"]),
 )
 
 

@@ -110,7 +110,7 @@ NUMBERS = [
     "1e309", "-0", "NaN", "inf", "99999999999999999999.999", "1e-7", "0.005", "-0.01", "10000000.01",
     "1.234.5", "1,5", "٣", "５０００", "〇", "Ⅻ", "½", "+1", "1 000", "¥100", "100元",
 ]  # fmt: skip
-SQL = ["'", "''", "' --", "'; --", "\"", "`", "1' AND 1=1--", "') OR ('a'='a", "%", "_", "%_%", "\\%"]
+SQL = ["'", "''", "' --", "'; --", '"', "`", "1' AND 1=1--", "') OR ('a'='a", "%", "_", "%_%", "\\%"]
 
 
 def _generated() -> list[str]:
@@ -119,7 +119,9 @@ def _generated() -> list[str]:
         out.append(wrapper.format(s=markup.format(n=n)))
     for number, wrapper in itertools.product(NUMBERS, WRAPPERS):
         out.append(wrapper.format(s=number))
-    for sql, wrapper in itertools.product(SQL, ("{s}", "{s}<x>", "张伟{s}", "\u202e{s}", "{s}\x00", "<q>{s}")):
+    for sql, wrapper in itertools.product(
+        SQL, ("{s}", "{s}<x>", "张伟{s}", "\u202e{s}", "{s}\x00", "<q>{s}")
+    ):
         out.append(wrapper.format(s=sql))
     for length in (63, 64, 65, 127, 128, 129, 999, 1000, 1001, 1999, 2000, 2001, 10_000):
         out.append("<" + "a" * (length - 1))

@@ -108,9 +108,7 @@ def test_every_id_route_is_listed(app):
         "agent_own",
         "staff_help",
         "staff_borrower",
-    }, (
-        "a new kind of owner needs its own access test"
-    )
+    }, "a new kind of owner needs its own access test"
 
 
 def _viewer(app, who: str):

@@ -43,7 +43,11 @@ def test_rural_footer_offers_the_branch_call_a_visit_and_the_service_point_and_n
         assert not (URBAN_HELP & ids_on(html)), url
     html = footer(client.get("/").get_data(as_text=True))
     assert 'id="help-call-branch" href="tel:073185601201"' in html  # the branch's own phone
-    point = {"zh_Hans": "青山镇石桥村便民服务点", "zh_Hant": "青山鎮石橋村便民服務點", "en": "Shiqiao Village"}
+    point = {
+        "zh_Hans": "青山镇石桥村便民服务点",
+        "zh_Hant": "青山鎮石橋村便民服務點",
+        "en": "Shiqiao Village",
+    }
     assert point[lang] in html  # the branch's service point, in the borrower's language
     assert text(demo, "Need help?", lang, variant="rural") in html
 
@@ -58,7 +62,9 @@ def test_urban_footer_offers_a_call_back_and_self_service_and_no_visit(demo, lan
         assert URBAN_HELP <= ids_on(html), url
         assert not (RURAL_HELP & ids_on(html)), url
     html = footer(client.get("/").get_data(as_text=True))
-    assert text(demo, "Use this site any time, day or night: everything here works on your phone.", lang) in html
+    assert (
+        text(demo, "Use this site any time, day or night: everything here works on your phone.", lang) in html
+    )
     assert text(demo, "Need help?", lang) in html
 
 
@@ -96,7 +102,9 @@ def test_a_visit_request_without_a_time_is_refused_at_the_field_in_the_borrowers
 def test_a_note_over_500_characters_is_refused(demo):
     client = borrower_client(demo, RURAL)
 
-    response = client.post("/help/visit", data={**_visit_form(client), "window": "morning", "note": "x" * 501})
+    response = client.post(
+        "/help/visit", data={**_visit_form(client), "window": "morning", "note": "x" * 501}
+    )
 
     assert response.status_code == 200
     assert text(demo, "Write at most 500 characters.") in response.get_data(as_text=True)
@@ -180,7 +188,10 @@ def test_staff_list_shows_open_requests_and_only_agents_and_admins_can_mark_them
     assert f'data-help="{request_id}"' in reviewer_page
     assert f"/staff/help-requests/{request_id}/done" not in reviewer_page  # reviewers read only
     token = csrf(reviewer_page)
-    assert reviewer.post(f"/staff/help-requests/{request_id}/done", data={"csrf_token": token}).status_code == 404
+    assert (
+        reviewer.post(f"/staff/help-requests/{request_id}/done", data={"csrf_token": token}).status_code
+        == 404
+    )
 
     done = agent.post(f"/staff/help-requests/{request_id}/done", data={"csrf_token": csrf(agent_page)})
 
@@ -190,7 +201,9 @@ def test_staff_list_shows_open_requests_and_only_agents_and_admins_can_mark_them
         assert row.status == "done" and row.done_by.username == "agent1"
         assert help_service.open_requests(session) == []
     audited = audit_rows(demo, "help.done")
-    assert [(a.subject, a.on_behalf_of) for a in audited] == [(f"help:{request_id}", f"borrower:{row.borrower_id}")]
+    assert [(a.subject, a.on_behalf_of) for a in audited] == [
+        (f"help:{request_id}", f"borrower:{row.borrower_id}")
+    ]
     assert audited[0].actor.startswith("staff:")
     again = agent.post(f"/staff/help-requests/{request_id}/done", data={"csrf_token": csrf(agent_page)})
     assert again.status_code == 303 and len(audit_rows(demo, "help.done")) == 1
@@ -222,16 +235,18 @@ def test_open_requests_filters_by_kind_branch_and_borrower(demo):
     _one_request(demo)
     urban = borrower_client(demo, URBAN)
     html = urban.get("/help/callback").get_data(as_text=True)
-    urban.post("/help/callback", data={"csrf_token": csrf(html), "key": hidden(html, "key"), "window": "morning"})
+    urban.post(
+        "/help/callback", data={"csrf_token": csrf(html), "key": hidden(html, "key"), "window": "morning"}
+    )
 
     with database(demo) as session:
         rural_row = borrower(session, RURAL)
         assert [r.kind for r in help_service.open_requests(session)] == ["visit", "callback"]
         assert [r.kind for r in help_service.open_requests(session, kind="callback")] == ["callback"]
         assert [r.kind for r in help_service.open_requests(session, borrower_id=rural_row.id)] == ["visit"]
-        assert [
-            r.kind for r in help_service.open_requests(session, branch_id=rural_row.home_branch_id)
-        ] == ["visit"]
+        assert [r.kind for r in help_service.open_requests(session, branch_id=rural_row.home_branch_id)] == [
+            "visit"
+        ]
 
 
 def test_the_visit_link_in_the_footer_leads_to_the_form(demo):

@@ -72,19 +72,24 @@ def test_rural_income_then_spending_completes_the_budget_and_change_links_go_to_
     client = borrower_client(demo, RURAL)
     reference = start(client, loan_number(demo, RURAL), "pages-rural-key-000002")
     base = f"/applications/{reference}"
-    assert path_of(client.submit(f"{base}/hardship", {"reasons": ["crop_failure"], "duration": "longer"})) == (
-        f"{base}/money"
-    )
+    assert path_of(
+        client.submit(f"{base}/hardship", {"reasons": ["crop_failure"], "duration": "longer"})
+    ) == (f"{base}/money")
 
     income = client.submit(f"{base}/money", {**RURAL_ZEROS, "income_farming": "5000", "dependants": "3"})
     check = client.get(f"{base}/check").get_data(as_text=True)
     assert path_of(income) == f"{base}/spending"
     assert text(demo, "Fill in your money each month") in check  # half a budget is not a budget
 
-    spending = client.submit(f"{base}/spending", {**RURAL_ZEROS, "spending_food": "1000", "spending_seed": "300", "other_debt": "0"})
+    spending = client.submit(
+        f"{base}/spending",
+        {**RURAL_ZEROS, "spending_food": "1000", "spending_seed": "300", "other_debt": "0"},
+    )
     assert path_of(spending) == f"{base}/evidence"
     client.get(f"{base}/options")
-    plan = client.submit(f"{base}/plan/installment_plan", {"months": "12", "pay_day": "10", "action": "choose"})
+    plan = client.submit(
+        f"{base}/plan/installment_plan", {"months": "12", "pay_day": "10", "action": "choose"}
+    )
     assert path_of(plan) == f"{base}/check"
 
     html = client.get(f"{base}/check").get_data(as_text=True)
@@ -112,6 +117,8 @@ def test_farm_examples_appear_in_rural_hints_only(demo, phone, hint):
     reference = start(client, loan_number(demo, phone), f"pages-hint-key-{phone}")
     html = client.get(f"/applications/{reference}/money").get_data(as_text=True)
 
-    farm = text(demo, "For example: rice sold after harvest, pigs or chickens sold. A year's sales divided by 12.")
+    farm = text(
+        demo, "For example: rice sold after harvest, pigs or chickens sold. A year's sales divided by 12."
+    )
 
     assert (farm in html) is hint

@@ -97,7 +97,9 @@ def test_agents_borrowers_and_visitors_cannot_change_a_variant(demo, rural_case,
         client = staff_client(demo, who)
         token = csrf(client.get("/staff/borrowers").get_data(as_text=True))
 
-    response = client.post(f"/staff/cases/{rural_case}/variant", data={"csrf_token": token, "variant": "urban"})
+    response = client.post(
+        f"/staff/cases/{rural_case}/variant", data={"csrf_token": token, "variant": "urban"}
+    )
 
     assert response.status_code == 404
     with database(demo) as session:

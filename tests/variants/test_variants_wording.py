@@ -63,7 +63,10 @@ def test_placeholders_are_filled_in_the_variant_wording_and_escaped_in_templates
     catalog({("rural", "Loan %(number)s."): "贷款%(number)s。"})
     with app.test_request_context():
         assert i18n.vgettext("Loan %(number)s.", "rural", number="A1") == "贷款A1。"
-        assert str(i18n.template_vgettext("Loan %(number)s.", variant="rural", number="<b>")) == "贷款&lt;b&gt;。"
+        assert (
+            str(i18n.template_vgettext("Loan %(number)s.", variant="rural", number="<b>"))
+            == "贷款&lt;b&gt;。"
+        )
 
 
 def test_the_real_catalogs_give_rural_wording_in_each_language(app):

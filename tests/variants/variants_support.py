@@ -104,7 +104,9 @@ def audit_rows(app, action: str) -> list[AuditEvent]:
     with database(app) as session:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
         return [
-            AuditEvent(actor=r.actor, on_behalf_of=r.on_behalf_of, subject=r.subject, data=r.data, channel=r.channel)
+            AuditEvent(
+                actor=r.actor, on_behalf_of=r.on_behalf_of, subject=r.subject, data=r.data, channel=r.channel
+            )
             for r in rows
         ]
 
