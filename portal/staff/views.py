@@ -24,6 +24,7 @@ from portal.loans import audit, decisions, policies, services
 from portal.loans import classification as loan_classes
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
+from portal.staff import cases
 from portal.staff import queue as queue_query
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
 
@@ -101,7 +102,6 @@ def _case_page(
     forms: dict | None = None,
     counter_preview=None,
     status: int = 200,
-    history: list | None = None,
 ):
     as_of = business_date()
     borrower = application.borrower
@@ -154,7 +154,7 @@ def _case_page(
         positions=positions,
         current=current,
         earlier=earlier,
-        history=apps.history(db.session, application) if history is None else history,
+        history=apps.history(db.session, application),
         forms=defaults,
         as_of=as_of,
         budget=budget,
@@ -234,44 +234,40 @@ def case(reference: str):
 
     Every viewing is on the record; the page itself is kept (portal/page_cache.py) under a key naming all it
     shows, so a reviewer going back to a case does not read the loans and replay the arrears again."""
-    application = _case(reference)
+    marks = cases.case_marks(db.session, reference)
+    if marks is None or marks.status == "draft":
+        abort(404)  # a borrower's unsent draft is theirs alone
     audit.record_in_own_transaction(
         actor=current_user.actor,
         action="case.viewed",
-        subject=f"application:{application.id}",
+        subject=f"application:{marks.id}",
         channel="branch",
-        on_behalf_of=f"borrower:{application.borrower_id}",
+        on_behalf_of=f"borrower:{marks.borrower_id}",
     )
-    history = apps.history(db.session, application)
-    key = _case_key(application, history)
+    key = _case_key(marks)
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
-    page, status = _case_page(application, history=history)
+    page, status = _case_page(_case(reference))
     return (page_cache.keep(key, page) if key is not None else page), status
 
 
-def _case_key(application: Application, history: list) -> tuple | None:
+def _case_key(marks: cases.CaseMarks) -> tuple | None:
     """What the case page shows depends on, for the page cache; None when this view must not be kept.
 
     The application's row version (every claim, decision and answer bumps it), the borrower's view version (the
     database raises it on every write to their loans, payments, schedules, applications and messages) and the
-    last entry of the history (documents added or removed, refused attempts) name the case's data; the viewer,
+    newest entry of the history (documents added or removed, refused attempts) name the case's data; the viewer,
     their role and whether their second factor is fresh name what they may do on it; the business date, the
     language and the borrower's own shown details complete it. Names of branches and staff are at most
     PAGE_CACHE_SECONDS late, as on the dashboard."""
     if "_flashes" in session:
         return None
-    borrower = application.borrower
     return (
         "staff.case",
         current_user.row.id,
         current_user.role,
         totp.recently_confirmed(),
-        application.id,
-        application.row_version,
-        borrower.view_version,
-        (borrower.name, borrower.variant, borrower.occupation, borrower.home_branch_id),
-        history[-1].id if history else 0,
+        marks,
         business_date(),
         current_language(),
     )

@@ -49,6 +49,9 @@ PAGE_NAMES = {
     "dashboard_rendered": "borrower dashboard, nothing kept",
     "loan_rendered": "loan page, nothing kept",
     "case_rendered": "case page, nothing kept",
+    "dashboard_kept": "borrower dashboard, kept page",
+    "loan_kept": "loan page, kept page",
+    "case_kept": "case page, kept page",
 }
 KEPT = ("dashboard", "loan", "case")  # pages served from portal/page_cache.py when nothing changed
 # A page under load is a kept page; with nothing kept it is the full read: whose statement count each row shows.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from loans_support import database
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
@@ -229,3 +232,34 @@ def test_the_audit_verify_command_exits_1_and_names_the_changed_row(app, tampere
 
     assert result.exit_code == 1
     assert f"row {tampered_row}" in result.output
+
+
+@given(
+    data=st.dictionaries(st.text(max_size=8), st.one_of(st.text(), st.integers(), st.none(), st.booleans())),
+    actor=st.text(max_size=20),
+    subject=st.one_of(st.none(), st.text(max_size=20)),
+    request_id=st.one_of(st.none(), st.text(max_size=36)),
+    event_id=st.integers(min_value=1, max_value=10**9),
+    prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+)
+def test_the_text_cut_around_the_link_is_the_text_hashed(data, actor, subject, request_id, event_id, prev):
+    """PostgreSQL finishes each row's hash from three pieces of the hashed text (migration audit_history): put
+    back together with the id and the previous hash, they are exactly what `verify` hashes again."""
+    from types import SimpleNamespace
+
+    event = SimpleNamespace(
+        id=event_id,
+        at=datetime(2026, 11, 29, 9, 30, 1, 5),
+        actor=actor,
+        on_behalf_of=None,
+        channel="web",
+        action="case.viewed",
+        subject=subject,
+        request_id=request_id,
+        data=data,
+        prev_hash=prev,
+    )
+    before, between, after = audit.hashed_text_around_the_link(event)
+
+    text_hashed = before + str(event_id) + between + prev + after
+    assert hashlib.sha256(text_hashed.encode()).hexdigest() == audit._digest(event)
