@@ -107,7 +107,15 @@ def _append(connection, fields: dict) -> SimpleNamespace:
     return event
 
 
-def _fields(actor, action, subject, on_behalf_of, channel, data) -> dict:
+def _fields(
+    *,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+    data: dict | None = None,
+) -> dict:
     return {
         "actor": actor,
         "on_behalf_of": on_behalf_of,
@@ -119,19 +127,12 @@ def _fields(actor, action, subject, on_behalf_of, channel, data) -> dict:
     }
 
 
-def record(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    subject: str | None = None,
-    on_behalf_of: str | None = None,
-    channel: str = "web",
-    data: dict | None = None,
-) -> SimpleNamespace:
-    """Append one audit row in the caller's transaction (never commits); returns its values (`.id`, `.hash`)."""
+def record(session: Session, **row) -> SimpleNamespace:
+    """Append one audit row in the caller's transaction (never commits); returns its values (`.id`, `.hash`).
+
+    The row: `actor` and `action`, and optionally `subject`, `on_behalf_of`, `channel` ("web") and `data`."""
     session.flush()  # what the caller changed so far goes first, as the ORM would order it
-    return _append(session.connection(), _fields(actor, action, subject, on_behalf_of, channel, data))
+    return _append(session.connection(), _fields(**row))
 
 
 @dataclass(frozen=True)
@@ -159,22 +160,14 @@ def verify(session: Session) -> list[ChainBreak]:
     return breaks
 
 
-def record_in_own_transaction(
-    *,
-    actor: str,
-    action: str,
-    subject: str | None = None,
-    on_behalf_of: str | None = None,
-    channel: str = "web",
-    data: dict | None = None,
-) -> None:
-    """Write one audit row in a short transaction of its own (for reads that must be on the record, such as
-    a member of staff viewing a borrower's case: the page itself stays a read)."""
+def record_in_own_transaction(**row) -> None:
+    """Write one audit row (the fields `record` takes) in a short transaction of its own, for reads that must be
+    on the record, such as a member of staff viewing a borrower's case: the page itself stays a read."""
     from flask import current_app
 
     from portal.db import write_intent
 
-    fields = _fields(actor, action, subject, on_behalf_of, channel, data)
+    fields = _fields(**row)
     engine = current_app.extensions["db_engine"]
     if engine.dialect.name == "postgresql":
         # One statement that commits itself: the chain's lock is held only inside the database.

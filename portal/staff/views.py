@@ -198,6 +198,17 @@ def _can_decide(application: Application) -> bool:
 CASE_SCHEDULES = ("requested", "current")
 
 
+def _record_viewing(application_id: int, borrower_id: int, action: str = "case.viewed") -> None:
+    """Who viewed which borrower's case (or one of its documents) goes on the record, the page staying a read."""
+    audit.record_in_own_transaction(
+        actor=current_user.actor,
+        action=action,
+        subject=f"application:{application_id}",
+        channel="branch",
+        on_behalf_of=f"borrower:{borrower_id}",
+    )
+
+
 @bp.route("/cases/<reference>/schedules/<which>")
 @staff_required(*REVIEWERS, "admin")
 def case_schedule(reference: str, which: str):
@@ -206,13 +217,7 @@ def case_schedule(reference: str, which: str):
     if which not in CASE_SCHEDULES:
         abort(404)
     application = _case(reference)
-    audit.record_in_own_transaction(
-        actor=current_user.actor,
-        action="case.viewed",
-        subject=f"application:{application.id}",
-        channel="branch",
-        on_behalf_of=f"borrower:{application.borrower_id}",
-    )
+    _record_viewing(application.id, application.borrower_id)
     if which == "requested":
         rows, caption = (
             apps.schedule_from_json(application.quote.get("schedule", [])),
@@ -237,13 +242,7 @@ def case(reference: str):
     marks = cases.case_marks(db.session, reference)
     if marks is None or marks.status == "draft":
         abort(404)  # a borrower's unsent draft is theirs alone
-    audit.record_in_own_transaction(
-        actor=current_user.actor,
-        action="case.viewed",
-        subject=f"application:{marks.id}",
-        channel="branch",
-        on_behalf_of=f"borrower:{marks.borrower_id}",
-    )
+    _record_viewing(marks.id, marks.borrower_id)
     key = _case_key(marks)
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
@@ -595,11 +594,5 @@ def case_evidence(reference: str, token: str):
     application = _case(reference)
     if not any(item.token == token and item.data is not None for item in application.evidence):
         abort(404)
-    audit.record_in_own_transaction(
-        actor=current_user.actor,
-        action="evidence.viewed",
-        subject=f"application:{application.id}",
-        channel="branch",
-        on_behalf_of=f"borrower:{application.borrower_id}",
-    )
+    _record_viewing(application.id, application.borrower_id, "evidence.viewed")
     return evidence.send(db.session, application, token)
