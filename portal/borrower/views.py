@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -16,6 +18,7 @@ from portal.loans import applications, outbox, services, support_calls
 
 bp = Blueprint("borrower", __name__)
 SCHEDULE_PAGE = 60  # installments on one page of a schedule version
+PAYMENTS_LISTED = 12  # the latest payments on a loan's page; every one is on its schedule version's page
 
 
 @bp.route("/")
@@ -112,10 +115,24 @@ def loan(loan_number: str):
         abort(404)
     position = services.loan_position(db.session, row, as_of)
     open_app, reminders_paused = applications.in_play(db.session, row)
+    # The latest payments, newest first, each with what it paid (grouped once, not searched for each row); the
+    # older ones are on the pages of the schedules they were received under, as the installments are.
+    newest_first = position.all_payments[::-1]
+    paid_to: dict[str, list] = {}
+    for allocation in position.report.allocations:
+        paid_to.setdefault(allocation.reference, []).append(allocation)
+    older = newest_first[PAYMENTS_LISTED:]
     page = render_template(
         "borrower/loan.html",
         p=position,
         as_of=as_of,
+        payments=newest_first[:PAYMENTS_LISTED],
+        paid_to=paid_to,
+        older_payments={
+            "count": len(older),
+            "amount": sum((payment.amount for payment in older), Decimal(0)),
+            "versions": [v for v in position.versions if any(x.schedule_version_id == v.id for x in older)],
+        },
         versions=list(position.versions),
         open_app=open_app,
         reminders_paused=reminders_paused,

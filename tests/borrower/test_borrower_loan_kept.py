@@ -74,3 +74,28 @@ def test_a_kept_loan_page_is_never_shown_to_another_borrower(demo):
         )
 
     assert _signed_in(demo, other).get(f"/loans/{number}").status_code == 404
+
+
+def test_the_loan_page_lists_the_latest_12_payments_and_sums_up_the_older_ones(demo):
+    number, _total = _loan(demo)
+    with demo.test_request_context():  # money() formats for a request's language
+        loan = db.session.scalar(select(Loan).where(Loan.number == number))
+        for n in range(12):
+            services.record_payment(
+                db.session, loan, reference=f"MANY-{n:02d}", amount=Decimal("10.00"), paid_on=BUSINESS_DATE
+            )
+        db.session.commit()
+        payments = services.loan_position(db.session, loan, BUSINESS_DATE).all_payments
+        newest_first = payments[::-1]
+        older_sum = i18n.money(sum((p.amount for p in newest_first[12:]), Decimal(0)))
+    assert len(payments) > 12
+
+    page = _signed_in(demo).get(f"/loans/{number}").get_data(as_text=True)
+
+    listed = re.findall(r'<td data-label="[^"]*">([A-Z][A-Z0-9-]+)</td>', PAYMENTS_RE.search(page).group(0))
+    assert listed == [p.reference for p in newest_first[:12]]
+    older = re.search(r'<p data-testid="older-payments">(.*?)</p>', page, re.S).group(1)
+    assert f"较早的{len(payments) - 12}笔还款共{older_sum}" in older
+    assert f'href="/loans/{number}/schedules/1"' in older
+    version_page = _signed_in(demo).get(f"/loans/{number}/schedules/1").get_data(as_text=True)
+    assert all(p.reference in version_page for p in newest_first[12:])
