@@ -95,6 +95,7 @@ def record(
 ) -> SimpleNamespace:
     """Append one audit row in the caller's transaction (never commits); returns its values (`.id`, `.hash`)."""
     session.flush()  # what the caller changed so far goes first, as the ORM would order it
+    session.info["wrote"] = True
     return _append(session.connection(), _fields(actor, action, subject, on_behalf_of, channel, data))
 
 
@@ -132,16 +133,11 @@ def record_in_own_transaction(
     channel: str = "web",
     data: dict | None = None,
 ) -> None:
-    """Write one audit row in a short transaction of its own (for reads that must be on the record, such as
-    a member of staff viewing a borrower's case: the page itself stays a read)."""
-    from flask import current_app
-
-    from portal.db import write_intent
+    """Write one audit row in a short transaction of its own (`db.own_transaction`): for reads that must be on
+    the record, such as a member of staff viewing a borrower's case (the page itself stays a read), and for
+    refusals that must stay on the record although the request's own work is rolled back."""
+    from portal.db import own_transaction
 
     fields = _fields(actor, action, subject, on_behalf_of, channel, data)
-    token = write_intent.set(True)
-    try:
-        with current_app.extensions["db_engine"].begin() as connection:
-            _append(connection, fields)
-    finally:
-        write_intent.reset(token)
+    with own_transaction() as session:
+        _append(session.connection(), fields)
