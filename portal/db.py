@@ -208,8 +208,20 @@ def own_transaction() -> Iterator[Session]:
     boundaries that commits. On SQLite (one writer at a time) the request's own transaction, if it has only read
     so far, is ended first so that this one can take the write lock; it must not have written yet.
     """
-    if has_app_context() and "db_session" in g:
-        _step_aside(g.db_session)
+    outer = g.get("db_session") if has_app_context() else None
+    if (
+        outer is not None
+        and write_intent.get()  # a read (deferred BEGIN) does not stand in a writer's way
+        and outer.get_bind().dialect.name == "sqlite"
+        and outer.in_transaction()
+    ):
+        if outer.info.get("wrote") or outer.new or outer.deleted or outer.dirty:
+            raise RuntimeError(
+                "a transaction of its own must come before the request writes anything (SQLite)"
+            )
+        # Only reads so far: ending the transaction loses nothing and frees the write lock. Ended by a commit (of
+        # nothing) rather than a rollback so that the objects read stay loaded instead of expiring.
+        outer.commit()
     token = write_intent.set(True)
     try:
         with Session(bind=current_app.extensions["db_engine"], expire_on_commit=False) as session:
@@ -217,16 +229,6 @@ def own_transaction() -> Iterator[Session]:
             session.commit()
     finally:
         write_intent.reset(token)
-
-
-def _step_aside(session: Session) -> None:
-    if not write_intent.get() or session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
-        return  # a read (deferred BEGIN) does not stand in a writer's way
-    if session.info.get("wrote") or session.new or session.deleted or session.dirty:
-        raise RuntimeError("a transaction of its own must come before the request writes anything (SQLite)")
-    # Only reads so far: ending the transaction loses nothing and frees the write lock. Ended by a commit (of
-    # nothing) rather than a rollback so that the objects read stay loaded instead of expiring.
-    session.commit()
 
 
 class _SessionProxy:
