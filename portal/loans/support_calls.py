@@ -3,12 +3,13 @@
 - A support code is 6 digits the borrower reads from their own dashboard: stored only as a keyed hash, valid
   10 minutes, used once; a new code replaces the old one.
 - Verification (by the code, or by knowledge questions) is counted per borrower in the database, whatever the
-  number of workers: each try is written and committed *before* it is checked, so 3 failures in 30 minutes lock
-  verification for that borrower for everyone.
+  number of workers: each try is written in a transaction of its own (`db.own_transaction`) *before* it is
+  checked, so 3 failures in 30 minutes lock verification for that borrower for everyone.
 - A verified caller opens an assisted session: 30 minutes, one live session per agent (a new one ends the old).
 - Every action is on the audit trail as actor = the agent, on behalf of = the borrower, channel = phone.
 
-Services flush, never commit (except the attempt counter, which must be visible to other workers at once).
+Services flush, never commit; the attempt counter, which must be visible to other workers at once and outlive
+the request, is written in transactions of its own.
 """
 
 from __future__ import annotations
