@@ -160,7 +160,7 @@ def _track_writes(maker: sessionmaker) -> None:
 
     @event.listens_for(maker, "do_orm_execute")
     def _executed(state):
-        if not state.is_select:
+        if state.is_insert or state.is_update or state.is_delete:
             state.session.info["wrote"] = True
 
     @event.listens_for(maker, "after_transaction_end")
