@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -108,12 +110,26 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["db_read_sessionmaker"] = sessionmaker(bind=reads, expire_on_commit=False)
 
+    for maker in (app.extensions["db_sessionmaker"], app.extensions["db_read_sessionmaker"]):
+        _track_writes(maker)
+
     @app.before_request
     def _mark_intent():
         g.write_intent_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g.unit_of_work = True
+
+    @app.after_request
+    def _end_request(response):
+        # The request boundary: the view's work is committed when it answered 2xx or 3xx, and rolled back on any
+        # error status or exception (error pages come through here too, with their status).
+        if g.pop("unit_of_work", False):
+            end_unit_of_work(ok=response.status_code < 400)
+        return response
 
     @app.teardown_request
     def _forget_intent(_exc):
+        if g.pop("unit_of_work", False):
+            end_unit_of_work(ok=False)  # the response was never made: nothing of this request is kept
         token = g.pop("write_intent_token", None)
         if token is not None:
             write_intent.reset(token)  # code after the request (CLI, tests) writes again
@@ -133,6 +149,86 @@ def get_session() -> Session:
         maker = "db_sessionmaker" if write_intent.get() else "db_read_sessionmaker"
         g.db_session = current_app.extensions[maker]()
     return g.db_session
+
+
+def _track_writes(maker: sessionmaker) -> None:
+    """Note in `session.info` whether the open transaction has written anything (see `own_transaction`)."""
+
+    @event.listens_for(maker, "after_flush")
+    def _flushed(session, _context):
+        session.info["wrote"] = True
+
+    @event.listens_for(maker, "do_orm_execute")
+    def _executed(state):
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info["wrote"] = True
+
+    @event.listens_for(maker, "after_transaction_end")
+    def _ended(session, transaction):
+        if transaction.parent is None:
+            session.info.pop("wrote", None)
+
+
+def after_commit(callback: Callable[[Session], None]) -> None:
+    """Run `callback(session)` once this unit of work has committed (in a transaction of its own, committed too):
+    a text message goes out only when what it tells of is on the record. Outside a request or a command (tests
+    arranging data) it runs at once, in the caller's transaction."""
+    if has_app_context() and g.get("unit_of_work"):
+        g.setdefault("after_commit", []).append(callback)
+    else:
+        callback(get_session())
+
+
+def end_unit_of_work(*, ok: bool) -> None:
+    """Commit (`ok`) or roll back the current context's session: the one place a request or a command ends its
+    unit of work. Callbacks registered with `after_commit` run after a commit; their work is committed too."""
+    callbacks = g.pop("after_commit", [])
+    session = g.get("db_session")
+    if not ok:
+        if session is not None:
+            session.rollback()
+        return
+    while True:
+        if session is not None:
+            session.commit()
+        if not callbacks:
+            return
+        session = get_session()
+        for callback in callbacks:
+            callback(session)
+        callbacks = g.pop("after_commit", [])
+
+
+@contextmanager
+def own_transaction() -> Iterator[Session]:
+    """A short transaction of its own, committed when the block ends, whatever becomes of the request's.
+
+    For what must outlive the request's rollback: a sign-in attempt counted by the lockout, a refused attempt on
+    the audit trail, a member of staff viewing a case. It is the only place besides the request and command
+    boundaries that commits. On SQLite (one writer at a time) the request's own transaction, if it has only read
+    so far, is ended first so that this one can take the write lock; it must not have written yet.
+    """
+    outer = g.get("db_session") if has_app_context() else None
+    if (
+        outer is not None
+        and write_intent.get()  # a read (deferred BEGIN) does not stand in a writer's way
+        and outer.get_bind().dialect.name == "sqlite"
+        and outer.in_transaction()
+    ):
+        if outer.info.get("wrote") or outer.new or outer.deleted or outer.dirty:
+            raise RuntimeError(
+                "a transaction of its own must come before the request writes anything (SQLite)"
+            )
+        # Only reads so far: ending the transaction loses nothing and frees the write lock. Ended by a commit (of
+        # nothing) rather than a rollback so that the objects read stay loaded instead of expiring.
+        outer.commit()
+    token = write_intent.set(True)
+    try:
+        with Session(bind=current_app.extensions["db_engine"], expire_on_commit=False) as session:
+            yield session
+            session.commit()
+    finally:
+        write_intent.reset(token)
 
 
 class _SessionProxy:

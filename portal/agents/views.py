@@ -112,7 +112,6 @@ def verify(borrower_id: int):
 
 def _after_attempt(borrower: Borrower, result, code_form=None, questions_form=None):
     if result.verified:
-        db.session.commit()
         flash(
             _(
                 "Verified. You can help %(name)s until %(time)s.",
@@ -214,7 +213,6 @@ def add_note(borrower_id: int):
     if not form.validate_on_submit():
         return _record_page(assisted, note_form=form)
     support_calls.add_note(db.session, current_user.row, assisted, form.body.data.strip())
-    db.session.commit()
     flash(_("Note saved."), "info")
     return redirect(url_for("agents.borrower", borrower_id=borrower_id) + "#notes", code=303)
 
@@ -231,7 +229,6 @@ def add_callback(borrower_id: int):
     support_calls.add_callback(
         db.session, current_user.row, assisted, due_at=due_at, note=(form.note.data or "").strip()
     )
-    db.session.commit()
     flash(_("Callback saved."), "info")
     return redirect(url_for("agents.borrower", borrower_id=borrower_id) + "#callbacks", code=303)
 
@@ -246,7 +243,6 @@ def callback_done(callback_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     support_calls.complete_callback(db.session, current_user.row, callback)
-    db.session.commit()
     flash(_("Callback marked as made."), "info")
     return redirect(url_for("agents.home"), code=303)
 
@@ -261,6 +257,5 @@ def end_session(session_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     support_calls.end_session(db.session, current_user.row, assisted)
-    db.session.commit()
     flash(_("The assisted session has ended."), "info")
     return redirect(url_for("agents.home"), code=303)

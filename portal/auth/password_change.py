@@ -16,7 +16,7 @@ from flask import current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from portal import db
-from portal.auth import passwords, throttle
+from portal.auth import credentials, passwords, throttle
 from portal.auth.forms import PasswordChangeForm
 from portal.auth.sessions import end_other_sessions, renew_session
 from portal.auth.views import _too_many
@@ -54,20 +54,19 @@ def _page(*, key: str, user_inputs: tuple[str, ...], channel: str, done: str):
     form = PasswordChangeForm(user_inputs=user_inputs)
     page = {"staff_page": staff, "form": form}
     if form.validate_on_submit():
-        ticket = throttle.reserve(db.session, key)  # commits: the attempt counts whatever happens next
-        if not ticket.allowed:
-            audit.record(
-                db.session, actor=current_user.actor, action="password.change_locked", channel=channel
-            )
-            db.session.commit()
-            return _too_many(ticket.retry_after, TEMPLATE, **page)
         row = current_user.row
-        ok, _rehash = passwords.verify_password(row.password_hash, form.current_password.data)
-        if not ok:
+        checked = credentials.check_password(
+            key,
+            row,
+            form.current_password.data,
+            refused={"actor": current_user.actor, "action": "password.change_locked", "channel": channel},
+        )
+        if checked.locked:
+            return _too_many(checked.retry_after, TEMPLATE, **page)
+        if not checked.ok:
             form.current_password.errors.append(_("Your current password is not right."))
             return render_template(TEMPLATE, **page)
         row.password_hash = passwords.hash_password(form.new_password.data)
-        throttle.succeeded(db.session, key)
         end_other_sessions(current_user)
         audit.record(
             db.session,
@@ -78,10 +77,7 @@ def _page(*, key: str, user_inputs: tuple[str, ...], channel: str, done: str):
         )
         if not staff:
             notices.password_changed(db.session, row, current_app.config["INSTITUTION_PHONE"])
-        db.session.commit()
-        if not staff:
-            outbox.deliver_due(db.session, urgent_only=True)
-            db.session.commit()
+            outbox.deliver_urgent_once_committed()
         renew_session(current_user)
         flash(_("Your password has been changed. You have been signed out on every other device."), "info")
         return redirect(done, code=303)

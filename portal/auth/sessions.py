@@ -107,7 +107,7 @@ def start_session(user) -> None:
 
 def end_other_sessions(user) -> None:
     """After a password change: raise the session version, which ends every session of this user on every device
-    (the caller commits first, then calls `renew_session`)."""
+    (the caller then calls `renew_session`; the request commits both)."""
     user.row.session_version += 1
 
 
@@ -126,7 +126,7 @@ def renew_session(user) -> None:
 
 
 def end_all_sessions(user) -> None:
-    """Sign out everywhere: raise the session version (the caller commits) and clear this cookie."""
+    """Sign out everywhere: raise the session version (the request commits it) and clear this cookie."""
     user.row.session_version += 1
     end_this_session()
 

@@ -44,14 +44,21 @@ def _lock(session: Session, account_key: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": account_key})
     else:
-        # SQLite: the first statement begins the transaction with BEGIN IMMEDIATE (a POST), which waits for and
-        # then excludes every other writer.
+        # SQLite: the first statement begins the transaction with BEGIN IMMEDIATE (write intent), which waits for
+        # and then excludes every other writer.
         session.execute(text("SELECT 1"))
 
 
-def reserve(session: Session, account_key: str) -> Ticket:
-    """Count this attempt against the account; commits so other workers see it at once."""
-    session.commit()  # start a fresh transaction so the lock below is taken before the count is read
+def reserve(account_key: str) -> Ticket:
+    """Count this attempt against the account, in a transaction of its own (`db.own_transaction`): other workers
+    see it at once, and it stays counted whatever becomes of the request."""
+    from portal.db import own_transaction
+
+    with own_transaction() as session:
+        return _reserve(session, account_key)
+
+
+def _reserve(session: Session, account_key: str) -> Ticket:
     _lock(session, account_key)
     now = real_utcnow()  # read once the lock is held: no attempt counted below is later than this
     window = current_app.config["LOCKOUT_WINDOW"]
@@ -63,7 +70,7 @@ def reserve(session: Session, account_key: str) -> Ticket:
     if count < limit:
         row = SignInFailure(account_key=account_key, at=now)
         session.add(row)
-        session.commit()
+        session.flush()
         return Ticket(row.id, True, 0)
     # Locked until the oldest of the newest `limit` failures leaves the window.
     newest = session.scalars(
@@ -72,12 +79,11 @@ def reserve(session: Session, account_key: str) -> Ticket:
         .order_by(SignInFailure.at.desc())
         .limit(limit)
     ).all()
-    session.commit()
     unlock = (newest[-1] if newest else now) + window
     seconds = math.ceil((unlock - now).total_seconds())
     return Ticket(0, False, min(max(1, seconds), math.ceil(window.total_seconds())))
 
 
 def succeeded(session: Session, account_key: str) -> None:
-    """A correct sign-in clears the account's failures (the caller commits)."""
+    """A correct sign-in clears the account's failures (in the request's unit of work)."""
     session.execute(delete(SignInFailure).where(SignInFailure.account_key == account_key))

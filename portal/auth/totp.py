@@ -54,7 +54,8 @@ def current_step(now: float | None = None) -> int:
 
 
 def check(session: Session, staff: StaffUser, code: str, *, secret: str | None = None) -> bool:
-    """True when `code` is right for a step not used before; that step is then stored (the caller commits).
+    """True when `code` is right for a step not used before; that step is then stored in `session`
+    (the credential service's own transaction).
 
     The store is one conditional UPDATE, so two requests racing with the same code cannot both succeed.
     """

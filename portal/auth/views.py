@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.auth import codes, passwords, throttle, totp
+from portal.auth import codes, credentials, throttle, totp
 from portal.auth.forms import (
     CodeRequestForm,
     CodeSignInForm,
@@ -28,13 +28,8 @@ bp = Blueprint("auth", __name__)
 
 
 def _too_many(retry_after: int, template: str, form, **context):
-    minutes = max(1, (retry_after + 59) // 60)
-    message = _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
-    response = current_app.make_response(
-        (render_template(template, form=form, locked=message, **context), 429)
-    )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    body = render_template(template, form=form, locked=credentials.locked_message(retry_after), **context)
+    return credentials.locked_response(body, retry_after)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -47,24 +42,20 @@ def sign_in():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.borrower_key(form.phone.data)
-        ticket = throttle.reserve(db.session, key)
-        if not ticket.allowed:
-            audit.record(db.session, actor=key, action="sign_in.locked", subject=key)
-            db.session.commit()
-            return _too_many(ticket.retry_after, "auth/sign_in.html", form)
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == form.phone.data))
-        ok, new_hash = passwords.verify_password(
-            borrower.password_hash if borrower else None, form.password.data
+        checked = credentials.check_password(
+            key,
+            borrower,
+            form.password.data,
+            refused={"actor": key, "action": "sign_in.locked", "subject": key},
         )
-        if ok and borrower is not None:
-            if new_hash:
-                borrower.password_hash = new_hash
-            throttle.succeeded(db.session, key)
+        if checked.locked:
+            return _too_many(checked.retry_after, "auth/sign_in.html", form)
+        if checked.ok:
             _keep_chosen_language(borrower)
             audit.record(
                 db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "password"}
             )
-            db.session.commit()
             start_session(BorrowerUser(borrower))
             return redirect(safe_next(form.next.data, url_for("borrower.dashboard")))
         form.password.errors.append(_("The phone number or password is not right. Check them and try again."))
@@ -88,9 +79,7 @@ def request_code():
                         code=code,
                     )
                 outbox.queue(db.session, borrower, kind="sign_in_code", body=body, urgent=True)
-                db.session.commit()
-                outbox.deliver_due(db.session, urgent_only=True)
-            db.session.commit()
+                outbox.deliver_urgent_once_committed()
         # The same answer whether or not the number is ours: the page must not reveal who is a customer.
         session["otp_phone"] = form.phone.data
         return redirect(url_for("auth.enter_code", next=form.next.data or None))
@@ -108,21 +97,20 @@ def enter_code():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.borrower_key(phone)
-        ticket = throttle.reserve(db.session, key)
-        if not ticket.allowed:
-            return _too_many(ticket.retry_after, "auth/enter_code.html", form)
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
-        if borrower is not None and codes.check(db.session, borrower, "sign_in", form.code.data):
-            throttle.succeeded(db.session, key)
+        checked = credentials.check_code(
+            key, lambda own: borrower is not None and codes.check(own, borrower, "sign_in", form.code.data)
+        )
+        if checked.locked:
+            return _too_many(checked.retry_after, "auth/enter_code.html", form)
+        if checked.ok:
             _keep_chosen_language(borrower)
             audit.record(
                 db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "sms_code"}
             )
-            db.session.commit()
             session.pop("otp_phone", None)
             start_session(BorrowerUser(borrower))
             return redirect(safe_next(form.next.data, url_for("borrower.dashboard")))
-        db.session.commit()
         form.code.errors.append(_("That code is not right or has expired. Check it, or ask for a new code."))
     return render_template("auth/enter_code.html", form=form, masked_phone=_mask(phone))
 
@@ -141,26 +129,22 @@ def staff_sign_in():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.staff_key(form.username.data)
-        ticket = throttle.reserve(db.session, key)
-        if not ticket.allowed:
-            return _too_many(ticket.retry_after, "auth/staff_sign_in.html", form)
         staff = db.session.scalar(select(StaffUser).where(StaffUser.username == form.username.data.lower()))
-        ok, new_hash = passwords.verify_password(staff.password_hash if staff else None, form.password.data)
-        if ok and staff is not None and staff.active:
-            if new_hash:
-                staff.password_hash = new_hash
-            throttle.succeeded(db.session, key)
+        checked = credentials.check_password(
+            key, staff if staff is not None and staff.active else None, form.password.data
+        )
+        if checked.locked:
+            return _too_many(checked.retry_after, "auth/staff_sign_in.html", form)
+        if checked.ok:
             if totp.required(staff):
                 # The password alone does not sign in: the second step asks for the authenticator code, or, for
                 # someone without one yet, shows a new secret to enrol (made here, on a POST: no GET writes).
                 if not totp.enrolled(staff):
                     staff.totp_secret = totp.new_secret()
-                db.session.commit()
                 _start_pending(staff, form.next.data)
                 target = "auth.staff_code" if totp.enrolled(staff) else "auth.staff_enrol"
                 return redirect(url_for(target))
             audit.record(db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch")
-            db.session.commit()
             start_session(StaffPrincipal(staff))
             return redirect(safe_next(form.next.data, url_for("staff.home")))
         form.password.errors.append(_("The user name or password is not right."))
@@ -206,7 +190,6 @@ def _finish_staff_sign_in(staff: StaffUser, method: str):
     audit.record(
         db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch", data={"method": method}
     )
-    db.session.commit()
     start_session(StaffPrincipal(staff))
     totp.mark_confirmed()
     return redirect(safe_next(next_url, url_for("staff.home")))
@@ -220,14 +203,13 @@ def _no_store(response):
 
 def _code_attempt(staff: StaffUser, form, template: str, totp_secret: str | None = None, **context):
     """Check the posted code with the lockout counted in the database. Returns (ok, refusal response)."""
-    key = totp.throttle_key(staff)
-    ticket = throttle.reserve(db.session, key)
-    if not ticket.allowed:
-        return False, _no_store(_too_many(ticket.retry_after, template, form, **context))
-    if totp.check(db.session, staff, form.code.data, secret=totp_secret):
-        throttle.succeeded(db.session, key)
+    checked = credentials.check_code(
+        totp.throttle_key(staff), lambda own: totp.check(own, staff, form.code.data, secret=totp_secret)
+    )
+    if checked.locked:
+        return False, _no_store(_too_many(checked.retry_after, template, form, **context))
+    if checked.ok:
         return True, None
-    db.session.commit()
     form.code.errors.append(
         _("That code is not right. Enter the 6-digit code your authenticator app shows now.")
     )
@@ -281,7 +263,6 @@ def sign_out():
     if current_user.is_authenticated:
         audit.record(db.session, actor=current_user.actor, action="sign_out")
         end_all_sessions(current_user)
-        db.session.commit()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.staff_sign_in" if was_staff else "auth.sign_in"))
 
@@ -302,5 +283,4 @@ def set_language():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.row.locale = form.lang.data
-            db.session.commit()
     return redirect(safe_next(form.next.data, url_for("borrower.dashboard")), code=303)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db, labels, page_cache
-from portal.auth import access, codes, passwords, throttle
+from portal.auth import access, codes, credentials, throttle
 from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
     AcceptForm,
@@ -38,7 +38,7 @@ from portal.domain.options import OPTION_KINDS, Terms
 from portal.i18n import date_long, money
 from portal.i18n import gettext as _
 from portal.loans import applications as apps
-from portal.loans import audit, decisions, notices, policies, services, support_calls
+from portal.loans import decisions, notices, policies, services
 from portal.loans import evidence as evidence_store
 from portal.loans import help as help_service
 from portal.loans.services import ServiceError
@@ -61,22 +61,6 @@ def acting() -> dict:
 def by_agent() -> bool:
     """Whether a phone agent is acting for the borrower on this request."""
     return access.acting().by_agent
-
-
-def agent_did(application, action: str, data: dict | None = None) -> None:
-    """An agent's change to the borrower's application goes on the record (the borrower's own edits of a draft
-    are theirs alone; every status change is recorded for everyone by the services)."""
-    if by_agent():
-        audit.record(
-            db.session, action=action, subject=f"application:{application.id}", data=data or {}, **acting()
-        )
-
-
-def tell_borrower(application, action: str) -> None:
-    """An agent acted for the borrower: tell them, once per meaningful action during the call."""
-    who = access.acting()
-    if who.by_agent and support_calls.first_time(who.assisted, f"{action}:{application.id}"):
-        notices.done_by_phone(db.session, application, action)
 
 
 def own_application(reference: str):
@@ -158,7 +142,6 @@ def start_application(loan_number: str):
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
-    already = apps.open_application(db.session, loan)
     try:
         application = apps.start(
             db.session, loan, create_key=form.key.data, as_of=business_date(), **acting()
@@ -178,9 +161,6 @@ def start_application(loan_number: str):
             )
         flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
         return redirect(url_for("borrower.loan", loan_number=loan_number), code=303)
-    if already is None or already.id != application.id:
-        tell_borrower(application, "started")
-    db.session.commit()
     return redirect(url_for("borrower.hardship_step", reference=application.reference), code=303)
 
 
@@ -214,10 +194,8 @@ def hardship_step(reference: str):
             reasons=form.reasons.data,
             duration=form.duration.data,
             account=(form.account.data or "").strip(),
+            **acting(),
         )
-        agent_did(application, "application.hardship_saved")
-        tell_borrower(application, "hardship")
-        db.session.commit()
         return redirect(_next_step(application, "money"), code=303)
     return render_template(
         "borrower/apply/hardship.html", a=application, form=form, **step_context("hardship", application)
@@ -229,14 +207,6 @@ def _next_step(application, default: str) -> str:
     if request.args.get("return") == "check":
         return url_for("borrower.check_step", reference=application.reference)
     return url_for(f"borrower.{default}_step", reference=application.reference)
-
-
-def _budget_saved(application, part: str | None) -> None:
-    """After the money page (or a rural half of it): on the record when an agent did it, and the borrower told
-    once (the money is part of the same statement as the hardship), then committed."""
-    agent_did(application, "application.budget_saved", {"part": part} if part else None)
-    tell_borrower(application, "hardship")
-    db.session.commit()
 
 
 def _budget_page(application, form, budget, part: str, step: str):
@@ -273,8 +243,7 @@ def money_step(reference: str):
             c: getattr(form, f"income_{c}").amount for c in hardship.income_sources_for(application.variant)
         }
         if rural:
-            apps.save_income(application, income=income, dependants=form.dependants.data)
-            _budget_saved(application, "income")
+            apps.save_income(application, income=income, dependants=form.dependants.data, **acting())
             return redirect(_next_step(application, "spending"), code=303)
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
@@ -285,8 +254,8 @@ def money_step(reference: str):
             spending=spending,
             other_debt=form.other_debt.amount,
             dependants=form.dependants.data,
+            **acting(),
         )
-        _budget_saved(application, None)
         if request.form.get("action") == "calculate":
             return redirect(_worked_out("borrower.money_step", reference), code=303)
         return redirect(_next_step(application, "evidence"), code=303)
@@ -310,8 +279,9 @@ def spending_step(reference: str):
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
         }
-        budget = apps.save_spending(application, spending=spending, other_debt=form.other_debt.amount)
-        _budget_saved(application, "spending")
+        budget = apps.save_spending(
+            application, spending=spending, other_debt=form.other_debt.amount, **acting()
+        )
         if budget is None:  # income not given yet
             return redirect(url_for("borrower.money_step", reference=reference), code=303)
         if request.form.get("action") == "calculate":
@@ -358,11 +328,11 @@ def evidence_step(reference: str):
             form.file.errors.append(_("Choose a file to add."))
         else:
             try:
-                evidence_store.add(db.session, application, upload, **acting())
+                with db.session.begin_nested():  # a refused file leaves nothing behind
+                    evidence_store.add(db.session, application, upload, **acting())
             except ServiceError as error:
                 form.file.errors.append(evidence_store.message(error, policy))
             else:
-                db.session.commit()
                 flash(_("File added."), "info")
                 return redirect(
                     url_for("borrower.evidence_step", reference=reference, **_keep_return()), code=303
@@ -389,7 +359,6 @@ def delete_evidence(reference: str, token: str):
         abort(400)
     if not evidence_store.remove(db.session, application, token, **acting()):
         abort(404)
-    db.session.commit()
     flash(_("File removed."), "info")
     return redirect(url_for("borrower.evidence_step", reference=reference), code=303)
 
@@ -447,9 +416,7 @@ def propose_step(reference: str):
         if error:
             form.monthly.errors.append(proposal_error_message(error, calc.owed))
         else:
-            apps.choose_proposal(application, calc.proposal(amount))
-            agent_did(application, "application.plan_chosen", {"option": proposals.PROPOSAL})
-            db.session.commit()
+            apps.choose_proposal(application, calc.proposal(amount), **acting())
             return redirect(url_for("borrower.check_step", reference=reference), code=303)
     return render_template(
         "borrower/apply/propose.html",
@@ -569,9 +536,7 @@ def plan_step(reference: str, kind: str):
                     for r in quote.reasons
                 )
             if request.form.get("action") == "choose" and quote.available:
-                apps.choose(application, quote)
-                agent_did(application, "application.plan_chosen", {"option": quote.kind})
-                db.session.commit()
+                apps.choose(application, quote, **acting())
                 return redirect(url_for("borrower.check_step", reference=reference), code=303)
     return render_template(
         "borrower/apply/plan.html",
@@ -631,8 +596,6 @@ def check_step(reference: str):
             db.session.rollback()
             flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
             return redirect(url_for("borrower.options_step", reference=reference), code=303)
-        notices.acknowledge(db.session, application)
-        db.session.commit()
         return redirect(url_for("borrower.application", reference=reference, sent=1), code=303)
     return render_template(
         "borrower/apply/check.html",
@@ -707,8 +670,6 @@ def withdraw(reference: str):
         db.session.rollback()
         flash(_("This application can no longer be withdrawn."), "info")
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    tell_borrower(application, "withdrawn")
-    db.session.commit()
     flash(_("Your application has been withdrawn."), "info")
     return redirect(url_for("borrower.application", reference=reference), code=303)
 
@@ -723,8 +684,6 @@ def answer(reference: str):
         return redirect(url_for("borrower.application", reference=reference), code=303)
     if form.validate_on_submit():
         apps.answer_information(db.session, application, answer=form.answer.data.strip(), **acting())
-        tell_borrower(application, "answered")
-        db.session.commit()
         flash(_("Thank you. Your answer has been sent to the reviewer."), "info")
         return redirect(url_for("borrower.application", reference=reference), code=303)
     history = apps.history(db.session, application)
@@ -784,7 +743,6 @@ def offer_code(reference: str):
         code = codes.issue(db.session, current_user.row, "accept")
         if code is not None:
             notices.confirmation_code(db.session, current_user.row, code)
-        db.session.commit()
         flash(_("We sent a 6-digit code to your phone. It is valid for 5 minutes."), "info")
     return redirect(url_for("borrower.offer", reference=reference) + "#accept", code=303)
 
@@ -805,27 +763,27 @@ def accept(reference: str):
         if form.password.data:
             # The password is checked under the sign-in lockout (one counter per borrower, shared with sign-in
             # and password change), or this form would let a stolen session guess it without limit.
-            key = throttle.borrower_key(current_user.row.phone)
-            ticket = throttle.reserve(db.session, key)  # commits: the attempt counts whatever happens next
-            if not ticket.allowed:
-                audit.record(
-                    db.session,
-                    action="application.accept_locked",
-                    subject=f"application:{application.id}",
+            checked = credentials.check_password(
+                throttle.borrower_key(current_user.row.phone),
+                current_user.row,
+                form.password.data,
+                refused={
+                    "action": "application.accept_locked",
+                    "subject": f"application:{application.id}",
                     **acting(),
-                )
-                db.session.commit()
-                return _offer_locked(application, form, ticket.retry_after)
-            confirmed, _new_hash = passwords.verify_password(
-                current_user.row.password_hash, form.password.data
+                },
             )
-            if confirmed:
-                throttle.succeeded(db.session, key)
-                db.session.commit()  # the password was right, whatever happens to the acceptance below
-            else:
+            if checked.locked:
+                return _offer_locked(application, form, checked.retry_after)
+            confirmed = checked.ok
+            if not confirmed:
                 form.password.errors.append(_("That password is not right."))
         elif form.code.data:
-            confirmed = codes.check(db.session, current_user.row, "accept", form.code.data)
+            # A spent try stays spent (the credential service spends it in a transaction of its own).
+            confirmed = credentials.check_code(
+                throttle.borrower_key(current_user.row.phone),
+                lambda own: codes.check(own, current_user.row, "accept", form.code.data),
+            ).ok
             if not confirmed:
                 form.code.errors.append(_("That code is not right or has expired. Ask for a new one."))
         else:
@@ -849,25 +807,17 @@ def accept(reference: str):
                     "info",
                 )
                 return redirect(url_for("borrower.application", reference=reference), code=303)
-            notices.accepted(db.session, application)
-            db.session.commit()
             flash(_("Done. Your new repayment schedule is in force."), "info")
             # A short page with what to pay now, not the long agreement (one tap away from it).
             return redirect(url_for("borrower.application", reference=reference, accepted=1), code=303)
-        db.session.commit()  # a spent code try stays spent
     return _offer_page(application, form)
 
 
 def _offer_locked(application, form, retry_after: int):
     """The offer page, refused with 429 and Retry-After while the borrower's password is locked; the message sits
     at the password field, where this form reports its errors."""
-    minutes = max(1, (retry_after + 59) // 60)
-    form.password.errors.append(
-        _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
-    )
-    response = current_app.make_response((_offer_page(application, form), 429))
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    form.password.errors.append(credentials.locked_message(retry_after))
+    return credentials.locked_response(_offer_page(application, form), retry_after)
 
 
 def _accept_for_borrower(application, as_of):
@@ -893,8 +843,6 @@ def _accept_for_borrower(application, as_of):
             return redirect(url_for("borrower.offer", reference=application.reference), code=303)
         flash(_("This offer can no longer be accepted. Please look at the application's status."), "info")
         return redirect(url_for("borrower.application", reference=application.reference), code=303)
-    notices.accepted(db.session, application)
-    db.session.commit()
     flash(_("Done. The borrower's new repayment schedule is in force."), "info")
     return redirect(url_for("borrower.application", reference=application.reference, accepted=1), code=303)
 
@@ -931,12 +879,10 @@ def decline(reference: str):
     if not DeleteForm().validate_on_submit():
         abort(400)
     try:
-        apps.move(db.session, application, "declined", role="borrower", **acting())
+        apps.decline(db.session, application, **acting())
     except IllegalTransition:
         db.session.rollback()
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    tell_borrower(application, "declined")
-    db.session.commit()
     flash(_("You declined the offer. You can ask for help again at any time."), "info")
     return redirect(url_for("borrower.application", reference=reference), code=303)
 
@@ -967,8 +913,6 @@ def appeal(reference: str):
         return redirect(url_for("borrower.application", reference=reference), code=303)
     if form.validate_on_submit():
         decisions.appeal(db.session, application, note=form.reason.data.strip(), as_of=as_of, **acting())
-        tell_borrower(application, "appealed")
-        db.session.commit()
         flash(
             _(
                 "Your appeal has been sent. A senior member of staff who did not make the first decision will "

@@ -103,7 +103,6 @@ def _request_view(kind: str):
         except ServiceError:
             db.session.rollback()
             abort(400)
-        db.session.commit()
         if created:
             flash(
                 _("Thank you. Your branch will call you within 2 working days to agree a day.")

@@ -85,7 +85,6 @@ def support_code():
     if not SupportCodeForm().validate_on_submit():
         abort(400)
     row, code = support_calls.issue_support_code(db.session, current_user.row)
-    db.session.commit()
     # Only this browser's signed cookie holds the code, so the dashboard can show it again until it expires.
     session["support_code"] = {"id": row.id, "code": code}
     flash(_("Here is your support code. Read it to our staff only while you are on a call with us."), "info")

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only, object_session
 
 from portal.clock import business_date, utcnow
 from portal.domain import arrears as arrears_rules
@@ -27,7 +27,7 @@ from portal.domain.options import LoanFacts, Quote, Terms
 from portal.domain.payments import PaymentStory, Verdict
 from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
-from portal.loans import audit, policies, services
+from portal.loans import audit, notices, policies, services, support_calls
 from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
 from portal.loans.services import ServiceError
 
@@ -240,6 +240,46 @@ def _resume(session: Session, loan: Loan, create_key: str) -> Application | None
     return None
 
 
+def told_by_phone(
+    session: Session, application: Application, action: str, *, actor: str, channel: str
+) -> None:
+    """An agent acted for the borrower on a call (`channel` phone): tell the borrower, once per meaningful action
+    during the call (the assisted session remembers what it told)."""
+    if channel != "phone" or not actor.startswith("staff:"):
+        return
+    assisted = support_calls.live_session(session, int(actor.partition(":")[2]))
+    if assisted is not None and support_calls.first_time(assisted, f"{action}:{application.id}"):
+        notices.done_by_phone(session, application, action)
+
+
+def _edited(
+    application: Application,
+    action: str,
+    data: dict | None,
+    *,
+    actor: str | None,
+    on_behalf_of: str | None,
+    channel: str,
+    tell: str | None = None,
+) -> None:
+    """An agent's change to the borrower's draft goes on the record, and the borrower is told once (the
+    borrower's own edits of a draft are theirs alone; every status change is recorded for everyone by `move`)."""
+    if channel != "phone" or actor is None:
+        return
+    session = object_session(application)
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action=action,
+        subject=f"application:{application.id}",
+        data=data or {},
+    )
+    if tell:
+        told_by_phone(session, application, tell, actor=actor, channel=channel)
+
+
 def start(
     session: Session,
     loan: Loan,
@@ -305,6 +345,7 @@ def start(
         subject=f"application:{application.id}",
         data={"loan": loan.number, "policy_version": pack.version},
     )
+    told_by_phone(session, application, "started", actor=actor, channel=channel)
     return application
 
 
@@ -314,13 +355,24 @@ def require_editable(application: Application) -> None:
         raise ServiceError("not_editable")
 
 
-def save_hardship(application: Application, *, reasons: list[str], duration: str, account: str) -> None:
+def save_hardship(
+    application: Application,
+    *,
+    reasons: list[str],
+    duration: str,
+    account: str,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+) -> None:
     """Store the reasons, expected duration and the borrower's own account."""
     require_editable(application)
     application.reasons = list(dict.fromkeys(reasons))  # a reason posted twice counts once
     application.duration = duration
     application.account = account
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.hardship_saved", None, tell="hardship", **who)
 
 
 def save_budget(
@@ -330,6 +382,9 @@ def save_budget(
     spending: dict[str, Decimal],
     other_debt: Decimal,
     dependants: int,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
 ) -> Budget:
     """Store monthly income and spending (as fen) and return the budget with its disposable income."""
     require_editable(application)
@@ -341,10 +396,20 @@ def save_budget(
         "complete": True,
     }
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.budget_saved", None, tell="hardship", **who)
     return budget_of(application)
 
 
-def save_income(application: Application, *, income: dict[str, Decimal], dependants: int) -> None:
+def save_income(
+    application: Application,
+    *,
+    income: dict[str, Decimal],
+    dependants: int,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+) -> None:
     """The first half of the budget (rural pages ask income and spending on two pages). The budget is complete
     once both halves are saved; changing one half later keeps the other."""
     require_editable(application)
@@ -353,10 +418,18 @@ def save_income(application: Application, *, income: dict[str, Decimal], dependa
     data["complete"] = bool(data.get("complete"))
     application.budget = data
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.budget_saved", {"part": "income"}, tell="hardship", **who)
 
 
 def save_spending(
-    application: Application, *, spending: dict[str, Decimal], other_debt: Decimal
+    application: Application,
+    *,
+    spending: dict[str, Decimal],
+    other_debt: Decimal,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
 ) -> Budget | None:
     """The second half of the budget: essential spending and other debt payments."""
     require_editable(application)
@@ -365,6 +438,8 @@ def save_spending(
     data["complete"] = "income" in data
     application.budget = data
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.budget_saved", {"part": "spending"}, tell="hardship", **who)
     return budget_of(application)
 
 
@@ -443,7 +518,14 @@ def quote_for(session: Session, application: Application, kind: str, terms: Term
     return calculator(session, application, as_of).quote(kind, terms)
 
 
-def choose(application: Application, quote: Quote) -> None:
+def choose(
+    application: Application,
+    quote: Quote,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+) -> None:
     """Record the chosen option and terms with the quote the borrower saw."""
     require_editable(application)
     if not quote.available:
@@ -452,6 +534,8 @@ def choose(application: Application, quote: Quote) -> None:
     application.terms = terms_to_json(quote.terms)
     application.quote = quote_to_json(quote)
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.plan_chosen", {"option": quote.kind}, **who)
 
 
 def proposal_to_json(proposal: proposals.Proposal) -> dict:
@@ -484,13 +568,22 @@ def proposed_monthly(application: Application) -> Decimal | None:
     return Decimal((application.terms or {}).get("monthly") or "0.00")
 
 
-def choose_proposal(application: Application, proposal: proposals.Proposal) -> None:
+def choose_proposal(
+    application: Application,
+    proposal: proposals.Proposal,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+    channel: str = "web",
+) -> None:
     """Record the borrower's own proposal as the application's plan (instead of one of the priced options)."""
     require_editable(application)
     application.option = proposals.PROPOSAL
     application.terms = {"monthly": str(proposal.monthly)}
     application.quote = proposal_to_json(proposal)
     application.updated_at = utcnow()
+    who = {"actor": actor, "on_behalf_of": on_behalf_of, "channel": channel}
+    _edited(application, "application.plan_chosen", {"option": proposals.PROPOSAL}, **who)
 
 
 def _quote_again(session: Session, application: Application, as_of: date) -> dict:
@@ -598,6 +691,7 @@ def submit(
         on_behalf_of=on_behalf_of,
         data={"consent_reference": consent_reference} if consent_reference else None,
     )
+    notices.acknowledge(session, application)
     return True
 
 
@@ -614,6 +708,28 @@ def withdraw(
     move(
         session, application, "withdrawn", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
     )
+    told_by_phone(session, application, "withdrawn", actor=actor, channel=channel)
+
+
+def decline(
+    session: Session,
+    application: Application,
+    *,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> None:
+    """The borrower declines a counter-offer (raises IllegalTransition when it cannot be declined)."""
+    move(
+        session,
+        application,
+        "declined",
+        role="borrower",
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
+    )
+    told_by_phone(session, application, "declined", actor=actor, channel=channel)
 
 
 def answer_information(
@@ -638,6 +754,7 @@ def answer_information(
         on_behalf_of=on_behalf_of,
         note=answer[:200],
     )
+    told_by_phone(session, application, "answered", actor=actor, channel=channel)
 
 
 def agreement_hash(agreement: dict) -> str:
@@ -848,6 +965,7 @@ def accept(
         channel=channel,
         data={"schedule_version": version.version},
     )
+    notices.accepted(session, application)
     return version
 
 

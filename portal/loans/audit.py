@@ -132,6 +132,7 @@ def record(session: Session, **row) -> SimpleNamespace:
 
     The row: `actor` and `action`, and optionally `subject`, `on_behalf_of`, `channel` ("web") and `data`."""
     session.flush()  # what the caller changed so far goes first, as the ORM would order it
+    session.info["wrote"] = True
     return _append(session.connection(), _fields(**row))
 
 
@@ -161,22 +162,20 @@ def verify(session: Session) -> list[ChainBreak]:
 
 
 def record_in_own_transaction(**row) -> None:
-    """Write one audit row (the fields `record` takes) in a short transaction of its own, for reads that must be
-    on the record, such as a member of staff viewing a borrower's case: the page itself stays a read."""
+    """Write one audit row (the fields `record` takes) in a short transaction of its own: for reads that must be
+    on the record, such as a member of staff viewing a borrower's case (the page itself stays a read), and for
+    refusals that must stay on the record although the request's own work is rolled back."""
     from flask import current_app
 
-    from portal.db import write_intent
+    from portal.db import own_transaction
 
     fields = _fields(**row)
     engine = current_app.extensions["db_engine"]
     if engine.dialect.name == "postgresql":
-        # One statement that commits itself: the chain's lock is held only inside the database.
+        # One statement that commits itself (audit_append, migration 0007): the chain's lock is held only inside
+        # the database, never across a round trip.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             _append(connection, fields)
         return
-    token = write_intent.set(True)
-    try:
-        with engine.begin() as connection:
-            _append(connection, fields)
-    finally:
-        write_intent.reset(token)
+    with own_transaction() as session:
+        _append(session.connection(), fields)

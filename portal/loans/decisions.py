@@ -347,6 +347,7 @@ def appeal(
         on_behalf_of=on_behalf_of,
         note=note[:200],
     )
+    apps.told_by_phone(session, application, "appealed", actor=actor, channel=channel)
 
 
 def expire_offers(session: Session, today: date) -> int:

@@ -112,7 +112,7 @@ def confirmation_code(session: Session, borrower: Borrower, code: str) -> None:
             code=code,
         )
     outbox.queue(session, borrower, kind="accept_code", body=body, urgent=True)
-    outbox.deliver_due(session, urgent_only=True)
+    outbox.deliver_urgent_once_committed()
 
 
 def decided(session: Session, application: Application) -> None:

@@ -117,6 +117,13 @@ def deliver_due(session: Session, *, urgent_only: bool = False, limit: int = 500
     return count
 
 
+def deliver_urgent_once_committed() -> None:
+    """Send the urgent messages (codes) once the unit of work that queued them has committed."""
+    from portal.db import after_commit
+
+    after_commit(lambda session: deliver_due(session, urgent_only=True))
+
+
 def portal_messages(session: Session, borrower_id: int, limit: int = 5) -> list[Notification]:
     """The newest in-portal messages for a borrower (what was decided, what was done for them)."""
     return list(

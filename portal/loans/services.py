@@ -1,6 +1,6 @@
 """Services over loans: open a loan with its first schedule, record payments, and read arrears as of a date.
 
-Services flush and never commit: the view or CLI command that calls them owns the transaction.
+Services flush and never commit: the request or CLI command that calls them is one unit of work (`portal.db`).
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 - A support code is 6 digits the borrower reads from their own dashboard: stored only as a keyed hash, valid
   10 minutes, used once; a new code replaces the old one.
 - Verification (by the code, or by knowledge questions) is counted per borrower in the database, whatever the
-  number of workers: each try is written and committed *before* it is checked, so 3 failures in 30 minutes lock
-  verification for that borrower for everyone.
+  number of workers: each try is written in a transaction of its own (`db.own_transaction`) *before* it is
+  checked, so 3 failures in 30 minutes lock verification for that borrower for everyone.
 - A verified caller opens an assisted session: 30 minutes, one live session per agent (a new one ends the old).
 - Every action is on the audit trail as actor = the agent, on behalf of = the borrower, channel = phone.
 
-Services flush, never commit (except the attempt counter, which must be visible to other workers at once).
+Services flush, never commit; the attempt counter, which must be visible to other workers at once and outlive
+the request, is written in transactions of its own.
 """
 
 from __future__ import annotations
@@ -187,45 +188,43 @@ def locked_for(session: Session, borrower_id: int) -> int:
 
 
 def _attempt(session: Session, agent: StaffUser, borrower: Borrower, method: str, check) -> Verification:
-    """Reserve a try (committed, so every worker counts it), then check it; refuse without checking when locked."""
+    """Reserve a try (in a transaction of its own, so every worker counts it), then check it; refuse without
+    checking when locked. A refusal and a failed try stay on the record whatever becomes of the request."""
+    from portal.db import own_transaction
+
     now = real_utcnow()
-    attempt = VerificationAttempt(
-        borrower_id=borrower.id, agent_id=agent.id, method=method, at=now, outcome="pending"
-    )
-    session.add(attempt)
-    session.commit()
-    failures = _failures_since(session, borrower.id, now)
-    if len(failures) > LOCK_FAILURES:
-        # Locked: this try is not checked and does not extend the lock.
-        session.execute(delete(VerificationAttempt).where(VerificationAttempt.id == attempt.id))
-        audit.record(
-            session,
-            actor=agent_actor(agent),
-            on_behalf_of=borrower_actor(borrower.id),
-            channel="phone",
-            action="verification.locked",
-            subject=borrower_actor(borrower.id),
-            data={"method": method},
+    fields = {
+        "actor": agent_actor(agent),
+        "on_behalf_of": borrower_actor(borrower.id),
+        "channel": "phone",
+        "subject": borrower_actor(borrower.id),
+        "data": {"method": method},
+    }
+    with own_transaction() as own:
+        attempt = VerificationAttempt(
+            borrower_id=borrower.id, agent_id=agent.id, method=method, at=now, outcome="pending"
         )
-        session.commit()
-        return Verification(False, locked_for=locked_for(session, borrower.id))
+        own.add(attempt)
+        own.flush()
+        attempt_id = attempt.id
+    with own_transaction() as own:
+        failures = _failures_since(own, borrower.id, now)
+        if len(failures) > LOCK_FAILURES:
+            # Locked: this try is not checked and does not extend the lock.
+            own.execute(delete(VerificationAttempt).where(VerificationAttempt.id == attempt_id))
+            audit.record(own, action="verification.locked", **fields)
+            return Verification(False, locked_for=locked_for(own, borrower.id))
     ok = bool(check())
-    attempt.outcome = "ok" if ok else "failed"
-    audit.record(
-        session,
-        actor=agent_actor(agent),
-        on_behalf_of=borrower_actor(borrower.id),
-        channel="phone",
-        action="verification.passed" if ok else "verification.failed",
-        subject=borrower_actor(borrower.id),
-        data={"method": method},
-    )
     if not ok:
-        session.commit()
-        left = max(0, LOCK_FAILURES - len(failures))
-        return Verification(
-            False, locked_for=locked_for(session, borrower.id) if not left else 0, tries_left=left
-        )
+        with own_transaction() as own:
+            own.get(VerificationAttempt, attempt_id).outcome = "failed"
+            audit.record(own, action="verification.failed", **fields)
+            left = max(0, LOCK_FAILURES - len(failures))
+            return Verification(
+                False, locked_for=locked_for(own, borrower.id) if not left else 0, tries_left=left
+            )
+    session.get(VerificationAttempt, attempt_id).outcome = "ok"
+    audit.record(session, action="verification.passed", **fields)
     assisted = start_session(session, agent, borrower, verified_by=method)
     return Verification(True, assisted=assisted)
 

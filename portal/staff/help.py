@@ -43,6 +43,5 @@ def help_request_done(request_id: int):
     if not DoneForm().validate_on_submit():
         abort(400)
     changed = help_service.mark_done(db.session, row, current_user.row, actor=current_user.actor)
-    db.session.commit()
     flash(_("Marked done.") if changed else _("That request was already done."), "info")
     return redirect(url_for("staff.help_requests"), code=303)

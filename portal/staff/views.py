@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels, page_cache
-from portal.auth import password_change, throttle, totp
+from portal.auth import credentials, password_change, totp
 from portal.auth.access import staff_required
 from portal.clock import business_date
 from portal.domain import arrears as arrears_rules
@@ -273,7 +273,8 @@ def _case_key(marks: cases.CaseMarks) -> tuple | None:
 
 
 def _decide(reference: str, form_name: str, form, action, *, money: bool = False, **page):
-    """Shared path of every decision: validate, apply, commit; a conflict or a refused rule re-renders the case.
+    """Shared path of every decision: validate, apply, flush (the request commits); a conflict or a refused rule
+    re-renders the case.
 
     A decision that gives money away (`money`) also needs the second factor confirmed in the last 5 minutes;
     otherwise the same form comes back, everything as it was posted, asking for the code.
@@ -289,7 +290,7 @@ def _decide(reference: str, form_name: str, form, action, *, money: bool = False
             return refused
     try:
         message = action(application)
-        db.session.commit()
+        db.session.flush()  # a stale version shows here, not at the request's commit
     except StaleDataError:
         db.session.rollback()
         return _conflict(reference)
@@ -320,23 +321,14 @@ def _reconfirm(application: Application, form_name: str, form, **page):
             _("For your safety, enter the 6-digit code from your authenticator app to confirm this decision.")
         )
         return _case_page(application, forms={form_name: form}, **page)
-    key = totp.throttle_key(staff)
-    ticket = throttle.reserve(db.session, key)
-    if not ticket.allowed:
-        minutes = max(1, (ticket.retry_after + 59) // 60)
-        form.totp_code.errors.append(
-            _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
-        )
+    checked = credentials.check_code(totp.throttle_key(staff), lambda own: totp.check(own, staff, code))
+    if checked.locked:
+        form.totp_code.errors.append(credentials.locked_message(checked.retry_after))
         body, _status = _case_page(application, forms={form_name: form}, **page)
-        response = current_app.make_response((body, 429))
-        response.headers["Retry-After"] = str(ticket.retry_after)
-        return response
-    if totp.check(db.session, staff, code):
-        throttle.succeeded(db.session, key)
-        db.session.commit()
+        return credentials.locked_response(body, checked.retry_after)
+    if checked.ok:
         totp.mark_confirmed()
         return None
-    db.session.commit()  # the failure counts towards the lockout
     form.totp_code.errors.append(
         _("That code is not right. Enter the 6-digit code your authenticator app shows now.")
     )
@@ -503,9 +495,8 @@ def change_variant(reference: str):
 
 
 def _move_to_variant(borrower: Borrower, variant: str) -> None:
-    """Change a borrower's variant (audited by the service), commit, and say what happened."""
+    """Change a borrower's variant (audited by the service) and say what happened."""
     changed = services.change_variant(db.session, borrower, variant, actor=current_user.actor)
-    db.session.commit()
     flash(
         _("The borrower's variant is changed. Applications already started keep theirs.")
         if changed

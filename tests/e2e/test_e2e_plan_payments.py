@@ -52,7 +52,7 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
         from portal import db
         from portal.clock import business_date
         from portal.loans import applications as apps
-        from portal.loans import notices, services
+        from portal.loans import services
         from portal.loans.models import Borrower
 
         withdraw_open_applications(live_portal, phone)
@@ -81,7 +81,6 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
                 apps.choose(application, calc.quote(kind, calc.default_terms(kind)))
             if submit:
                 apps.submit(db.session, application, actor=actor, as_of=as_of)
-                notices.acknowledge(db.session, application)
             db.session.commit()
             return application.reference
 

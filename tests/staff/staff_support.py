@@ -27,7 +27,7 @@ from support import CSRF_RE, sign_in, staff_sign_in
 from portal import db, i18n
 from portal.clock import business_date, utcnow
 from portal.loans import applications as apps
-from portal.loans import notices, services
+from portal.loans import services
 from portal.loans.models import Application, AuditEvent, Borrower, Loan, Notification, StaffUser
 
 PASSWORD = "Demo-pass-2026"
@@ -145,7 +145,6 @@ def make_application(
     apps.choose(application, quote)
     if submit:
         apps.submit(session, application, actor=actor, as_of=as_of)
-        notices.acknowledge(session, application)
     return application
 
 

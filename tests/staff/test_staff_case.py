@@ -30,7 +30,7 @@ from werkzeug.datastructures import FileStorage
 
 from portal import labels
 from portal.loans import applications as apps
-from portal.loans import evidence, notices, services
+from portal.loans import evidence, services
 from portal.loans.models import AuditEvent, Borrower
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -138,7 +138,6 @@ def test_a_reviewer_downloads_the_cases_document_and_the_viewing_is_recorded(dem
             session, made, FileStorage(io.BytesIO(PNG), filename="payslip.png"), actor=made.created_by
         )
         apps.submit(session, made, actor=made.created_by, as_of=BUSINESS_DATE)
-        notices.acknowledge(session, made)
         session.commit()
         reference, token = made.reference, item.token
     reviewer1 = staff_client(demo, "reviewer1")

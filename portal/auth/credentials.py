@@ -1,0 +1,92 @@
+"""The one credential service: every password, sign-in code and authenticator code is checked here.
+
+A check is counted under the sign-in lockout (`throttle`, one database counter per account) before the secret is
+looked at, and answers ok, not ok, or locked with the seconds to wait. What it writes lives in transactions of its
+own (`db.own_transaction`): the counted attempt, a spent code try, a refusal on the audit trail, and, after a
+right answer, the cleared count and a stronger hash. All of it stands whatever becomes of the request's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.auth import passwords, throttle
+from portal.db import own_transaction
+from portal.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`ok`: the secret was right; `retry_after` (seconds) > 0: refused unchecked, the account is locked."""
+
+    ok: bool
+    retry_after: int = 0
+
+    @property
+    def locked(self) -> bool:
+        return self.retry_after > 0
+
+
+def _reserve(account_key: str, refused: dict | None) -> Outcome | None:
+    """Count the attempt; the refusal when the account is locked (audited when `refused` gives the row)."""
+    ticket = throttle.reserve(account_key)
+    if ticket.allowed:
+        return None
+    if refused is not None:
+        from portal.loans import audit
+
+        audit.record_in_own_transaction(**refused)
+    return Outcome(False, ticket.retry_after)
+
+
+def check_password(account_key: str, row, password: str, *, refused: dict | None = None) -> Outcome:
+    """Check `password` against `row.password_hash` (`row` None: nobody, checked against a dummy hash all the
+    same, so the answer takes as long). A right password clears the count and, if needed, is rehashed."""
+    locked = _reserve(account_key, refused)
+    if locked is not None:
+        return locked
+    ok, new_hash = passwords.verify_password(row.password_hash if row is not None else None, password)
+    if not ok or row is None:
+        return Outcome(False)
+    with own_transaction() as session:
+        throttle.succeeded(session, account_key)
+        if new_hash:
+            model = type(row)
+            session.execute(update(model).where(model.id == row.id).values(password_hash=new_hash))
+    if new_hash:
+        set_committed_value(row, "password_hash", new_hash)
+    return Outcome(True)
+
+
+def check_code(
+    account_key: str, verify: Callable[[Session], bool], *, refused: dict | None = None
+) -> Outcome:
+    """Check a one-time code with `verify(session)` (an SMS code or an authenticator code), which spends a try
+    or marks the code used in that session: a transaction of its own, so a spent try stays spent."""
+    locked = _reserve(account_key, refused)
+    if locked is not None:
+        return locked
+    with own_transaction() as session:
+        ok = bool(verify(session))
+        if ok:
+            throttle.succeeded(session, account_key)
+    return Outcome(ok)
+
+
+def locked_message(retry_after: int) -> str:
+    """What a locked account is told, in whole minutes."""
+    minutes = max(1, (retry_after + 59) // 60)
+    return _("Too many attempts. For your safety, try again in %(minutes)d minutes.", minutes=minutes)
+
+
+def locked_response(body, retry_after: int):
+    """The one refusal of a locked account: the page it was posted from (`body`), 429, and Retry-After."""
+    response = current_app.make_response((body, 429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
