@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels, page_cache
+from portal.attachments import send_attachment
 from portal.auth import password_change, throttle, totp
 from portal.auth.access import staff_required
 from portal.clock import business_date
@@ -606,4 +607,4 @@ def case_evidence(reference: str, token: str):
         channel="branch",
         on_behalf_of=f"borrower:{application.borrower_id}",
     )
-    return evidence.send(db.session, application, token)
+    return send_attachment(evidence.stored_file(db.session, application, token))
