@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from portal.domain.arrears import ArrearsReport
 from portal.domain.hardship import VARIANTS, affordable_limit
 from portal.domain.money import round_money, split
 from portal.domain.payments import BALLOON_METHODS, PaymentStory, Verdict, describe, judge
+from portal.domain.policy import OPTION_KINDS, PLAN_CEILING_MONTHS, Policy
 from portal.domain.schedule import (
     METHODS,
     Installment,
@@ -41,10 +41,6 @@ from portal.domain.schedule import (
     monthly_interest,
 )
 
-if TYPE_CHECKING:  # policy imports this module's OPTION_KINDS; at run time only its attributes are read
-    from portal.domain.policy import Policy
-
-OPTION_KINDS = ("installment_plan", "extension", "seasonal", "grace")
 LOAN_STATUSES = ("active", "closed", "charged_off", "litigation")
 
 # Every code a quote may give for being unavailable, in the order they are listed.
@@ -72,8 +68,6 @@ _STATUS_REASONS = {
     "litigation": "loan_in_litigation",
 }
 
-# The ceiling for individual installment agreements, whatever a policy pack says.
-PLAN_CEILING_MONTHS = 60
 # Pay days stop at 28 so that a plan's pay day exists in every month, February included.
 MAX_PAY_DAY = 28
 # A declared disaster opens the grace period for a year.

@@ -12,7 +12,11 @@ from decimal import Decimal, InvalidOperation
 
 from portal.domain.classification import TIERS, ObservationRules
 from portal.domain.hardship import VARIANTS
-from portal.domain.options import OPTION_KINDS, PLAN_CEILING_MONTHS
+
+# The relief options a pack may offer (portal.domain.options quotes each), in the order they are shown.
+OPTION_KINDS = ("installment_plan", "extension", "seasonal", "grace")
+# The ceiling for individual installment agreements, whatever a policy pack says.
+PLAN_CEILING_MONTHS = 60
 
 # DESIGN.md: overdue interest and charges go on the first installment "or are spread over up to 6".
 SPREAD_CEILING = 6
@@ -57,7 +61,7 @@ class Policy:
 
     variant: str  # "rural" | "urban"
     version: int
-    options: tuple[str, ...]  # offered kinds, a subset of options.OPTION_KINDS, in the order shown
+    options: tuple[str, ...]  # offered kinds, a subset of OPTION_KINDS, in the order shown
     plan_months_min: int  # installment plan N: urban 3, rural 3
     plan_months_max: int  # urban 24, rural 36; never over 60
     affordability_share: Decimal  # a payment fits when it is at most this share of disposable income

@@ -7,8 +7,9 @@ What counts as an import:
   to dodge a cycle still ties the two modules together, it only hides the cycle until the first call;
 - importing `a.b.c` also imports the packages `a` and `a.b` (Python runs their `__init__` first), except the
   importer's own packages, which are always initialised before it;
-- imports under `if TYPE_CHECKING:` never run and are left out (the SQLAlchemy models name each other in their
-  annotations that way: `Loan.borrower` and `Borrower.loans`).
+- imports under `if TYPE_CHECKING:` never run, but still say one module depends on another, so they count too;
+  the one exception is inside `TYPE_ONLY_CYCLES`: the SQLAlchemy models name each other in their annotations
+  (`Loan.borrower` and `Borrower.loans`), a relationship seen from both ends.
 
 Rules:
 1. No cycle between modules.
@@ -69,6 +70,8 @@ WEB_LAYER = (
     "portal.i18n",  # the locale of a request: the user's choice in the session, else Accept-Language
     "portal.db",  # the per-request database session (a GET reads, a POST may write)
 )
+# Packages whose modules may import each other for type annotations only (under `if TYPE_CHECKING:`).
+TYPE_ONLY_CYCLES = ("portal.loans.models",)
 WEB_PACKAGES = ("portal.auth", "portal.borrower", "portal.staff", "portal.agents")
 
 
@@ -79,6 +82,7 @@ class Import:
     names: tuple[str, ...]  # the names a `from` import takes
     line: int
     in_function: bool
+    type_only: bool = False
 
 
 def _module_name(path: Path) -> str:
@@ -105,31 +109,36 @@ def _is_type_checking(node: ast.If) -> bool:
 
 
 def _import_nodes(
-    node: ast.AST, in_function: bool = False
-) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Every import statement under `node`, and whether it sits in a function; TYPE_CHECKING blocks skipped."""
-    yield from _imports_in(ast.iter_child_nodes(node), in_function)
-
-
-def _imports_in(nodes, in_function: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    for child in nodes:
-        if isinstance(child, ast.If) and _is_type_checking(child):
-            yield from _imports_in(child.orelse, in_function)
-        elif isinstance(child, ast.Import | ast.ImportFrom):
-            yield child, in_function
+    node: ast.AST, in_function: bool = False, type_only: bool = False
+) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool]]:
+    """Every import statement under `node`, whether it sits in a function and whether only for type checking."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child, in_function, type_only
+        elif isinstance(child, ast.If) and _is_type_checking(child):
+            for branch, only in ((child.body, True), (child.orelse, type_only)):
+                for statement in branch:
+                    if isinstance(statement, ast.Import | ast.ImportFrom):
+                        yield statement, in_function, only
+                    else:
+                        yield from _import_nodes(statement, in_function, only)
         else:
             inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-            yield from _import_nodes(child, inner)
+            yield from _import_nodes(child, inner, type_only)
 
 
 def _imports(name: str) -> list[Import]:
-    """Every import in module `name`, relative ones resolved, TYPE_CHECKING blocks left out."""
+    """Every import in module `name`, relative ones resolved."""
     path = MODULES[name]
     package = name if _is_package(path) else name.rpartition(".")[0]
     found = []
-    for node, in_function in _import_nodes(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node, in_function, type_only in _import_nodes(
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    ):
         if isinstance(node, ast.Import):
-            found.extend(Import(name, alias.name, (), node.lineno, in_function) for alias in node.names)
+            found.extend(
+                Import(name, alias.name, (), node.lineno, in_function, type_only) for alias in node.names
+            )
             continue
         if node.level:
             base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
@@ -139,7 +148,7 @@ def _imports(name: str) -> list[Import]:
         for alias in node.names:
             submodule = f"{module}.{alias.name}"
             target = submodule if submodule in MODULES else module
-            found.append(Import(name, target, (alias.name,), node.lineno, in_function))
+            found.append(Import(name, target, (alias.name,), node.lineno, in_function, type_only))
     return found
 
 
@@ -157,6 +166,11 @@ def _edges() -> dict[str, dict[str, Import]]:
     for name, imports in IMPORTS.items():
         own = set(_ancestors(name)) | {name}
         for imp in imports:
+            if imp.type_only and any(
+                name.startswith(package + ".") and imp.target.startswith(package + ".")
+                for package in TYPE_ONLY_CYCLES
+            ):
+                continue
             for target in [*_ancestors(imp.target), imp.target]:
                 if target in MODULES and target not in own:
                     graph[name].setdefault(target, imp)
@@ -219,6 +233,7 @@ def _describe(edges: dict[str, dict[str, Import]], cycle: list[str]) -> str:
     for importer, target in zip(cycle, cycle[1:], strict=False):
         imp = edges[importer][target]
         where = "in a function" if imp.in_function else "at module level"
+        where += ", under TYPE_CHECKING" if imp.type_only else ""
         steps.append(f"{importer} -> {target} ({MODULES[importer].relative_to(ROOT)}:{imp.line}, {where})")
     return "\n  ".join(steps)
 
@@ -246,14 +261,20 @@ def test_the_cycle_finder_finds_cycles():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_type_checking_imports_are_left_out():
+def test_type_checking_imports_count_and_are_marked():
     source = (
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import x\nelse:\n    import y\nimport z\n"
     )
     found = [
-        node.names[0].name for node, _ in _import_nodes(ast.parse(source)) if isinstance(node, ast.Import)
+        (node.names[0].name, type_only)
+        for node, _, type_only in _import_nodes(ast.parse(source))
+        if isinstance(node, ast.Import)
     ]
-    assert found == ["y", "z"]
+    assert found == [("x", True), ("y", False), ("z", False)]
+    # The models' type-only imports of each other are left out of the graph; nothing else is.
+    edges = _edges()
+    assert "portal.loans.models.people" not in edges["portal.loans.models.loans"]
+    assert any(imp.type_only for imp in IMPORTS["portal.loans.models.loans"])
 
 
 def test_no_module_imports_itself_back():
