@@ -114,20 +114,12 @@ def help_branch(branch_id: int | None):
     return branches.card(db.session, branch_id)
 
 
-def actor_label(actor: str | None) -> str:
-    """A person in the audit trail as staff read it: a colleague by name, a borrower or the system by role."""
-    from flask import g
-    from sqlalchemy import select
-
-    from portal import db
-    from portal.i18n import gettext
-    from portal.loans.models import StaffUser
-
-    kind, _, ident = (actor or "").partition(":")
+def actor_label(actor: str | None, names: dict[str, str] | None = None) -> str:
+    """A person in the audit trail as staff read it: a colleague by name (from `names`, the staff names loaded
+    with the rows: portal.loans.applications.history), a borrower or the system by role."""
+    kind = (actor or "").partition(":")[0]
     if kind == "staff":
-        if "staff_names" not in g:
-            g.staff_names = {str(i): n for i, n in db.session.execute(select(StaffUser.id, StaffUser.name))}
-        return g.staff_names.get(ident, gettext("staff"))
+        return (names or {}).get(actor) or gettext("staff")
     if kind == "borrower":
         return gettext("the borrower")
     return gettext("the system")

@@ -654,20 +654,38 @@ def borrower_applications(session: Session, borrower_id: int) -> list[Applicatio
     )
 
 
-def history(session: Session, application: Application) -> list:
-    """The application's audit rows, oldest first: who did what, when, how, and why."""
+class History(list):
+    """An application's audit rows, oldest first, and `names`: the staff they name (as actor, on whose behalf,
+    or as the agent who sent the application), {"staff:7": name}, read with them in one query."""
+
+    names: dict[str, str]
+
+
+def history(session: Session, application: Application) -> History:
+    """The application's audit rows, oldest first: who did what, when, how, and why; with the staff names."""
     from sqlalchemy import text
 
-    from portal.loans.models import AuditEvent
+    from portal.loans.models import AuditEvent, StaffUser
     from portal.loans.models.records import HISTORY_SQL
 
-    return list(
+    rows = History(
         session.scalars(
             select(AuditEvent)
             .where(AuditEvent.subject == f"application:{application.id}", text(HISTORY_SQL))
             .order_by(AuditEvent.id)
         )
     )
+    actors = {application.submitted_by, *(e.actor for e in rows), *(e.on_behalf_of for e in rows)}
+    ids = set()
+    for actor in actors:
+        kind, _, ident = (actor or "").partition(":")
+        if kind == "staff" and ident.isdigit():
+            ids.add(int(ident))
+    rows.names = {}
+    if ids:
+        found = session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(sorted(ids))))
+        rows.names = {f"staff:{ident}": name for ident, name in found}
+    return rows
 
 
 def offered_terms(application: Application) -> tuple[str, Terms]:
