@@ -331,3 +331,20 @@ def test_only_the_web_layer_speaks_http(name):
                     f"import {imp.target} (line {imp.line}): import the names, so this test sees them"
                 )
     assert leaks == [], f"{MODULES[name].relative_to(ROOT)} is not in the web layer but imports {leaks}"
+
+
+# Persistence code takes a session and returns rows; app state (current_app) is the web layer's and the command
+# line's to read. These still read it, and no other module under portal/loans may start to: audit's own
+# transaction (the unit-of-work work owns it), the support-code key (SECRET_KEY) and the SMS sender setting.
+APP_STATE_READERS = frozenset({"portal.loans.audit", "portal.loans.support_calls", "portal.loans.outbox"})
+
+
+def test_persistence_reads_no_app_state():
+    readers = {
+        name
+        for name, imports in IMPORTS.items()
+        if name.startswith("portal.loans.")
+        and any(imp.target == "flask" and "current_app" in imp.names for imp in imports)
+    }
+    assert readers <= APP_STATE_READERS, f"new readers of current_app: {sorted(readers - APP_STATE_READERS)}"
+    assert not any(name.startswith("portal.loans.models") for name in readers)
