@@ -23,6 +23,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.clock import local_time
+from portal.domain.hardship import VARIANTS
 from portal.domain.money import round_money
 
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
@@ -184,7 +185,6 @@ def html_lang() -> str:
     return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}[current_language()]
 
 
-VARIANTS = ("rural", "urban")
 # app.extensions key: a function giving the variant of the borrower a phone agent acts for (None otherwise).
 ACTING_VARIANT = "portal_acting_variant"
 

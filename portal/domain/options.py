@@ -70,7 +70,7 @@ _STATUS_REASONS = {
 
 # Pay days stop at 28 so that a plan's pay day exists in every month, February included.
 MAX_PAY_DAY = 28
-# A declared disaster opens the grace period for a year.
+# A declared disaster opens the grace period for 12 calendar months (not 365 or 366 days).
 DISASTER_WINDOW_MONTHS = 12
 # A seasonal plan needs a full year so that every calendar month (every harvest) can fall in it.
 SEASONAL_MIN_MONTHS = 12
@@ -233,10 +233,16 @@ def _position(facts: LoanFacts) -> _Position:
     )
 
 
+def disaster_window_opens(as_of: date) -> date:
+    """The earliest declaration date whose grace window still covers ``as_of``: 12 calendar months before it
+    (clamped to the month's end). The one statement of the window: the database look-up starts here too."""
+    return add_months(as_of, -DISASTER_WINDOW_MONTHS)
+
+
 def _in_disaster_window(facts: LoanFacts) -> bool:
     """True when a disaster was declared on or before ``as_of`` and at most 12 months before it."""
     declared = facts.disaster_declared_on
-    return declared is not None and declared <= facts.as_of <= add_months(declared, DISASTER_WINDOW_MONTHS)
+    return declared is not None and disaster_window_opens(facts.as_of) <= declared <= facts.as_of
 
 
 def _reasons(kind: str, facts: LoanFacts, policy: Policy, position: _Position) -> tuple[str, ...]:

@@ -32,7 +32,6 @@ from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
 from portal.loans.services import ServiceError
 
 RESTRUCTURED = ("accepted", "active", "completed", "broken")
-DISASTER_WINDOW = timedelta(days=366)
 
 
 # --- facts the calculator needs ---------------------------------------------------------------------------
@@ -74,7 +73,7 @@ def loan_facts(
         .where(
             Disaster.branch_id == loan.branch_id,
             Disaster.declared_on <= as_of,
-            Disaster.declared_on > as_of - DISASTER_WINDOW,
+            Disaster.declared_on >= options.disaster_window_opens(as_of),
         )
         .order_by(Disaster.declared_on.desc())
     ).first()
@@ -436,11 +435,6 @@ def calculator(session: Session, application: Application, as_of: date) -> Calcu
         policies.of(application.policy_pack),
         disposable_income(application),
     )
-
-
-def quote_for(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> Quote:
-    """One option with the borrower's terms."""
-    return calculator(session, application, as_of).quote(kind, terms)
 
 
 def choose(application: Application, quote: Quote) -> None:

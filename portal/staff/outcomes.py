@@ -57,7 +57,6 @@ BAND_LABELS = (
 # Chart geometry (px). The SVG scales down with its box; the text stays legible at 1280 and on a laptop.
 CHART_WIDTH = 560
 ROW = 30
-BAR = 20
 VALUE_WIDTH = 84
 GAP = 8
 

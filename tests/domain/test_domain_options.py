@@ -895,3 +895,11 @@ def test_every_month_of_an_installment_plan_has_exactly_one_due_date(data):
         assert months == list(range(months[0], months[-1] + 1))
     assert sum(item.principal for item in q.schedule) == facts.report.outstanding_principal
     assert q.total_cost == q.current_total_cost
+
+
+def test_the_disaster_window_is_12_calendar_months():
+    from portal.domain.options import disaster_window_opens
+
+    assert disaster_window_opens(date(2026, 3, 20)) == date(2025, 3, 20)
+    assert disaster_window_opens(date(2025, 3, 31)) == date(2024, 3, 31)  # 366 days: 29 Feb 2024 is in it
+    assert disaster_window_opens(date(2024, 2, 29)) == date(2023, 2, 28)  # clamped to the month's end
