@@ -23,15 +23,14 @@ from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
 from portal.loans import classification as loan_classes
+from portal.loans.decisions import REVIEWERS
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
 from portal.staff import queue as queue_query
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
+from portal.staff.queue import PAGE_SIZE
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-PAGE_SIZE = 25
-REVIEWERS = ("reviewer", "senior_reviewer")
 
 
 @bp.route("/")
