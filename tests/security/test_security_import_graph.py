@@ -21,6 +21,9 @@ Rules:
    locale choice and the per-request database session. Services (`portal/loans/`), the pure domain
    (`portal/domain/`, also kept free of every third-party package by test_domain_is_pure.py) and the command
    line return data or raise their own errors; a view turns them into a page, a redirect, a 404 or a file.
+4. Persistence code (`portal/loans/`) reads no app state (`current_app`) beyond the few listed in
+   `APP_STATE_READERS`, and the models none at all.
+5. Services and the domain write no wording (`portal.i18n`, `portal.labels`), except the notices to borrowers.
 """
 
 from __future__ import annotations
@@ -348,3 +351,19 @@ def test_persistence_reads_no_app_state():
     }
     assert readers <= APP_STATE_READERS, f"new readers of current_app: {sorted(readers - APP_STATE_READERS)}"
     assert not any(name.startswith("portal.loans.models") for name in readers)
+
+
+# Wording is the pages' (and the labels'): services return codes and data, and a view words them. The one
+# service that writes text is the one whose output is text: the messages sent to borrowers, in their language.
+TEXT_MODULES = ("portal.i18n", "portal.labels")
+TEXT_WRITERS = frozenset({"portal.loans.notices"})
+
+
+@pytest.mark.parametrize(
+    "name", [name for name in MODULES if name.startswith(("portal.loans.", "portal.domain."))]
+)
+def test_services_and_the_domain_write_no_wording(name):
+    wording = sorted({imp.target for imp in IMPORTS[name] if imp.target in TEXT_MODULES})
+    assert name in TEXT_WRITERS or wording == [], (
+        f"{name} imports {wording}: return a code, let the view word it"
+    )
