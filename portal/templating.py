@@ -9,11 +9,12 @@ from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from portal import labels
+from portal import db, labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
 from portal.domain.paynow import pay_now
 from portal.i18n import current_language, gettext, ngettext, page_variant, percent, translations
+from portal.loans import branches
 from portal.loans.applications import schedule_from_json, stored_story, stored_verdict
 
 
@@ -108,9 +109,6 @@ def error_title_prefix(context) -> str:
 
 def help_branch(branch_id: int | None):
     """A branch's card for the footer (portal/loans/branches.py: read once a minute, not with every session check)."""
-    from portal import db
-    from portal.loans import branches
-
     return branches.card(db.session, branch_id)
 
 

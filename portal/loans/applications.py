@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
@@ -28,7 +28,8 @@ from portal.domain.payments import PaymentStory, Verdict
 from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
 from portal.loans import audit, policies, services
-from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
+from portal.loans.models import Application, AuditEvent, Disaster, Loan, ScheduleVersion, StaffUser
+from portal.loans.models.records import HISTORY_SQL
 from portal.loans.services import ServiceError
 
 RESTRUCTURED = ("accepted", "active", "completed", "broken")
@@ -657,11 +658,6 @@ class History(list):
 
 def history(session: Session, application: Application) -> History:
     """The application's audit rows, oldest first: who did what, when, how, and why; with the staff names."""
-    from sqlalchemy import text
-
-    from portal.loans.models import AuditEvent, StaffUser
-    from portal.loans.models.records import HISTORY_SQL
-
     rows = History(
         session.scalars(
             select(AuditEvent)

@@ -16,8 +16,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
+from portal.domain.hardship import VARIANTS
 from portal.domain.money import from_fen, to_fen
 from portal.domain.schedule import Installment, build_schedule
+from portal.loans import audit
 from portal.loans.models import (
     PPM,
     Borrower,
@@ -466,9 +468,6 @@ def change_variant(
     Applications already started keep the variant and policy pack they were started under: only what the
     borrower starts from now on, and the wording and help of their pages, follow the new variant.
     """
-    from portal.domain.hardship import VARIANTS
-    from portal.loans import audit
-
     if variant not in VARIANTS:
         raise ServiceError("variant_invalid")
     old = borrower.variant
