@@ -10,6 +10,7 @@ from decimal import Decimal
 from portal.domain.money import round_money, split
 from portal.domain.options.eligibility import seasonal_horizon
 from portal.domain.options.facts import MAX_PAY_DAY, ZERO, LoanFacts, Position, Terms
+from portal.domain.payments import BALLOON_METHODS
 from portal.domain.policy import Policy
 from portal.domain.schedule import (
     Installment,
@@ -193,7 +194,7 @@ def _installment_plan(facts: LoanFacts, policy: Policy, terms: Terms, position: 
         # payment: it is shown on its own, and the monthly figure is what the borrower pays until then.
         balloon_month = (
             month_index(facts.schedule[-1].due_date) + shift
-            if facts.method in ("interest_first", "bullet") and facts.schedule
+            if facts.method in BALLOON_METHODS and facts.schedule
             else None
         )
         for item in schedule:
