@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from domain_support import shipped_policy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from portal.domain.options import (
     quote_all,
     validate_terms,
 )
-from portal.domain.policy import default_policy
 from portal.domain.schedule import (
     METHODS,
     Installment,
@@ -40,8 +40,8 @@ pytestmark = pytest.mark.domain
 PROPERTY = settings(max_examples=150, database=None, deadline=None)
 D = Decimal
 SIX_PERCENT = PenaltyTerms(D("0.06"))  # penalty d = 0.06 x 1.5 / 360 = 0.00025 a day
-RURAL = default_policy("rural")
-URBAN = default_policy("urban")
+RURAL = shipped_policy("rural")
+URBAN = shipped_policy("urban")
 
 # The loan most cases use: 12,000 at 6 % over 12 months, equal principal, due on the 10th from 10 Jan 2026.
 # r = 0.005: 1000.00 principal a month; interest 60.00, 55.00, ..., 5.00 on the balance before it.
