@@ -43,7 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         passwords.use_test_cost()
     _configure_logging(app)
     db.init_app(app)
-    i18n.init_app(app)
+    i18n.init_app(app, acting_variant=_acting_variant)
     csrf.init_app(app)
     page_cache.init_app(app)
 
@@ -74,6 +74,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_templating(app)
     return app
+
+
+def _acting_variant() -> str | None:
+    """The variant of the borrower a phone agent acts for on this request (None when nobody is): what
+    portal.i18n.page_variant needs from the access layer, handed in here so i18n imports no blueprint."""
+    from portal.auth.access import acting
+
+    who = acting()
+    return who.borrower.variant if who is not None else None
 
 
 def _escape_newlines(text: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
+from portal.auth.totp import ROLES_WITH_TOTP
 from portal.clock import business_date, stored_moment, utcnow
 from portal.domain.schedule import add_months
 from portal.loans import policies, services
@@ -236,10 +237,8 @@ class _Builder:
                     name=name,
                     role=role,
                     password_hash=self.shared_hash,
-                    totp_secret=DEMO_TOTP_SECRET
-                    if role in ("reviewer", "senior_reviewer", "admin")
-                    else None,
-                    totp_enrolled_at=utcnow() if role in ("reviewer", "senior_reviewer", "admin") else None,
+                    totp_secret=DEMO_TOTP_SECRET if role in ROLES_WITH_TOTP else None,
+                    totp_enrolled_at=utcnow() if role in ROLES_WITH_TOTP else None,
                     approval_limit_fen=limit,
                     locale="zh_Hans",
                     session_version=1,

@@ -6,6 +6,7 @@ browser's Accept-Language, then Simplified Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -15,13 +16,14 @@ from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.clock import local_time
+from portal.domain.hardship import VARIANTS
 from portal.domain.money import round_money
 
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
@@ -183,7 +185,8 @@ def html_lang() -> str:
     return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}[current_language()]
 
 
-VARIANTS = ("rural", "urban")
+# app.extensions key: a function giving the variant of the borrower a phone agent acts for (None otherwise).
+ACTING_VARIANT = "portal_acting_variant"
 
 
 def page_variant() -> str:
@@ -200,11 +203,12 @@ def page_variant() -> str:
         ):
             return current_user.row.variant
         if current_user and current_user.is_authenticated and request.blueprint == "borrower":
-            from portal.auth.access import acting  # a phone agent on the borrower's pages: their variant
-
-            who = acting()
-            if who is not None:
-                return who.borrower.variant
+            # A phone agent on the borrower's pages: the borrower's variant. Who is acting is the access
+            # layer's to say (portal.auth.access), which the app factory hands in: i18n imports no blueprint.
+            acting_variant = current_app.extensions.get(ACTING_VARIANT)
+            chosen = acting_variant() if acting_variant is not None else None
+            if chosen is not None:
+                return chosen
     return "urban"
 
 
@@ -251,8 +255,11 @@ def template_vgettext(message: str, **variables) -> Markup:
     return escape(vgettext(message, variant)) % variables
 
 
-def init_app(app: Flask) -> None:
-    """Attach Flask-Babel and the template helpers."""
+def init_app(app: Flask, acting_variant: Callable[[], str | None] | None = None) -> None:
+    """Attach Flask-Babel and the template helpers. `acting_variant` gives the variant of the borrower a phone
+    agent acts for on the borrower's pages (None when nobody is), for `page_variant`."""
+    if acting_variant is not None:
+        app.extensions[ACTING_VARIANT] = acting_variant
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -9,11 +9,12 @@ from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from portal import labels
+from portal import db, labels
 from portal.auth.forms import LanguageForm
 from portal.domain.money import from_fen
 from portal.domain.paynow import pay_now
 from portal.i18n import current_language, gettext, ngettext, page_variant, percent, translations
+from portal.loans import branches
 from portal.loans.applications import schedule_from_json, stored_story, stored_verdict
 
 
@@ -108,26 +109,15 @@ def error_title_prefix(context) -> str:
 
 def help_branch(branch_id: int | None):
     """A branch's card for the footer (portal/loans/branches.py: read once a minute, not with every session check)."""
-    from portal import db
-    from portal.loans import branches
-
     return branches.card(db.session, branch_id)
 
 
-def actor_label(actor: str | None) -> str:
-    """A person in the audit trail as staff read it: a colleague by name, a borrower or the system by role."""
-    from flask import g
-    from sqlalchemy import select
-
-    from portal import db
-    from portal.i18n import gettext
-    from portal.loans.models import StaffUser
-
-    kind, _, ident = (actor or "").partition(":")
+def actor_label(actor: str | None, names: dict[str, str] | None = None) -> str:
+    """A person in the audit trail as staff read it: a colleague by name (from `names`, the staff names loaded
+    with the rows: portal.loans.applications.history), a borrower or the system by role."""
+    kind = (actor or "").partition(":")[0]
     if kind == "staff":
-        if "staff_names" not in g:
-            g.staff_names = {str(i): n for i, n in db.session.execute(select(StaffUser.id, StaffUser.name))}
-        return g.staff_names.get(ident, gettext("staff"))
+        return (names or {}).get(actor) or gettext("staff")
     if kind == "borrower":
         return gettext("the borrower")
     return gettext("the system")

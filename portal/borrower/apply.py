@@ -10,6 +10,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db, labels, page_cache
+from portal.attachments import send_attachment
 from portal.auth import access, codes, credentials, throttle
 from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
@@ -24,6 +25,7 @@ from portal.borrower.forms import (
     StartForm,
     SubmitForm,
     budget_form,
+    evidence_error,
     hardship_form,
     plan_form,
 )
@@ -331,7 +333,9 @@ def evidence_step(reference: str):
                 with db.session.begin_nested():  # a refused file leaves nothing behind
                     evidence_store.add(db.session, application, upload, **acting())
             except ServiceError as error:
-                form.file.errors.append(evidence_store.message(error, policy))
+                if error.code == "too_large":
+                    abort(413)
+                form.file.errors.append(evidence_error(error.code, policy))
             else:
                 flash(_("File added."), "info")
                 return redirect(
@@ -368,7 +372,7 @@ def delete_evidence(reference: str, token: str):
 def download_evidence(reference: str, token: str):
     """The borrower's own file, as an attachment."""
     application = own_application(reference)
-    return evidence_store.send(db.session, application, token)
+    return send_attachment(evidence_store.stored_file(db.session, application, token))
 
 
 @bp.route("/applications/<reference>/options")

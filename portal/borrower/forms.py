@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal import labels
 from portal.domain import hardship
 from portal.forms import CheckboxListField, MoneyField, PortalForm
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_vgettext
 
@@ -146,6 +147,15 @@ class EvidenceForm(PortalForm):
         description=_l("PDF, JPG or PNG, at most 10 MB. Up to 5 files."),
         render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
     )
+
+
+def evidence_error(code: str, policy: dict) -> str:
+    """The field message for an upload a rule refused (portal.loans.evidence.add's ServiceError code)."""
+    return {
+        "bad_type": _("The file must be a PDF, JPG or PNG."),
+        "too_many": _("You can add at most %(count)d files.", count=int(policy["evidence_max_files"])),
+        "empty_file": _("The file is empty."),
+    }.get(code, _("The file could not be added."))
 
 
 class DeleteForm(PortalForm):

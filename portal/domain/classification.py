@@ -20,12 +20,12 @@ payment not yet due) the loan already has the period's floor.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.domain.arrears import classification as classification_by_days
+from portal.domain.schedule import add_months
 
 # Worst last: a larger index is a worse tier.
 TIERS = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -90,13 +90,6 @@ class Classified:
     observation: Observation | None  # None when the loan is not (or no longer) under observation
     reasons: tuple[str, ...]  # codes: "days_past_due", "observation", "not_upgraded", "missed_payment",
     # "restructured_again"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` months later, or the month's last day when it is shorter."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def observation_end(starts_on: date, due_dates: Sequence[date], rules: ObservationRules) -> date:

@@ -7,7 +7,6 @@ offered, never what a code means, so a statement keeps its meaning when a borrow
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -71,28 +70,6 @@ def income_sources_for(variant: str) -> tuple[str, ...]:
     _check_variant(variant)
     first = "farming" if variant == "rural" else "wages"
     return (first,) + tuple(source for source in INCOME_SOURCES if source != first)
-
-
-def validate_statement(
-    variant: str, reasons: Iterable[str], duration: str | None, account: str
-) -> dict[str, str]:
-    """Check a hardship statement's reasons, expected duration and account; return field -> error code.
-
-    Codes: "reasons_required", "reason_invalid" (not offered in the variant, or repeated), "duration_invalid",
-    "account_too_long". An empty dict means the statement is complete.
-    """
-    errors: dict[str, str] = {}
-    chosen = list(reasons)
-    offered = reasons_for(variant)
-    if not chosen:
-        errors["reasons"] = "reasons_required"
-    elif len(set(chosen)) != len(chosen) or any(reason not in offered for reason in chosen):
-        errors["reasons"] = "reason_invalid"
-    if duration not in DURATIONS:
-        errors["duration"] = "duration_invalid"
-    if len(account) > MAX_ACCOUNT_CHARS:
-        errors["account"] = "account_too_long"
-    return errors
 
 
 def _amount(name: str, value: Decimal) -> Decimal:

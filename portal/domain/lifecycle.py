@@ -78,9 +78,6 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     **{(status, "withdrawn"): _BORROWER for status in sorted(WITHDRAWABLE)},
 }
 
-# Statuses no move leaves.
-TERMINAL_STATUSES = frozenset(STATUSES) - {current for current, _ in TRANSITIONS}
-
 
 class IllegalTransition(Exception):
     """A move the lifecycle table does not allow for this role."""
@@ -111,9 +108,3 @@ def transition(current: str, target: str, role: str) -> str:
     if role not in TRANSITIONS.get((current, target), frozenset()):
         raise IllegalTransition(current, target, role)
     return target
-
-
-def allowed_targets(current: str, role: str) -> tuple[str, ...]:
-    """Return the statuses ``role`` may move an application in ``current`` to, in ``STATUSES`` order."""
-    _check_names(role, current)
-    return tuple(status for status in STATUSES if role in TRANSITIONS.get((current, status), frozenset()))

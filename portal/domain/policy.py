@@ -12,7 +12,11 @@ from decimal import Decimal, InvalidOperation
 
 from portal.domain.classification import TIERS, ObservationRules
 from portal.domain.hardship import VARIANTS
-from portal.domain.options import OPTION_KINDS, PLAN_CEILING_MONTHS
+
+# The relief options a pack may offer (portal.domain.options quotes each), in the order they are shown.
+OPTION_KINDS = ("installment_plan", "extension", "seasonal", "grace")
+# The ceiling for individual installment agreements, whatever a policy pack says.
+PLAN_CEILING_MONTHS = 60
 
 # DESIGN.md: overdue interest and charges go on the first installment "or are spread over up to 6".
 SPREAD_CEILING = 6
@@ -57,7 +61,7 @@ class Policy:
 
     variant: str  # "rural" | "urban"
     version: int
-    options: tuple[str, ...]  # offered kinds, a subset of options.OPTION_KINDS, in the order shown
+    options: tuple[str, ...]  # offered kinds, a subset of OPTION_KINDS, in the order shown
     plan_months_min: int  # installment plan N: urban 3, rural 3
     plan_months_max: int  # urban 24, rural 36; never over 60
     affordability_share: Decimal  # a payment fits when it is at most this share of disposable income
@@ -232,44 +236,3 @@ def _decimal(name: str, value: object) -> Decimal:
         except InvalidOperation:
             raise PolicyError(f"{name} is not a number: {value!r}") from None
     raise PolicyError(f"{name} must be a number given as a string, got {value!r}")
-
-
-def _pack(variant: str, options: tuple[str, ...], plan_months_max: int) -> Policy:
-    """A default pack: the figures DESIGN.md gives, the same for both variants but options and plan length."""
-    return Policy(
-        variant=variant,
-        version=1,
-        options=options,
-        plan_months_min=3,
-        plan_months_max=plan_months_max,
-        affordability_share=Decimal("0.5"),
-        sla_days=10,
-        max_restructurings=2,
-        min_arrears=Decimal("100.00"),
-        extension_charges_spread_max=6,
-        grace_max_months=6,
-        seasonal_max_income_months=4,
-        evidence_required=False,
-        evidence_max_files=5,
-        evidence_max_bytes=10 * 1024 * 1024,
-        evidence_retention_days=180,
-        offer_valid_days=14,
-        appeal_days=14,
-        reviewer_waiver_limit=Decimal("500.00"),
-        keep_paying_while_deciding=True,
-    )
-
-
-# DESIGN.md "Rural and urban variants": seasonal plans and disaster grace are the rural pack's; an urban pack
-# may add grace (it needs a declared disaster either way) in a later version.
-DEFAULT_POLICIES: dict[str, Policy] = {
-    "rural": _pack("rural", OPTION_KINDS, 36),
-    "urban": _pack("urban", ("installment_plan", "extension"), 24),
-}
-
-
-def default_policy(variant: str) -> Policy:
-    """Return version 1 of ``variant``'s pack with DESIGN.md's defaults, the seed for a new installation."""
-    if variant not in DEFAULT_POLICIES:
-        raise PolicyError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
-    return DEFAULT_POLICIES[variant]

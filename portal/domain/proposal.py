@@ -20,9 +20,6 @@ PROPOSAL = "proposal"
 COUNTER_ONLY_KINDS = frozenset({PROPOSAL})
 MIN_MONTHLY = Decimal("0.01")
 
-# Error codes of ``check_monthly``, in the order they are tested.
-ERROR_CODES = ("monthly_required", "monthly_invalid", "monthly_not_positive", "monthly_too_large")
-
 
 @dataclass(frozen=True)
 class Proposal:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only, object_session
 
@@ -28,11 +28,11 @@ from portal.domain.payments import PaymentStory, Verdict
 from portal.domain.policy import Policy
 from portal.domain.schedule import Installment
 from portal.loans import audit, notices, policies, services, support_calls
-from portal.loans.models import Application, Disaster, Loan, ScheduleVersion
+from portal.loans.models import Application, AuditEvent, Disaster, Loan, ScheduleVersion, StaffUser
+from portal.loans.models.records import HISTORY_SQL
 from portal.loans.services import ServiceError
 
 RESTRUCTURED = ("accepted", "active", "completed", "broken")
-DISASTER_WINDOW = timedelta(days=366)
 
 
 # --- facts the calculator needs ---------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def loan_facts(
         .where(
             Disaster.branch_id == loan.branch_id,
             Disaster.declared_on <= as_of,
-            Disaster.declared_on > as_of - DISASTER_WINDOW,
+            Disaster.declared_on >= options.disaster_window_opens(as_of),
         )
         .order_by(Disaster.declared_on.desc())
     ).first()
@@ -513,11 +513,6 @@ def calculator(session: Session, application: Application, as_of: date) -> Calcu
     )
 
 
-def quote_for(session: Session, application: Application, kind: str, terms: Terms, as_of: date) -> Quote:
-    """One option with the borrower's terms."""
-    return calculator(session, application, as_of).quote(kind, terms)
-
-
 def choose(
     application: Application,
     quote: Quote,
@@ -771,20 +766,33 @@ def borrower_applications(session: Session, borrower_id: int) -> list[Applicatio
     )
 
 
-def history(session: Session, application: Application) -> list:
-    """The application's audit rows, oldest first: who did what, when, how, and why."""
-    from sqlalchemy import text
+class History(list):
+    """An application's audit rows, oldest first, and `names`: the staff they name (as actor, on whose behalf,
+    or as the agent who sent the application), {"staff:7": name}, read with them in one query."""
 
-    from portal.loans.models import AuditEvent
-    from portal.loans.models.records import HISTORY_SQL
+    names: dict[str, str]
 
-    return list(
+
+def history(session: Session, application: Application) -> History:
+    """The application's audit rows, oldest first: who did what, when, how, and why; with the staff names."""
+    rows = History(
         session.scalars(
             select(AuditEvent)
             .where(AuditEvent.subject == f"application:{application.id}", text(HISTORY_SQL))
             .order_by(AuditEvent.id)
         )
     )
+    actors = {application.submitted_by, *(e.actor for e in rows), *(e.on_behalf_of for e in rows)}
+    ids = set()
+    for actor in actors:
+        kind, _, ident = (actor or "").partition(":")
+        if kind == "staff" and ident.isdigit():
+            ids.add(int(ident))
+    rows.names = {}
+    if ids:
+        found = session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(sorted(ids))))
+        rows.names = {f"staff:{ident}": name for ident, name in found}
+    return rows
 
 
 def offered_terms(application: Application) -> tuple[str, Terms]:

@@ -7,15 +7,17 @@ once a minute (and at once when asked for one it has not read yet) instead of on
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.loans.models import Branch
 
 SECONDS = 60
+# The cards last read from each database (the engine a session is bound to), so two apps never share them.
+_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class BranchCard:
 
 def all_branches(session: Session, *, including: int | None = None) -> dict[int, BranchCard]:
     """Every branch by id, read again when a minute old or when branch `including` is not among them."""
-    cache = current_app.extensions.setdefault("branch_cards", {})
+    cache = _CACHES.setdefault(session.get_bind(), {})
     cards = cache.get("cards")
     now = time.monotonic()
     if (

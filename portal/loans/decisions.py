@@ -32,6 +32,8 @@ REJECT_REASONS = (
     "other",
 )
 DECIDING = ("in_review", "awaiting_second_approval", "appealed")
+# The staff roles that decide applications.
+REVIEWERS = ("reviewer", "senior_reviewer")
 
 
 class Conflict(ServiceError):
@@ -61,7 +63,7 @@ def _role(staff: StaffUser) -> str:
 
 def is_reviewer(staff: StaffUser) -> bool:
     """Whether this member of staff decides applications at all."""
-    return staff.role in ("reviewer", "senior_reviewer")
+    return staff.role in REVIEWERS
 
 
 def _staff_move(session: Session, application: Application, target: str, staff: StaffUser, **fields) -> None:

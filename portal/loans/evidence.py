@@ -7,17 +7,15 @@ they are served only as attachments with their stored type. They are purged a se
 from __future__ import annotations
 
 import hashlib
-import io
 import secrets
 import unicodedata
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from flask import abort, send_file
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
-from portal.i18n import gettext as _
 from portal.loans import audit
 from portal.loans.models import Application, Evidence
 from portal.loans.services import ServiceError
@@ -53,12 +51,13 @@ def add(
     channel: str = "web",
     on_behalf_of: str | None = None,
 ) -> Evidence:
-    """Store one uploaded file on a draft application, or raise ServiceError (too_large, bad_type, too_many)."""
+    """Store one uploaded file on a draft application, or raise ServiceError (too_large, empty_file, bad_type,
+    too_many); the view answers too_large with 413 and the others with a message on the field."""
     policy = application.policy_pack.data
     limit = int(policy["evidence_max_bytes"])
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        abort(413)
+        raise ServiceError("too_large")
     if len(data) == 0:
         raise ServiceError("empty_file")
     kind = sniff(data[:16])
@@ -122,27 +121,28 @@ def remove(
     return True
 
 
-def send(session: Session, application: Application, token: str):
-    """The file as an attachment with its stored type (404 when it is not this application's, or purged)."""
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to hand out as an attachment: its content, stored type and the name to save it under."""
+
+    data: bytes
+    content_type: str
+    download_name: str
+
+
+def stored_file(session: Session, application: Application, token: str) -> StoredFile | None:
+    """The application's file under `token`; None when it is not this application's, or purged."""
     item = session.scalars(
         select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
     ).first()
     if item is None or item.data is None:
-        abort(404)
+        return None
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[item.content_type]
-    return send_file(
-        io.BytesIO(item.data),
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=f"{application.reference}-{item.id}.{extension}",
-        max_age=0,
-    )
+    return StoredFile(item.data, item.content_type, f"{application.reference}-{item.id}.{extension}")
 
 
 def schedule_purge(application: Application, decided_on: date, retention_days: int) -> None:
     """Set when the application's files go: a set time after the decision."""
-    from datetime import timedelta
-
     for item in application.evidence:
         item.purge_after = decided_on + timedelta(days=retention_days)
 
@@ -153,12 +153,3 @@ def purge_due(session: Session, today: date) -> int:
         update(Evidence).where(Evidence.purge_after <= today, Evidence.data.is_not(None)).values(data=None)
     )
     return result.rowcount or 0
-
-
-def message(error: ServiceError, policy: dict) -> str:
-    """The field message for an upload refused by a rule."""
-    return {
-        "bad_type": _("The file must be a PDF, JPG or PNG."),
-        "too_many": _("You can add at most %(count)d files.", count=int(policy["evidence_max_files"])),
-        "empty_file": _("The file is empty."),
-    }.get(error.code, _("The file could not be added."))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
-from portal.loans import audit
+from portal.loans import audit, notices
 from portal.loans.models import Borrower, HelpRequest, StaffUser
 from portal.loans.services import ServiceError
 
@@ -91,8 +91,6 @@ def request_help(
         subject=f"help:{row.id}",
         data={"window": window, "variant": borrower.variant},
     )
-    from portal.loans import notices
-
     notices.help_requested(session, row)
     return row, True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from portal import labels
 from portal.i18n import date_long
 from portal.i18n import gettext as _
 from portal.loans import outbox
@@ -165,8 +166,6 @@ def plan_broken(session: Session, application: Application) -> None:
 
 def help_requested(session: Session, request) -> None:
     """Confirm a request for a visit or a call back, in the borrower's language."""
-    from portal import labels
-
     borrower = request.borrower
     with force_locale(borrower.locale):
         window = str(labels.HELP_WINDOWS.get(request.window, ""))

@@ -16,11 +16,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
+from portal.domain.hardship import VARIANTS
 from portal.domain.money import from_fen, to_fen
 from portal.domain.schedule import Installment, build_schedule
-from portal.loans.models import Borrower, Branch, Loan, LoanProduct, Payment, ScheduleLine, ScheduleVersion
-
-PPM = Decimal(1_000_000)
+from portal.loans import audit
+from portal.loans.models import (
+    PPM,
+    Borrower,
+    Branch,
+    Loan,
+    LoanProduct,
+    Payment,
+    ScheduleLine,
+    ScheduleVersion,
+)
 
 
 class ServiceError(Exception):
@@ -200,15 +209,6 @@ def record_payment(
         existing = session.scalar(select(Payment).where(Payment.reference == reference))
         return existing, False
     return payment, True
-
-
-def loan_payments(session: Session, loan: Loan) -> list[Payment]:
-    """A loan's payments, oldest first."""
-    return list(
-        session.scalars(
-            select(Payment).where(Payment.loan_id == loan.id).order_by(Payment.paid_on, Payment.id)
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -468,9 +468,6 @@ def change_variant(
     Applications already started keep the variant and policy pack they were started under: only what the
     borrower starts from now on, and the wording and help of their pages, follow the new variant.
     """
-    from portal.loans import audit
-    from portal.loans.models import VARIANTS
-
     if variant not in VARIANTS:
         raise ServiceError("variant_invalid")
     old = borrower.variant

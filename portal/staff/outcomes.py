@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session
 from portal import db, labels
 from portal.auth.access import staff_required
 from portal.clock import business_date, institution_zone
+from portal.domain.hardship import VARIANTS
 from portal.i18n import date_short, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.loans.decisions import REVIEWERS
 from portal.loans.models import Application, Branch
 from portal.staff.queue import QUEUE_STATUSES
 from portal.staff.views import bp
@@ -57,7 +59,6 @@ BAND_LABELS = (
 # Chart geometry (px). The SVG scales down with its box; the text stays legible at 1280 and on a laptop.
 CHART_WIDTH = 560
 ROW = 30
-BAR = 20
 VALUE_WIDTH = 84
 GAP = 8
 
@@ -346,7 +347,7 @@ def collect(session: Session, today: date, zone: ZoneInfo) -> Outcomes:
             sums[0] += count
             sums[1] += offered or 0
     result.variants = [
-        Rate(v, variant_names[v], *totals.get(("variant", v), (0, 0)), variant=v) for v in ("rural", "urban")
+        Rate(v, variant_names[v], *totals.get(("variant", v), (0, 0)), variant=v) for v in VARIANTS
     ]
     result.branches = [
         Rate(b.code, localized(b.name), *totals.get(("branch", b.id), (0, 0)), variant=b.kind)
@@ -389,7 +390,7 @@ def _charts(o: Outcomes) -> dict[str, Chart]:
 
 
 @bp.route("/outcomes")
-@staff_required("reviewer", "senior_reviewer", "admin")
+@staff_required(*REVIEWERS, "admin")
 def outcomes():
     """The outcomes of the approval queue, as charts with their tables."""
     today = business_date()

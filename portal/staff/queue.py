@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from portal.domain.hardship import VARIANTS
 from portal.domain.options import OPTION_KINDS
 from portal.domain.proposal import PROPOSAL
 from portal.loans import branches
@@ -78,7 +79,7 @@ class Filters:
         return cls(
             status=pick("status", QUEUE_STATUSES),
             kind=pick("kind", (*OPTION_KINDS, PROPOSAL)),
-            variant=pick("variant", ("rural", "urban")),
+            variant=pick("variant", VARIANTS),
             branch=text("branch", 16),
             bucket=pick("bucket", BUCKETS),
             amount=pick("amount", AMOUNT_BANDS),

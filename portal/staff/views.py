@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, labels, page_cache
+from portal.attachments import send_attachment
 from portal.auth import credentials, password_change, totp
 from portal.auth.access import staff_required
 from portal.clock import business_date
@@ -22,16 +23,15 @@ from portal.i18n import gettext as _
 from portal.loans import applications as apps
 from portal.loans import audit, decisions, policies, services
 from portal.loans import classification as loan_classes
+from portal.loans.decisions import REVIEWERS
 from portal.loans.models import Application, Borrower, Branch, Loan
 from portal.loans.services import ServiceError
 from portal.staff import cases
 from portal.staff import queue as queue_query
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
+from portal.staff.queue import PAGE_SIZE
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-PAGE_SIZE = 25
-REVIEWERS = ("reviewer", "senior_reviewer")
 
 
 @bp.route("/")
@@ -586,4 +586,4 @@ def case_evidence(reference: str, token: str):
     if not any(item.token == token and item.data is not None for item in application.evidence):
         abort(404)
     _record_viewing(application.id, application.borrower_id, "evidence.viewed")
-    return evidence.send(db.session, application, token)
+    return send_attachment(evidence.stored_file(db.session, application, token))

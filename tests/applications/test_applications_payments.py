@@ -192,9 +192,12 @@ def test_the_offer_and_the_agreement_list_the_offered_payments(app, demo):
 def _domain_strategies():
     """The random loans, plans and pay days of the domain's property tests (tests/domain is not a package)."""
     import importlib.util
+    import sys
     from pathlib import Path
 
     path = Path(__file__).parent.parent / "domain" / "test_domain_options.py"
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))  # its helpers (domain_support), as pytest does for that folder
     spec = importlib.util.spec_from_file_location("domain_options_strategies", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -78,12 +78,21 @@ def accepted(demo, **fields):
     return client, number, reference, response
 
 
+def _payments(session, loan) -> list:
+    """A loan's payments, oldest first."""
+    return list(
+        session.scalars(
+            select(Payment).where(Payment.loan_id == loan.id).order_by(Payment.paid_on, Payment.id)
+        )
+    )
+
+
 # --- the record survives restructuring -------------------------------------------------------------------------
 
 
 def test_the_loan_page_lists_every_payment_after_a_plan_is_accepted(demo):
     with database(demo) as session:
-        before = [(p.reference, p.amount) for p in services.loan_payments(session, loan_of(session, URBAN))]
+        before = [(p.reference, p.amount) for p in _payments(session, loan_of(session, URBAN))]
     assert before, "the demo borrower has made payments before the plan"
     client, number, _reference, _response = accepted(demo)
 
@@ -103,7 +112,7 @@ def test_the_loan_page_lists_every_payment_after_a_plan_is_accepted(demo):
 
 def test_an_earlier_schedule_page_lists_the_payments_made_under_it(demo):
     with database(demo) as session:
-        before = [p.reference for p in services.loan_payments(session, loan_of(session, URBAN))]
+        before = [p.reference for p in _payments(session, loan_of(session, URBAN))]
     client, number, _reference, _response = accepted(demo)
 
     old = client.get(f"/loans/{number}/schedules/1").get_data(as_text=True)

@@ -15,7 +15,6 @@ from portal.domain.hardship import (
     income_sources_for,
     reasons_for,
     spending_for,
-    validate_statement,
 )
 
 pytestmark = pytest.mark.domain
@@ -116,24 +115,3 @@ def test_a_budget_refuses_unknown_categories_and_bad_amounts(income, spending, o
 )
 def test_affordable_limit_is_the_share_of_what_is_left(disposable, share, limit):
     assert affordable_limit(D(disposable), D(share)) == D(limit)
-
-
-@pytest.mark.parametrize(
-    ("variant", "reasons", "duration", "account", "errors"),
-    [
-        ("rural", ["crop_failure", "illness"], "longer", "", {}),
-        ("urban", ["salary_late"], "under_6_months", "x" * 2000, {}),
-        ("urban", ["crop_failure"], "longer", "", {"reasons": "reason_invalid"}),  # a rural reason
-        ("rural", ["salary_late"], "longer", "", {"reasons": "reason_invalid"}),
-        ("rural", ["illness", "illness"], "longer", "", {"reasons": "reason_invalid"}),
-        (
-            "rural",
-            [],
-            None,
-            "x" * 2001,
-            {"reasons": "reasons_required", "duration": "duration_invalid", "account": "account_too_long"},
-        ),
-    ],
-)
-def test_a_statement_is_checked_against_its_variant(variant, reasons, duration, account, errors):
-    assert validate_statement(variant, reasons, duration, account) == errors

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from domain_support import shipped_policy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from portal.domain.options import (
     quote_all,
     validate_terms,
 )
-from portal.domain.policy import default_policy
 from portal.domain.schedule import (
     METHODS,
     Installment,
@@ -40,8 +40,8 @@ pytestmark = pytest.mark.domain
 PROPERTY = settings(max_examples=150, database=None, deadline=None)
 D = Decimal
 SIX_PERCENT = PenaltyTerms(D("0.06"))  # penalty d = 0.06 x 1.5 / 360 = 0.00025 a day
-RURAL = default_policy("rural")
-URBAN = default_policy("urban")
+RURAL = shipped_policy("rural")
+URBAN = shipped_policy("urban")
 
 # The loan most cases use: 12,000 at 6 % over 12 months, equal principal, due on the 10th from 10 Jan 2026.
 # r = 0.005: 1000.00 principal a month; interest 60.00, 55.00, ..., 5.00 on the balance before it.
@@ -895,3 +895,11 @@ def test_every_month_of_an_installment_plan_has_exactly_one_due_date(data):
         assert months == list(range(months[0], months[-1] + 1))
     assert sum(item.principal for item in q.schedule) == facts.report.outstanding_principal
     assert q.total_cost == q.current_total_cost
+
+
+def test_the_disaster_window_is_12_calendar_months():
+    from portal.domain.options import disaster_window_opens
+
+    assert disaster_window_opens(date(2026, 3, 20)) == date(2025, 3, 20)
+    assert disaster_window_opens(date(2025, 3, 31)) == date(2024, 3, 31)  # 366 days: 29 Feb 2024 is in it
+    assert disaster_window_opens(date(2024, 2, 29)) == date(2023, 2, 28)  # clamped to the month's end

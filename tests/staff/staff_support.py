@@ -140,7 +140,7 @@ def make_application(
     terms = apps.calculator(session, application, as_of).default_terms(kind)
     if months is not None and terms.months is not None:
         terms = replace(terms, months=months)
-    quote = apps.quote_for(session, application, kind, terms, as_of)
+    quote = apps.calculator(session, application, as_of).quote(kind, terms)
     assert quote.available, (loan.number, kind, quote.reasons)
     apps.choose(application, quote)
     if submit:

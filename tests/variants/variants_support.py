@@ -94,7 +94,7 @@ def submit_with_services(app, reference: str) -> None:
         )
         terms = apps.calculator(session, application, BUSINESS_DATE).default_terms("installment_plan")
         apps.choose(
-            application, apps.quote_for(session, application, "installment_plan", terms, BUSINESS_DATE)
+            application, apps.calculator(session, application, BUSINESS_DATE).quote("installment_plan", terms)
         )
         apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
         session.commit()

@@ -3,7 +3,6 @@
 from portal.loans.models.cases import Application, Disaster, Evidence, PolicyPack
 from portal.loans.models.help import HELP_KINDS, HelpRequest
 from portal.loans.models.loans import (
-    LOAN_STATUSES,
     PPM,
     Loan,
     LoanProduct,
@@ -14,7 +13,6 @@ from portal.loans.models.loans import (
 )
 from portal.loans.models.people import (
     ROLES,
-    VARIANTS,
     Borrower,
     Branch,
     OneTimeCode,
@@ -27,10 +25,8 @@ from portal.loans.models.records import AuditEvent, Notification
 from portal.loans.models.support import AssistedSession, Callback, CallNote, SupportCode, VerificationAttempt
 
 __all__ = [
-    "LOAN_STATUSES",
     "PPM",
     "ROLES",
-    "VARIANTS",
     "Application",
     "AssistedSession",
     "CallNote",

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from portal.loans.models.people import Borrower, Branch
 
 PPM = Decimal(1_000_000)
-LOAN_STATUSES = ("active", "closed", "charged_off", "litigation")
 
 
 def rate_from_ppm(ppm: int) -> Decimal:

@@ -23,7 +23,6 @@ from portal.db import Base
 if TYPE_CHECKING:
     from portal.loans.models.loans import Loan
 
-VARIANTS = ("rural", "urban")
 ROLES = ("reviewer", "senior_reviewer", "agent", "admin")
 
 
