@@ -40,14 +40,15 @@ lint: install
 	PORTAL_ENV=development $(FLASK) i18n check
 
 # With PostgreSQL too, the two passes run side by side (one per core); PostgreSQL's output follows SQLite's.
-# The PostgreSQL pass leaves out only the pure domain tests, which touch no database.
+# The PostgreSQL pass leaves out the pure domain tests, which touch no database, and the page sweeps (marker
+# page_sweep), whose findings do not depend on the database: they run once, on SQLite.
 # After the SQLite pass, the time-sensitive folders run again with the whole process's clock moved ahead of the
 # business date (faketime), so a test that passes only on the day it was written fails CI that day.
 test: install browsers faketime translations lint
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 	  mkdir -p test-artifacts; \
 	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/python -m pytest -p no:cacheprovider \
-	    -m "not domain" > test-artifacts/postgres.log 2>&1 & postgres_pid=$$!; \
+	    -m "not domain and not page_sweep" > test-artifacts/postgres.log 2>&1 & postgres_pid=$$!; \
 	  echo "== SQLite (PostgreSQL runs alongside: test-artifacts/postgres.log) =="; \
 	  $(BIN)/python -m pytest; sqlite=$$?; \
 	  $(MAKE) --no-print-directory test-shifted; shifted=$$?; \
