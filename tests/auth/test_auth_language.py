@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from auth_support import code_from, database, enter_code, html_lang, location_path, request_code, sms_bodies
-from conftest import sign_in
 from sqlalchemy import select
+from support import sign_in
 
 from portal.loans.models import Borrower
 

@@ -18,8 +18,8 @@ from auth_support import (
     request_code,
     sms_bodies,
 )
-from conftest import Client, settings, sign_in
 from sqlalchemy import func, select
+from support import Client, settings, sign_in
 
 from portal import create_app
 from portal.loans.models import SignInFailure

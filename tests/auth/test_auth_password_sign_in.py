@@ -13,8 +13,8 @@ from auth_support import (
     location_path,
     translated,
 )
-from conftest import sign_in
 from sqlalchemy import func, select
+from support import sign_in
 
 from portal.loans.models import SignInFailure
 

@@ -21,8 +21,8 @@ from auth_support import (
     translated,
     wrong_code,
 )
-from conftest import Client, settings
 from sqlalchemy import select
+from support import Client, settings
 
 from portal import create_app
 from portal.loans.models import Notification, OneTimeCode

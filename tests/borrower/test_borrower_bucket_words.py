@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import BUSINESS_DATE, sign_in
 from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import select
+from support import BUSINESS_DATE, sign_in
 from support_pages import visible_text
 
 from portal import db

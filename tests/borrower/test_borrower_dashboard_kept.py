@@ -7,9 +7,8 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from conftest import BUSINESS_DATE, CSRF_RE, sign_in
 from sqlalchemy import select, text
-from support import statements_of_get
+from support import BUSINESS_DATE, CSRF_RE, sign_in, statements_of_get
 
 from portal import db, i18n
 from portal.loans import outbox, services

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 
-from conftest import BUSINESS_DATE, sign_in
 from flask_babel import gettext, ngettext
 from markupsafe import escape
 from sqlalchemy import select
+from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
 from portal.loans import services

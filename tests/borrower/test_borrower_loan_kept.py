@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from conftest import BUSINESS_DATE, sign_in
 from sqlalchemy import select
-from support import statements_of_get
+from support import BUSINESS_DATE, sign_in, statements_of_get
 
 from portal import db, i18n
 from portal.loans import services

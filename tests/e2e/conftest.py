@@ -6,14 +6,12 @@ conftest's `_empty_postgres` as soon as the last browser test has run, so tests 
 
 The main conftest is reached through pytest's plugin manager, not `from conftest import ...`: every conftest
 here is a module called "conftest", and inside this file that name is this file itself (a circular import).
-Once this file is loaded, `sys.modules["conftest"]` is pointed back at tests/conftest.py, so test modules
-collected after this folder (tests/auth/... do `from conftest import sign_in`) still get the main one.
+Test modules import shared helpers from `support` (tests/support.py), never from `conftest`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,13 +49,6 @@ def _main_conftest(manager: pytest.PytestPluginManager) -> ModuleType:
 def main_conftest(config: pytest.Config) -> ModuleType:
     """tests/conftest.py as pytest loaded it (its `settings`, `_empty_postgres`...)."""
     return _main_conftest(config.pluginmanager)
-
-
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
-    """When pytest registers this file, give the module name "conftest" back to tests/conftest.py."""
-    path = getattr(plugin, "__file__", None)
-    if path and Path(path).resolve() == Path(__file__).resolve():
-        sys.modules["conftest"] = _main_conftest(manager)
 
 
 class _LiveServer:

@@ -6,9 +6,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from conftest import BUSINESS_DATE, sign_in
 from loans_support import database, first_loan
 from sqlalchemy import func, select
+from support import BUSINESS_DATE, sign_in
 
 from portal import i18n
 from portal.loans import services

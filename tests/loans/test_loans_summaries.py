@@ -7,10 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import BUSINESS_DATE
 from loans_support import database
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from support import BUSINESS_DATE
 
 from portal.loans import services
 from portal.loans.models import Loan, ScheduleVersion

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import settings
+from support import settings
 
 from portal import create_app
 from portal.config import DEV_SECRET, ConfigError
@@ -77,7 +77,7 @@ def test_production_cookies_are_secure_and_https_gets_hsts(production_app):
 
 
 def test_the_same_secret_makes_a_cookie_valid_on_every_worker(demo, database_url):
-    from conftest import Client, sign_in
+    from support import Client, sign_in
 
     worker_a = create_app(settings(database_url))
     worker_b = create_app(settings(database_url))

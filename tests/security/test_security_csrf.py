@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from conftest import sign_in
 from flask import url_for
 from security_support import PASSWORD, database, loan_number, row_counts, staff_sign_in
 from sqlalchemy import select
+from support import sign_in
 from werkzeug.routing import IntegerConverter
 
 from portal.loans.models import Borrower

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import sign_in
 from security_support import COOKIE
+from support import sign_in
 
 # Every page of the catalog (tests/support_pages.py), for each role, is checked in
 # tests/sweeps/test_sweeps_headers.py: the CSP, nosniff, Referrer-Policy, no-store when signed in, cookie flags,

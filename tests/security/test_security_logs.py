@@ -6,9 +6,9 @@ import io
 import logging
 
 import pytest
-from conftest import CSRF_RE, Client, sign_in
 from flask import g
 from security_support import PASSWORD, sms_code
+from support import CSRF_RE, Client, sign_in
 
 from portal import _RequestIdFilter, create_app
 from portal.config import ConfigError

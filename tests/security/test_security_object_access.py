@@ -10,11 +10,10 @@ import io
 import re
 
 import pytest
-from conftest import BUSINESS_DATE, sign_in
 from flask import url_for
 from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 from sqlalchemy import func, select
-from support import fill_draft
+from support import BUSINESS_DATE, fill_draft, sign_in
 
 from portal.loans import applications as apps
 from portal.loans.models import Application, Borrower, Evidence, Loan

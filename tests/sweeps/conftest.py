@@ -3,14 +3,10 @@ and one signed-in test client per login.
 
 The sweeps only read, or write what they clean up after themselves, so a module shares one database: building
 the demo with its cases takes a few seconds, far too long to repeat for each of hundreds of pages.
-
-Like tests/e2e/conftest.py, this file gives the module name "conftest" back to tests/conftest.py once pytest
-has loaded it (test modules collected later may `from conftest import ...`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,12 +24,6 @@ def _main_conftest(manager: pytest.PytestPluginManager):
         if path and Path(path).resolve() == MAIN_CONFTEST:
             return plugin
     raise RuntimeError(f"{MAIN_CONFTEST} is not loaded")
-
-
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
-    path = getattr(plugin, "__file__", None)
-    if path and Path(path).resolve() == Path(__file__).resolve():
-        sys.modules["conftest"] = _main_conftest(manager)
 
 
 class Site:

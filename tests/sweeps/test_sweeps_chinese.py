@@ -14,6 +14,8 @@ import re
 import pytest
 from support_pages import english_words, raw_message_ids, visible_text
 
+pytestmark = pytest.mark.page_sweep  # every page's wording and headers: SQLite only (Makefile)
+
 HTML_LANG = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}
 
 

@@ -13,6 +13,8 @@ from support_pages import visible_text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "i18n"))
 from test_i18n_chinese_punctuation import ascii_punctuation_next_to_chinese, nested_brackets  # noqa: E402
 
+pytestmark = pytest.mark.page_sweep  # every page's wording and headers: SQLite only (Makefile)
+
 
 def punctuation_on(html: str) -> dict[str, list[str]]:
     found = {}

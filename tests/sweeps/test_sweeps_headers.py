@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from support_pages import ANONYMOUS, Visit
+
+pytestmark = pytest.mark.page_sweep  # every page's wording and headers: SQLite only (Makefile)
 
 REQUIRED_CSP = {
     "default-src": ["'self'"],

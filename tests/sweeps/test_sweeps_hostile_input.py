@@ -12,6 +12,9 @@ fields at once (the other fields keep the page's own, valid values), rotating so
 least one field of each kind of form (KIND: the four sign-in forms are one kind, the staff decisions another...)
 and every field, hidden ones included, gets at least 50 entries.
 
+One test per form (SWEPT), run in that order on the module's shared site, so a slow or failing form shows by
+name; two more check the plan's coverage, and two the stored markup (before the FINAL forms and at the end).
+
 - No 5xx, ever.
 - No echo: a corpus entry with a `<` never appears as is in the answer (nor, at the end, on any page).
 - Nothing half-written: a refused request (not a redirect) leaves the applications, documents, schedules and
@@ -26,6 +29,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
+import pytest
 from sqlalchemy import select, text
 from support_pages import ROLES, Login, security_module
 
@@ -324,10 +328,81 @@ def collect_forms(site) -> list[tuple[str, Login, str, dict]]:
     return sorted(found.values(), key=lambda item: (item[0] in FINAL, item[0]))
 
 
-def test_hostile_strings_in_every_field_of_every_form(site):
-    problems: list[str] = []
-    forms = collect_forms(site)
-    kinds = {endpoint for endpoint, *_ in forms}
+# Every form the sweep finds on the catalog's pages (collect_forms), one test each, sent in this order: the forms
+# that end drafts and cases (FINAL) last. A form found that is not here, or one here no longer found, fails
+# test_the_forms_found_are_the_forms_swept: add it, so that no form is ever left out.
+SWEPT = (
+    "agents.add_callback",
+    "agents.add_note",
+    "agents.find",
+    "agents.verify_code",
+    "agents.verify_questions",
+    "auth.enter_code",
+    "auth.request_code",
+    "auth.set_language",
+    "auth.sign_in",
+    "auth.staff_sign_in",
+    "borrower.answer",
+    "borrower.change_password",
+    "borrower.evidence_step",
+    "borrower.hardship_step",
+    "borrower.help_callback",
+    "borrower.help_visit",
+    "borrower.money_step",
+    "borrower.offer_code",
+    "borrower.plan_step",
+    "borrower.propose_step",
+    "borrower.spending_step",
+    "borrower.start_application",
+    "borrower.support_code",
+    "staff.borrowers",
+    "staff.change_borrower_variant",
+    "staff.change_password",
+    "staff.change_variant",
+    "staff.claim",
+    "staff.queue",
+    "agents.end_session",
+    "borrower.accept",
+    "borrower.check_step",
+    "borrower.decline",
+    "borrower.withdraw",
+    "staff.approve",
+    "staff.counter",
+    "staff.reject",
+    "staff.release",
+    "staff.request_information",
+)
+FIRST = [endpoint for endpoint in SWEPT if endpoint not in FINAL]
+LAST = [endpoint for endpoint in SWEPT if endpoint in FINAL]
+
+
+class Sweep:
+    """The module's sweep, shared by its tests in order: the forms found, each one's requests, and the markup
+    stored so far (checked to show escaped before the FINAL forms and again at the end)."""
+
+    def __init__(self, site):
+        self.site = site
+        found = collect_forms(site)
+        self.order = [endpoint for endpoint, *_rest in found]
+        self.forms = {item[0]: item for item in found}
+        self.plans = dict(zip(self.order, plans(found), strict=True))
+        self.stored: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def sweep(site) -> Sweep:
+    return Sweep(site)
+
+
+def test_the_forms_found_are_the_forms_swept(sweep):
+    assert sweep.order == list(SWEPT), (
+        f"found but not in SWEPT: {sorted(set(sweep.order) - set(SWEPT))}; "
+        f"in SWEPT but not found: {sorted(set(SWEPT) - set(sweep.order))}"
+    )
+
+
+def test_every_field_gets_its_share_and_every_kind_the_whole_corpus(sweep):
+    kinds = set(sweep.order)
     for expected in (
         "auth.sign_in",
         "borrower.hardship_step",
@@ -338,11 +413,8 @@ def test_hostile_strings_in_every_field_of_every_form(site):
         "staff.change_password",
     ):
         assert expected in kinds, f"no {expected} form found on the catalog's pages: {sorted(kinds)}"
-    requests = 0
-
-    planned = plans(forms)
     coverage = {}
-    for (endpoint, *_rest), plan in zip(forms, planned, strict=True):
+    for endpoint, plan in sweep.plans.items():
         kind = KIND.get(endpoint, endpoint)
         coverage.setdefault(kind, set()).update(value for request in plan for _name, value in request)
         per_field: dict[str, int] = {}
@@ -353,68 +425,86 @@ def test_hostile_strings_in_every_field_of_every_form(site):
     assert all(len(entries) == len(CORPUS) for entries in coverage.values()), {
         kind: len(entries) for kind, entries in coverage.items()
     }
-    stored: list[str] = []
-    stored_checked = False
-    for (endpoint, login, page_url, form), plan in zip(forms, planned, strict=True):
-        if endpoint in FINAL and not stored_checked:
-            # Before the forms that end a draft or a case: whatever the others stored shows escaped everywhere.
-            problems += everything_still_escaped(site, stored)
-            stored_checked = True
-        client = site.client(login)
-        token = client.csrf_token(page_url) if form["method"] == "post" else None
-        data = baseline(form)
-        versioned = "version" in form["fields"]
-        before, refresh = state(site.app), False
-        for i in range(len(plan)):
-            if refresh and versioned:  # after a change, the page's own version again (a decision moves it on)
-                html = client.get(page_url).get_data(as_text=True)
-                fresh = [f for f in forms_on(html, page_url) if f["action"] == form["action"]]
-                data = baseline(fresh[0] if fresh else form)
-            refresh = False
-            sent, files, values = dict(data), {}, []
-            for name, value in plan[i]:
-                values.append(value)
-                if form["fields"][name]["kind"] == "file":
-                    files[name] = (io.BytesIO(b"%PDF-1.4\n%hostile\n"), value.replace("\x00", "") or "x.pdf")
-                else:
-                    sent[name] = value
-            if form["method"] == "get":
-                response = client.get(form["action"] + "?" + urlencode(sent, doseq=True))
-            else:
-                response = client.post(
-                    form["action"],
-                    data={**sent, **files, "csrf_token": token},
-                    content_type="multipart/form-data" if files else None,
-                )
-            requests += 1
-            body = response.get_data(as_text=True)
-            where = f"{form['method'].upper()} {endpoint} #{i}"
-            if response.status_code >= 500:
-                problems.append(f"{where}: {response.status_code} with {[v[:40] for v in values]}")
-            problems += [f"{where}: echoes {v!r}" for v in echoed(body, values)]
-            if form["method"] == "post":
-                after = state(site.app)
-                if response.status_code in (301, 302, 303):
-                    refresh = after != before
-                elif after != before:
-                    problems.append(f"{where}: refused ({response.status_code}) but changed the database")
-                before = after
-            if len(problems) > 20:
-                break
-        # Last, markup in every text field with the other fields valid, so it is stored and must show escaped
-        # on every page that shows it (checked by everything_still_escaped).
-        last = {**data, "csrf_token": token}
-        texts = [n for n, f in form["fields"].items() if f["kind"] in ("text", "textarea", "search")]
-        for name in texts:
-            last[name] = f'<i class="stored">{endpoint} {name}</i>'
-            stored.append(last[name])
-        if form["method"] == "post" and texts:
-            response = client.post(form["action"], data=last)
-            if response.status_code >= 500:
-                problems.append(f"POST {endpoint} (stored markup): {response.status_code}")
 
-    problems += everything_still_escaped(site, stored)
-    assert problems == [], f"{len(problems)} problems in {requests} requests:\n" + "\n".join(problems)
+
+def hostile_strings_into(sweep: Sweep, endpoint: str) -> None:
+    """One form's requests: no 5xx, no echo, nothing half-written; then markup stored through its text fields."""
+    assert endpoint in sweep.forms, f"no {endpoint} form found on the catalog's pages"
+    site, (endpoint, login, page_url, form), plan = sweep.site, sweep.forms[endpoint], sweep.plans[endpoint]
+    problems: list[str] = []
+    client = site.client(login)
+    token = client.csrf_token(page_url) if form["method"] == "post" else None
+    data = baseline(form)
+    versioned = "version" in form["fields"]
+    before, refresh = state(site.app), False
+    for i in range(len(plan)):
+        if refresh and versioned:  # after a change, the page's own version again (a decision moves it on)
+            html = client.get(page_url).get_data(as_text=True)
+            fresh = [f for f in forms_on(html, page_url) if f["action"] == form["action"]]
+            data = baseline(fresh[0] if fresh else form)
+        refresh = False
+        sent, files, values = dict(data), {}, []
+        for name, value in plan[i]:
+            values.append(value)
+            if form["fields"][name]["kind"] == "file":
+                files[name] = (io.BytesIO(b"%PDF-1.4\n%hostile\n"), value.replace("\x00", "") or "x.pdf")
+            else:
+                sent[name] = value
+        if form["method"] == "get":
+            response = client.get(form["action"] + "?" + urlencode(sent, doseq=True))
+        else:
+            response = client.post(
+                form["action"],
+                data={**sent, **files, "csrf_token": token},
+                content_type="multipart/form-data" if files else None,
+            )
+        body = response.get_data(as_text=True)
+        where = f"{form['method'].upper()} {endpoint} #{i}"
+        if response.status_code >= 500:
+            problems.append(f"{where}: {response.status_code} with {[v[:40] for v in values]}")
+        problems += [f"{where}: echoes {v!r}" for v in echoed(body, values)]
+        if form["method"] == "post":
+            after = state(site.app)
+            if response.status_code in (301, 302, 303):
+                refresh = after != before
+            elif after != before:
+                problems.append(f"{where}: refused ({response.status_code}) but changed the database")
+            before = after
+        if len(problems) > 20:
+            break
+    # Last, markup in every text field with the other fields valid, so it is stored and must show escaped
+    # on every page that shows it (checked by everything_still_escaped).
+    last = {**data, "csrf_token": token}
+    texts = [n for n, f in form["fields"].items() if f["kind"] in ("text", "textarea", "search")]
+    for name in texts:
+        last[name] = f'<i class="stored">{endpoint} {name}</i>'
+        sweep.stored.append(last[name])
+    if form["method"] == "post" and texts:
+        response = client.post(form["action"], data=last)
+        if response.status_code >= 500:
+            problems.append(f"POST {endpoint} (stored markup): {response.status_code}")
+    assert problems == [], f"{len(problems)} problems in {len(plan)} requests:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("endpoint", FIRST)
+def test_hostile_strings_in_every_field_of(sweep, endpoint):
+    hostile_strings_into(sweep, endpoint)
+
+
+def test_stored_markup_shows_escaped_on_every_page_before_the_final_forms(sweep):
+    """Before the forms that end a draft or a case: whatever the others stored shows escaped everywhere."""
+    problems = everything_still_escaped(sweep.site, sweep.stored)
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("endpoint", LAST)
+def test_hostile_strings_in_every_field_of_final(sweep, endpoint):
+    hostile_strings_into(sweep, endpoint)
+
+
+def test_stored_markup_shows_escaped_on_every_page_at_the_end(sweep):
+    problems = everything_still_escaped(sweep.site, sweep.stored)
+    assert problems == [], "\n".join(problems)
 
 
 def everything_still_escaped(site, stored: list[str]) -> list[str]:
