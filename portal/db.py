@@ -179,6 +179,11 @@ def after_commit(callback: Callable[[Session], None]) -> None:
         callback(get_session())
 
 
+def _has_work(session: Session) -> bool:
+    """Whether the session has written in its transaction or holds changes a commit would flush."""
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
 def end_unit_of_work(*, ok: bool) -> None:
     """Commit (`ok`) or roll back the current context's session: the one place a request or a command ends its
     unit of work. Callbacks registered with `after_commit` run after a commit; their work is committed too."""
@@ -188,6 +193,8 @@ def end_unit_of_work(*, ok: bool) -> None:
         if session is not None:
             session.rollback()
         return
+    if session is not None and not callbacks and not _has_work(session):
+        return  # a read: nothing to commit (teardown closes the session; PostgreSQL's reads are in autocommit)
     while True:
         if session is not None:
             session.commit()
