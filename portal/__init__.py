@@ -9,8 +9,13 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal import config as config_module
-from portal import db, i18n, page_cache
+from portal import (
+    db,
+    i18n,
+    models,  # noqa: F401 - every feature's tables on Base.metadata, their relationships resolvable
+)
 from portal.i18n import gettext as _
+from portal.web import page_cache
 
 csrf = CSRFProtect()
 log = logging.getLogger("portal")
@@ -70,7 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     cli.init_app(app)
 
-    from portal.templating import init_app as init_templating
+    from portal.web.templating import init_app as init_templating
 
     init_templating(app)
     return app

@@ -75,7 +75,7 @@ def load(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": ("zh_Hans", "zh_Hant", "en"),
-        # Rendered dashboards kept per worker (portal/page_cache.py): how many, and for how long at most. 0 keeps none.
+        # Rendered dashboards kept per worker (portal/web/page_cache.py): how many, and for how long at most. 0 keeps none.
         "PAGE_CACHE_SIZE": int(_env("PAGE_CACHE_SIZE", "512")),
         "PAGE_CACHE_SECONDS": 60,
         "INSTITUTION_PHONE": _env("INSTITUTION_PHONE", "400-800-9600"),

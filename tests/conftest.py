@@ -91,7 +91,7 @@ def _demo_day() -> tuple:
 def _build_demo(url: str) -> None:
     """The `demo` fixture's data, into the (empty, migrated) database at `url`."""
     from portal import db
-    from portal.demo import build_demo
+    from portal.demo.world import build_demo
 
     application = create_app(settings(url))
     with application.app_context():
@@ -286,7 +286,7 @@ def demo(request, app):
     made from the demo template (`database_url`); built here only if that did not know the test wanted it."""
     if not request.node.stash.get(WITH_DEMO, False):
         from portal import db
-        from portal.demo import build_demo
+        from portal.demo.world import build_demo
 
         with app.app_context():
             build_demo(db.session, extra_borrowers=0)

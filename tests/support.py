@@ -21,7 +21,7 @@ BUSINESS_DATE = date(2026, 11, 29)
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 DEMO_PASSWORD = "Demo-pass-2026"
-# Every demo reviewer, senior reviewer and administrator has this authenticator secret (portal/demo.py, README).
+# Every demo reviewer, senior reviewer and administrator has this authenticator secret (portal/demo/world.py, README).
 DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRET2345672"
 SECRET_ON_PAGE_RE = re.compile(r'id="totp-secret"><code[^>]*>([A-Z2-7 ]+)</code>')
 
@@ -75,7 +75,7 @@ def free_totp_step(app, username: str) -> None:
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans.models import StaffUser
+    from portal.people.models import StaffUser
 
     with app.app_context():
         staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
@@ -88,7 +88,7 @@ def totp_secret_of(app, username: str) -> str | None:
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans.models import StaffUser
+    from portal.people.models import StaffUser
 
     with app.app_context():
         return db.session.scalar(select(StaffUser.totp_secret).where(StaffUser.username == username.lower()))
@@ -144,7 +144,7 @@ def fill_draft(
     """Answer every step of a draft with the services the borrower's pages call: one hardship reason (expected
     to last under six months), a budget of one income and food as the only spending, and the plan `kind` with its
     suggested terms (`kind=None`: the first plan on offer). Commits nothing."""
-    from portal.loans import applications as apps
+    from portal.applications import cases as apps
 
     apps.save_hardship(application, reasons=[reason], duration="under_6_months", account=account)
     apps.save_budget(

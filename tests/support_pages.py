@@ -7,7 +7,7 @@ fail the suite.
 
 How it fits together:
 - `arrange_catalog_demo(session)` builds the demo (named borrowers, staff, 40 extra borrowers), the demo
-  applications in every status (portal/demo_cases.py), and a complete draft for each of the two named demo
+  applications in every status (portal/demo/cases.py), and a complete draft for each of the two named demo
   borrowers whose journeys the catalog shows (13800000001 urban, 13800000002 rural).
 - `catalog(session)` returns `Visit`s: a name, the endpoint, the role, who signs in (a `Login`), the URL, the
   variant (for borrower pages) and the status the page should answer with.
@@ -381,12 +381,13 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
     from support import fill_draft
 
+    from portal.applications import cases as apps
+    from portal.applications import decisions
     from portal.clock import business_date
-    from portal.demo import build_demo
-    from portal.demo_cases import build_cases
-    from portal.loans import applications as apps
-    from portal.loans import decisions, services
-    from portal.loans.models import Borrower, StaffUser
+    from portal.demo.cases import build_cases
+    from portal.demo.world import build_demo
+    from portal.loans import services
+    from portal.people.models import Borrower, StaffUser
 
     build_demo(session, extra_borrowers=extra_borrowers)
     session.flush()
@@ -423,7 +424,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
                 waivers={"penalty": True},
             )
     # agent1 on a call with the rural borrower (verified), and reviewer2 not enrolled in the second factor yet.
-    from portal.loans import support_calls
+    from portal.support import calls as support_calls
 
     agent = session.scalar(select(StaffUser).where(StaffUser.username == AGENT))
     rural = session.scalar(select(Borrower).where(Borrower.phone == RURAL_PHONE))
@@ -433,10 +434,12 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
 
 def read_demo(session) -> Demo:
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
     from portal.clock import business_date
-    from portal.loans import applications as apps
     from portal.loans import services
-    from portal.loans.models import Application, Borrower, Loan, ScheduleVersion
+    from portal.loans.models import Loan, ScheduleVersion
+    from portal.people.models import Borrower
 
     as_of = business_date()
     loans: dict[str, list[str]] = {}

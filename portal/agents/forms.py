@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import TextInput
 
 from portal.clock import now as clock_now
-from portal.forms import MoneyField, PortalForm
+from portal.core.outbox import QUIET_END, QUIET_START
 from portal.i18n import lazy_gettext as _l
-from portal.loans.outbox import QUIET_END, QUIET_START
+from portal.web.forms import MoneyField, PortalForm
 
 CALLBACK_HORIZON_DAYS = 90
 

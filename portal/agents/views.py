@@ -12,13 +12,15 @@ from flask_login import current_user
 
 from portal import db
 from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
+from portal.applications import cases as apps
 from portal.auth.access import live_assisted_session, staff_required
 from portal.clock import business_date, local_time, stored_moment
+from portal.core import audit
 from portal.i18n import gettext as _
-from portal.loans import applications as apps
-from portal.loans import audit, services, support_calls
-from portal.loans import help as help_requests
-from portal.loans.models import Borrower
+from portal.loans import services
+from portal.people.models import Borrower
+from portal.support import calls as support_calls
+from portal.support import help as help_requests
 
 # Borrowers' own call-back requests shown on the agent's page; the rest are on the requests page.
 AGENT_PAGE_REQUESTS = 10

@@ -13,7 +13,8 @@ from functools import wraps
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
-from portal.loans.models import AssistedSession, Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser
+from portal.support.models import AssistedSession
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def live_assisted_session() -> AssistedSession | None:
         g.assisted = None
         if current_user.is_authenticated and current_user.kind == "staff" and current_user.role == "agent":
             from portal import db
-            from portal.loans import support_calls
+            from portal.support import calls as support_calls
 
             g.assisted = support_calls.live_session(db.session, current_user.row.id)
     return g.assisted
@@ -112,7 +113,7 @@ def borrower_self_required(view):
 
 def _record_agent_view(who: Acting) -> None:
     """An agent reading a borrower's page is on the record (who viewed which borrower's data)."""
-    from portal.loans import audit
+    from portal.core import audit
 
     audit.record_in_own_transaction(
         action="borrower.viewed",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.clock import real_utcnow
-from portal.loans.models import Borrower, OneTimeCode
+from portal.people.models import Borrower, OneTimeCode
 
 RESEND_INTERVAL = timedelta(seconds=60)
 

@@ -39,7 +39,7 @@ def _reserve(account_key: str, refused: dict | None) -> Outcome | None:
     if ticket.allowed:
         return None
     if refused is not None:
-        from portal.loans import audit
+        from portal.core import audit
 
         audit.record_in_own_transaction(**refused)
     return Outcome(False, ticket.retry_after)

@@ -6,8 +6,8 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from portal.auth import passwords
-from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
+from portal.web.forms import PortalForm
 
 PHONE_PATTERN = r"^1\d{10}$"
 
@@ -90,13 +90,6 @@ class StaffSignInForm(PortalForm):
         ],
         render_kw={"autocomplete": "current-password", "maxlength": 128},
     )
-    next = HiddenField(validators=[Length(max=2000)])
-
-
-class LanguageForm(PortalForm):
-    """The language switcher: buttons that post, so a change of preference is never a GET."""
-
-    lang = HiddenField(validators=[DataRequired()])
     next = HiddenField(validators=[Length(max=2000)])
 
 

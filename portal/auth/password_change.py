@@ -20,8 +20,8 @@ from portal.auth import credentials, passwords, throttle
 from portal.auth.forms import PasswordChangeForm
 from portal.auth.sessions import end_other_sessions, renew_session
 from portal.auth.views import _too_many
+from portal.core import audit, notices, outbox
 from portal.i18n import gettext as _
-from portal.loans import audit, notices, outbox
 
 TEMPLATE = "auth/change_password.html"
 

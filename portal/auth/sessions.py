@@ -16,7 +16,7 @@ from flask_login import AnonymousUserMixin, LoginManager, current_user, login_us
 from portal import db
 from portal.clock import real_timestamp
 from portal.i18n import lazy_gettext as _l
-from portal.loans.models import Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser
 
 login_manager = LoginManager()
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from portal.clock import real_utcnow
-from portal.loans.models import SignInFailure
+from portal.people.models import SignInFailure
 
 
 def borrower_key(phone: str) -> str:

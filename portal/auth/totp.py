@@ -19,7 +19,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from portal.clock import real_timestamp
-from portal.loans.models import StaffUser
+from portal.people.models import StaffUser
 
 ROLES_WITH_TOTP = ("reviewer", "senior_reviewer", "admin")
 # The name authenticator apps show beside the code: the portal's name as its (Chinese-speaking) staff know it.

@@ -5,24 +5,24 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import db
 from portal.auth import codes, credentials, throttle, totp
 from portal.auth.forms import (
     CodeRequestForm,
     CodeSignInForm,
-    LanguageForm,
     PasswordSignInForm,
     StaffCodeForm,
     StaffSignInForm,
 )
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
 from portal.clock import real_timestamp, utcnow
+from portal.core import audit, outbox
 from portal.i18n import LANGUAGES
 from portal.i18n import gettext as _
-from portal.loans import audit, outbox
-from portal.loans.models import Borrower, StaffUser
+from portal.people import directory
+from portal.people.models import Borrower, StaffUser
+from portal.web.forms import LanguageForm
 
 bp = Blueprint("auth", __name__)
 
@@ -42,7 +42,7 @@ def sign_in():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.borrower_key(form.phone.data)
-        borrower = db.session.scalar(select(Borrower).where(Borrower.phone == form.phone.data))
+        borrower = directory.borrower_by_phone(db.session, form.phone.data)
         checked = credentials.check_password(
             key,
             borrower,
@@ -69,7 +69,7 @@ def request_code():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        borrower = db.session.scalar(select(Borrower).where(Borrower.phone == form.phone.data))
+        borrower = directory.borrower_by_phone(db.session, form.phone.data)
         if borrower is not None:
             code = codes.issue(db.session, borrower, "sign_in")
             if code is not None:
@@ -97,7 +97,7 @@ def enter_code():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.borrower_key(phone)
-        borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
+        borrower = directory.borrower_by_phone(db.session, phone)
         checked = credentials.check_code(
             key, lambda own: borrower is not None and codes.check(own, borrower, "sign_in", form.code.data)
         )
@@ -129,7 +129,7 @@ def staff_sign_in():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         key = throttle.staff_key(form.username.data)
-        staff = db.session.scalar(select(StaffUser).where(StaffUser.username == form.username.data.lower()))
+        staff = directory.staff_by_username(db.session, form.username.data)
         checked = credentials.check_password(
             key, staff if staff is not None and staff.active else None, form.password.data
         )

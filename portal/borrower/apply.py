@@ -9,8 +9,10 @@ from decimal import Decimal
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import db, labels, page_cache
-from portal.attachments import send_attachment
+from portal import db, policies
+from portal.applications import cases as apps
+from portal.applications import decisions, notices
+from portal.applications import evidence as evidence_store
 from portal.auth import access, codes, credentials, throttle
 from portal.auth.access import borrower_required, borrower_self_required
 from portal.borrower.forms import (
@@ -37,13 +39,13 @@ from portal.domain.hardship import affordable_limit
 from portal.domain.lifecycle import IllegalTransition
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, Terms
-from portal.i18n import date_long, money
+from portal.i18n import date_long, labels, money
 from portal.i18n import gettext as _
-from portal.loans import applications as apps
-from portal.loans import decisions, notices, policies, services
-from portal.loans import evidence as evidence_store
-from portal.loans import help as help_service
+from portal.loans import services
 from portal.loans.services import ServiceError
+from portal.support import help as help_service
+from portal.web import page_cache
+from portal.web.attachments import send_attachment
 
 STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
 # Rural pages ask fewer questions each: income and spending are two pages.

@@ -15,12 +15,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portal import labels
 from portal.domain import hardship
-from portal.forms import CheckboxListField, MoneyField, PortalForm
 from portal.i18n import gettext as _
+from portal.i18n import labels, lazy_vgettext
 from portal.i18n import lazy_gettext as _l
-from portal.i18n import lazy_vgettext
+from portal.web.forms import CheckboxListField, MoneyField, PortalForm
 
 
 class StartForm(PortalForm):
@@ -150,7 +149,7 @@ class EvidenceForm(PortalForm):
 
 
 def evidence_error(code: str, policy: dict) -> str:
-    """The field message for an upload a rule refused (portal.loans.evidence.add's ServiceError code)."""
+    """The field message for an upload a rule refused (portal.applications.evidence.add's ServiceError code)."""
     return {
         "bad_type": _("The file must be a PDF, JPG or PNG."),
         "too_many": _("You can add at most %(count)d files.", count=int(policy["evidence_max_files"])),

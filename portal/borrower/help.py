@@ -9,16 +9,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal import db, labels
+from portal import db
+from portal.applications import cases as apps
 from portal.auth.access import acting, borrower_required
 from portal.borrower.views import bp
-from portal.forms import PortalForm
 from portal.i18n import gettext as _
+from portal.i18n import labels
 from portal.i18n import lazy_gettext as _l
-from portal.loans import applications as apps
-from portal.loans import branches
-from portal.loans import help as help_service
 from portal.loans.services import ServiceError
+from portal.people import branches
+from portal.support import help as help_service
+from portal.web.forms import PortalForm
 
 
 def help_form(kind: str, **kwargs) -> PortalForm:

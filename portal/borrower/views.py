@@ -7,14 +7,18 @@ from decimal import Decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal import db, page_cache
+from portal import db
+from portal.applications import cases as applications
 from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
 from portal.clock import business_date
+from portal.core import outbox
 from portal.i18n import current_language, page_variant
 from portal.i18n import gettext as _
-from portal.loans import applications, outbox, services, support_calls
+from portal.loans import services
+from portal.support import calls as support_calls
+from portal.web import page_cache
 
 bp = Blueprint("borrower", __name__)
 SCHEDULE_PAGE = 60  # installments on one page of a schedule version

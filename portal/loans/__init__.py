@@ -1,1 +1,1 @@
-"""Persistence shared by every blueprint: models, services (they flush, never commit) and queries."""
+"""Loans: products, loans, schedule versions and payments; opening loans, recording payments, positions."""

@@ -15,21 +15,13 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.clock import utcnow
+from portal.core import audit
 from portal.domain import arrears as arrears_rules
 from portal.domain.hardship import VARIANTS
 from portal.domain.money import from_fen, to_fen
 from portal.domain.schedule import Installment, build_schedule
-from portal.loans import audit
-from portal.loans.models import (
-    PPM,
-    Borrower,
-    Branch,
-    Loan,
-    LoanProduct,
-    Payment,
-    ScheduleLine,
-    ScheduleVersion,
-)
+from portal.loans.models import PPM, Loan, LoanProduct, Payment, ScheduleLine, ScheduleVersion
+from portal.people.models import Borrower, Branch
 
 
 class ServiceError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import portal.loans.models  # noqa: F401 - registers every table on Base.metadata
+import portal.models  # noqa: F401 - registers every table on Base.metadata
 from portal.db import Base
 
 config = context.config

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
-from portal.loans.models import Application, AuditEvent, Borrower
-from portal.loans.models.records import HISTORY_SQL
+from portal.applications.models import Application
+from portal.core.models import HISTORY_SQL, AuditEvent
+from portal.people.models import Borrower
 
 
 @dataclass(frozen=True)

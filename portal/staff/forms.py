@@ -5,12 +5,12 @@ from __future__ import annotations
 from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal import labels
+from portal.applications.decisions import REJECT_REASONS
 from portal.auth.forms import totp_code_field
 from portal.domain.options import OPTION_KINDS
-from portal.forms import CheckboxListField, MoneyField, PortalForm
+from portal.i18n import labels
 from portal.i18n import lazy_gettext as _l
-from portal.loans.decisions import REJECT_REASONS
+from portal.web.forms import CheckboxListField, MoneyField, PortalForm
 
 
 class VersionedForm(PortalForm):

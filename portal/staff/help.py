@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from portal import db
 from portal.auth.access import staff_required
-from portal.forms import PortalForm
 from portal.i18n import gettext as _
-from portal.loans import help as help_service
-from portal.loans.models import HelpRequest
 from portal.staff.views import REVIEWERS, bp
+from portal.support import help as help_service
+from portal.support.models import HelpRequest
+from portal.web.forms import PortalForm
 
 HANDLERS = ("agent", "admin")
 

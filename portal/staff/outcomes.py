@@ -27,16 +27,17 @@ from flask import render_template
 from sqlalchemy import Date, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
-from portal import db, labels
+from portal import db
+from portal.applications.decisions import REVIEWERS
+from portal.applications.models import Application
+from portal.applications.queue import QUEUE_STATUSES
 from portal.auth.access import staff_required
 from portal.clock import business_date, institution_zone
 from portal.domain.hardship import VARIANTS
-from portal.i18n import date_short, localized
+from portal.i18n import date_short, labels, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.loans.decisions import REVIEWERS
-from portal.loans.models import Application, Branch
-from portal.staff.queue import QUEUE_STATUSES
+from portal.people.models import Branch
 from portal.staff.views import bp
 
 PERIOD_DAYS = 14

@@ -8,28 +8,33 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import db, labels, page_cache
-from portal.attachments import send_attachment
+from portal import db, policies
+from portal.applications import cases as apps
+from portal.applications import decisions
+from portal.applications import queue as queue_query
+from portal.applications.decisions import REVIEWERS
+from portal.applications.models import Application
+from portal.applications.queue import PAGE_SIZE
 from portal.auth import credentials, password_change, totp
 from portal.auth.access import staff_required
 from portal.clock import business_date
+from portal.core import audit
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import OPTION_KINDS, Terms
 from portal.domain.proposal import PROPOSAL
-from portal.forms import strip_controls
-from portal.i18n import current_language
+from portal.i18n import current_language, labels
 from portal.i18n import gettext as _
-from portal.loans import applications as apps
-from portal.loans import audit, decisions, policies, services
 from portal.loans import classification as loan_classes
-from portal.loans.decisions import REVIEWERS
-from portal.loans.models import Application, Borrower, Branch, Loan
+from portal.loans import services
+from portal.loans.models import Loan
 from portal.loans.services import ServiceError
+from portal.people.models import Borrower, Branch
 from portal.staff import cases
-from portal.staff import queue as queue_query
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
-from portal.staff.queue import PAGE_SIZE
+from portal.web import page_cache
+from portal.web.attachments import send_attachment
+from portal.web.forms import strip_controls
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -237,7 +242,7 @@ def case_schedule(reference: str, which: str):
 def case(reference: str):
     """The case: borrower, loans, hardship, budget, requested plan beside the current schedule, risk, history.
 
-    Every viewing is on the record; the page itself is kept (portal/page_cache.py) under a key naming all it
+    Every viewing is on the record; the page itself is kept (portal/web/page_cache.py) under a key naming all it
     shows, so a reviewer going back to a case does not read the loans and replay the arrears again."""
     marks = cases.case_marks(db.session, reference)
     if marks is None or marks.status == "draft":
@@ -580,7 +585,7 @@ def _borrowers_page(*, variant_error: tuple[int, list[str]] | None = None):
 @staff_required(*REVIEWERS, "admin")
 def case_evidence(reference: str, token: str):
     """A document of the case, for the staff working it (the viewing is on the record)."""
-    from portal.loans import evidence
+    from portal.applications import evidence
 
     application = _case(reference)
     if not any(item.token == token and item.data is not None for item in application.evidence):

@@ -11,17 +11,12 @@ from sqlalchemy import func, select
 from support import sign_in, staff_sign_in
 
 from portal import db
-from portal.loans import support_calls
-from portal.loans.models import (
-    Application,
-    AssistedSession,
-    AuditEvent,
-    Borrower,
-    Loan,
-    Notification,
-    StaffUser,
-    VerificationAttempt,
-)
+from portal.applications.models import Application
+from portal.core.models import AuditEvent, Notification
+from portal.loans.models import Loan
+from portal.people.models import Borrower, StaffUser
+from portal.support import calls as support_calls
+from portal.support.models import AssistedSession, VerificationAttempt
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"

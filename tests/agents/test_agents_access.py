@@ -23,16 +23,10 @@ from agents_support import (
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.loans import help as help_service
-from portal.loans.models import (
-    AssistedSession,
-    AuditEvent,
-    Borrower,
-    Callback,
-    CallNote,
-    StaffUser,
-    VerificationAttempt,
-)
+from portal.core.models import AuditEvent
+from portal.people.models import Borrower, StaffUser
+from portal.support import help as help_service
+from portal.support.models import AssistedSession, Callback, CallNote, VerificationAttempt
 
 # The kinds KNOWN_ID_ROUTES in tests/security/test_security_object_access.py gives these routes.
 KINDS = {

@@ -26,9 +26,9 @@ from agents_support import (
 from sqlalchemy import select
 from support import BUSINESS_DATE
 
+from portal.applications import decisions
 from portal.domain import hardship
-from portal.loans import decisions
-from portal.loans.models import Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser
 
 HARDSHIP = {"reasons": ["crop_failure"], "duration": "under_6_months", "account": "大水淹了稻田。"}
 BUDGET = {
@@ -193,7 +193,7 @@ def test_sending_needs_the_consent_reference(demo):
 
 def _approved(app, reference):
     with database(app) as session:
-        from portal.loans.models import Application
+        from portal.applications.models import Application
 
         row = session.scalar(select(Application).where(Application.reference == reference))
         reviewer = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
@@ -273,7 +273,7 @@ def test_no_one_decides_what_they_sent_for_a_borrower_even_after_a_change_of_rol
         staff = session.scalar(select(StaffUser).where(StaffUser.username == "agent1"))
         staff.role = "senior_reviewer"  # promoted after the call
         staff.approval_limit_fen = 10**9
-        from portal.loans.models import Application
+        from portal.applications.models import Application
 
         row = session.scalar(select(Application).where(Application.reference == reference))
         with demo.test_request_context():

@@ -28,7 +28,8 @@ from sqlalchemy import select
 from support import settings
 
 from portal import create_app
-from portal.loans.models import Borrower, SupportCode
+from portal.people.models import Borrower
+from portal.support.models import SupportCode
 
 
 def _borrower(app, phone):

@@ -20,8 +20,11 @@ from sqlalchemy import func, select
 from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
-from portal.loans import applications as apps
-from portal.loans.models import Application, AuditEvent, Borrower, Loan
+from portal.applications import cases as apps
+from portal.applications.models import Application
+from portal.core.models import AuditEvent
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"  # urban, loan in arrears

@@ -17,7 +17,9 @@ from applications_support import (
 from sqlalchemy import func, select
 from support import sign_in
 
-from portal.loans.models import AuditEvent, Borrower, ScheduleVersion, SignInFailure
+from portal.core.models import AuditEvent
+from portal.loans.models import ScheduleVersion
+from portal.people.models import Borrower, SignInFailure
 
 WRONG = "not-the-password"
 KEY = f"borrower:{URBAN}"

@@ -24,7 +24,7 @@ from applications_support import (
 )
 from sqlalchemy import func, select
 
-from portal.loans.models import Evidence
+from portal.applications.models import Evidence
 
 TEN_MB = 10 * 1024 * 1024
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

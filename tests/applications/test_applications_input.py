@@ -32,8 +32,9 @@ from applications_support import (
 )
 from sqlalchemy import select
 
-from portal.loans import policies
-from portal.loans.models import Application, Borrower
+from portal import policies
+from portal.applications.models import Application
+from portal.people.models import Borrower
 
 OTHER = "13800000004"  # a rural borrower with two loans
 

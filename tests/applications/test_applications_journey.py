@@ -32,7 +32,9 @@ from applications_support import (
 )
 from sqlalchemy import select
 
-from portal.loans.models import Application, Borrower, Notification
+from portal.applications.models import Application
+from portal.core.models import Notification
+from portal.people.models import Borrower
 
 VARIANTS = [
     pytest.param(URBAN, "urban", "salary_late", "crop_failure", id="urban"),

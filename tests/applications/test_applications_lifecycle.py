@@ -28,9 +28,11 @@ from applications_support import (
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.applications import cases as apps
+from portal.applications.models import Application
+from portal.core.models import AuditEvent
 from portal.domain.lifecycle import OPEN_STATUSES, IllegalTransition
-from portal.loans import applications as apps
-from portal.loans.models import Application, AuditEvent, ScheduleVersion
+from portal.loans.models import ScheduleVersion
 
 # --- double submits and resuming -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from applications_support import URBAN, database, date_long, submitted, text
 from sqlalchemy import select
 from support import sign_in
 
-from portal.loans.models import Application
+from portal.applications.models import Application
 
 
 def test_the_dashboard_shows_the_acknowledgement_with_the_reference(demo):

@@ -33,10 +33,12 @@ from applications_support import (
 from sqlalchemy import select
 from support import BUSINESS_DATE
 
-from portal import i18n
-from portal.loans import applications as apps
-from portal.loans import policies, services
-from portal.loans.models import Application, Notification, ScheduleVersion
+from portal import i18n, policies
+from portal.applications import cases as apps
+from portal.applications.models import Application
+from portal.core.models import Notification
+from portal.loans import services
+from portal.loans.models import ScheduleVersion
 
 COUNTER = {
     "kind": "installment_plan",

@@ -31,8 +31,8 @@ from flask_babel import force_locale, ngettext
 from markupsafe import escape
 from support import BUSINESS_DATE
 
+from portal.applications import cases as apps
 from portal.domain.schedule import month_index
-from portal.loans import applications as apps
 from portal.loans.models import ScheduleVersion
 
 BANK_ACCOUNT = "6228 4801 2345 6789 012"  # config's demo account, shown on the loan page's "How to pay"

@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from support import staff_sign_in
 
 from portal import i18n
+from portal.applications import cases as apps
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, quote
 from portal.domain.payments import describe
-from portal.loans import applications as apps
 
 BUSINESS = "13800000005"  # interest monthly, principal at the end
 URBAN = "13800000001"

@@ -29,11 +29,12 @@ from applications_support import (
 from sqlalchemy import select
 from support import BUSINESS_DATE
 
-from portal import labels
 from portal.domain import arrears as arrears_rules
 from portal.domain.paynow import pay_now
+from portal.i18n import labels
 from portal.loans import services
-from portal.loans.models import Payment, PolicyPack, ScheduleLine, ScheduleVersion
+from portal.loans.models import Payment, ScheduleLine, ScheduleVersion
+from portal.policies.models import PolicyPack
 
 MONEY = re.compile(r"[^\d.\-]")
 

@@ -28,10 +28,10 @@ from applications_support import (
 )
 from sqlalchemy import select
 
-from portal.loans import applications as apps
-from portal.loans import decisions
-from portal.loans.models import StaffUser
+from portal.applications import cases as apps
+from portal.applications import decisions
 from portal.loans.services import ServiceError
+from portal.people.models import StaffUser
 
 # Income far below spending: disposable income is negative, so no plan fits.
 SHORT = {"income_wages": "1000", "income_business": "0"}

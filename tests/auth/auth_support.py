@@ -11,7 +11,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from portal import db
-from portal.loans.models import Borrower, Loan, Notification
+from portal.core.models import Notification
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 PASSWORD = "Demo-pass-2026"
 WRONG_PASSWORD = "Not-the-pass-2026"

@@ -7,7 +7,7 @@ from auth_support import code_from, database, enter_code, html_lang, location_pa
 from sqlalchemy import select
 from support import sign_in
 
-from portal.loans.models import Borrower
+from portal.people.models import Borrower
 
 PHONE = "13800000001"
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from support import Client, settings, sign_in
 
 from portal import create_app
-from portal.loans.models import SignInFailure
+from portal.people.models import SignInFailure
 
 PHONE = "13800000001"
 

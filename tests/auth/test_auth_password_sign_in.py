@@ -16,7 +16,7 @@ from auth_support import (
 from sqlalchemy import func, select
 from support import sign_in
 
-from portal.loans.models import SignInFailure
+from portal.people.models import SignInFailure
 
 NOT_RIGHT = "The phone number or password is not right. Check them and try again."
 BAD_PHONE = "Enter an 11-digit mobile phone number."

@@ -21,7 +21,7 @@ from auth_support import (
 from sqlalchemy import select
 from support import sign_in, staff_sign_in
 
-from portal.loans.models import Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser
 
 PHONE = "13800000001"
 

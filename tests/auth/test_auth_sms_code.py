@@ -25,7 +25,8 @@ from sqlalchemy import select
 from support import Client, settings
 
 from portal import create_app
-from portal.loans.models import Notification, OneTimeCode
+from portal.core.models import Notification
+from portal.people.models import OneTimeCode
 
 PHONE = "13800000001"
 NOT_RIGHT = "That code is not right or has expired. Check it, or ask for a new code."

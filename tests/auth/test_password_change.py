@@ -26,7 +26,8 @@ from auth_support import (
 from sqlalchemy import func, select
 from support import sign_in, staff_sign_in
 
-from portal.loans.models import AuditEvent, Borrower, Notification, SignInFailure, StaffUser
+from portal.core.models import AuditEvent, Notification
+from portal.people.models import Borrower, SignInFailure, StaffUser
 
 PHONE = "13800000001"
 RURAL = "13800000002"
@@ -360,7 +361,7 @@ def test_someone_signed_out_is_sent_to_sign_in(demo, client):
 
 
 def test_an_agent_acting_for_the_borrower_cannot_reach_the_borrowers_password_page(demo, app):
-    from portal.loans import support_calls
+    from portal.support import calls as support_calls
 
     agent = app.test_client()
     assert staff_sign_in(agent, "agent1").status_code == 302

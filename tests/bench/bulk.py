@@ -78,12 +78,13 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     """Schema (when `fresh`), demo data and the bench borrowers through the services; returns what the bulk part
     needs. `fresh=False` uses an already migrated, empty database (the test suite's)."""
     from portal import create_app, db
-    from portal.demo import build_demo
-    from portal.demo_cases import build_cases
-    from portal.loans import applications as apps
+    from portal.applications import cases as apps
+    from portal.demo.cases import build_cases
+    from portal.demo.world import build_demo
     from portal.loans import services
-    from portal.loans.models import Branch, LoanProduct
+    from portal.loans.models import LoanProduct
     from portal.migrations import upgrade
+    from portal.people.models import Branch
 
     if fresh and url.startswith("postgresql"):
         postgres_database(url)  # a fresh machine has only `test`
@@ -117,7 +118,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
         build_cases(session)
         branches = {b.code: b for b in session.scalars(select(Branch))}
         products = {p.code: p for p in session.scalars(select(LoanProduct))}
-        from portal.loans.models import Borrower
+        from portal.people.models import Borrower
 
         shared_hash = session.scalar(select(Borrower.password_hash).where(Borrower.phone == "13800000001"))
         bench = services.register_borrower(
@@ -201,10 +202,11 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
         )
         offered = _approved(session, apps, offer_loan, long_borrower, business_date)
         session.commit()
-        from portal.loans import policies
+        from portal import policies
 
         packs = {v: policies.current(session, v) for v in ("rural", "urban")}
-        from portal.loans.models import Disaster, StaffUser
+        from portal.applications.models import Disaster
+        from portal.people.models import StaffUser
 
         info = {
             "branches": {code: (b.id, b.kind) for code, b in branches.items()},
@@ -235,8 +237,8 @@ def _answer_hardship_and_budget(apps, draft) -> None:
 
 def _approved(session, apps, loan, borrower, today) -> str:
     """An application on `loan` submitted by the borrower and approved by the senior reviewer (services only)."""
-    from portal.loans import decisions
-    from portal.loans.models import StaffUser
+    from portal.applications import decisions
+    from portal.people.models import StaffUser
 
     draft = apps.start(
         session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today
@@ -256,7 +258,7 @@ def _approved(session, apps, loan, borrower, today) -> str:
 def _service_loan(
     session, services, borrower, branch, product, principal, rate, months, today, *, due_so_far, paid, number
 ):
-    from portal.demo import last_due_before
+    from portal.demo.world import last_due_before
 
     last_due = last_due_before(today, 10)
     first_due = add_months(last_due, -(due_so_far - 1))
@@ -306,7 +308,7 @@ class Template:
 
 
 def build_templates(info: dict, today: date, count: int, rng: random.Random) -> list[Template]:
-    from portal.demo import last_due_before
+    from portal.demo.world import last_due_before
 
     templates = []
     codes = sorted(info["branches"])
@@ -368,7 +370,7 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
     quotes = [q for q in options.quote_all(facts, policy, budget.disposable) if q.available]
     if not quotes:
         return None
-    from portal.loans.applications import quote_to_json, terms_to_json
+    from portal.applications.cases import quote_to_json, terms_to_json
 
     quote = rng.choice(quotes)
     duration = rng.choice(("under_6_months", "longer", "permanent"))
@@ -773,8 +775,8 @@ def bulk_part(
 def check_stamps(url: str, today: date, sample: int = 5) -> list[str]:
     """Run the real `stamp_for_queue` on a few bulk applications and report any column it would change."""
     from portal import create_app, db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     app = create_app({"PORTAL_ENV": "development", "DATABASE_URL": url, "BUSINESS_DATE": today})
     problems = []

@@ -71,7 +71,7 @@ def sign_in(client, path: str, **fields) -> None:
 
 def count_statements(app, client, url: str, *, kept: bool = False) -> tuple[int, int]:
     """(SQL statements, status) of one GET; transaction control (SQLite's BEGIN) is not counted. The page is
-    rendered from the database (no kept page, portal/page_cache.py) unless `kept`."""
+    rendered from the database (no kept page, portal/web/page_cache.py) unless `kept`."""
     client.get(url)  # warm-up
     if not kept:
         app.extensions["page_cache"].clear()
@@ -165,8 +165,8 @@ def staff_statements(app, targets: dict, client=None) -> dict:
 def quote_timing(app, targets: dict, today: date, repeat: int = 30) -> dict:
     """Milliseconds to quote every option (default terms) for the 360-month loan, facts gathered beforehand."""
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     with app.app_context():
         application = db.session.scalar(

@@ -53,7 +53,7 @@ PAGE_NAMES = {
     "loan_kept": "loan page, kept page",
     "case_kept": "case page, kept page",
 }
-KEPT = ("dashboard", "loan", "case")  # pages served from portal/page_cache.py when nothing changed
+KEPT = ("dashboard", "loan", "case")  # pages served from portal/web/page_cache.py when nothing changed
 # A page under load is a kept page; with nothing kept it is the full read: whose statement count each row shows.
 COUNTED = {
     **{page: f"{page}_kept" for page in KEPT},
@@ -97,8 +97,9 @@ def find_targets(url: str, generated: dict) -> dict:
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans.models import Application, Loan
-    from portal.staff import queue
+    from portal.applications import queue
+    from portal.applications.models import Application
+    from portal.loans.models import Loan
 
     app = measure.make_app(url, TODAY)
     with app.app_context():

@@ -15,7 +15,8 @@ from support_pages import visible_text
 
 from portal import db
 from portal.loans import services
-from portal.loans.models import Borrower, Loan
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 EXPLAINED = {
     "M0": "The bank records this loan as M0: no payment is late.",

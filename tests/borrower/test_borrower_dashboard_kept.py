@@ -1,4 +1,4 @@
-"""The kept dashboard (portal/page_cache.py): a repeat view reads only the session check, and a page is never shown
+"""The kept dashboard (portal/web/page_cache.py): a repeat view reads only the session check, and a page is never shown
 once anything on it changed, whoever wrote the change and however (a service, plain SQL, another worker)."""
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from sqlalchemy import select, text
 from support import BUSINESS_DATE, CSRF_RE, sign_in, statements_of_get
 
 from portal import db, i18n
-from portal.loans import outbox, services
-from portal.loans.models import Application, Borrower, Loan
-from portal.page_cache import PageCache
+from portal.applications.models import Application
+from portal.core import outbox
+from portal.loans import services
+from portal.loans.models import Loan
+from portal.people.models import Borrower
+from portal.web.page_cache import PageCache
 
 OVERDUE = "13800000001"  # one overdue loan, no application
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')
@@ -237,7 +240,7 @@ def test_the_store_keeps_nothing_at_size_zero_and_nothing_past_its_time(monkeypa
     assert off.get(("page",)) is None
 
     clock = [1000.0]
-    monkeypatch.setattr("portal.page_cache.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("portal.web.page_cache.time.monotonic", lambda: clock[0])
     store = PageCache(10, seconds=60)
     store.put(("page",), "page")
     clock[0] += 60

@@ -12,7 +12,8 @@ from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
 from portal.loans import services
-from portal.loans.models import Borrower, Loan
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')
 

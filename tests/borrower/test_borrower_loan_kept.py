@@ -1,4 +1,4 @@
-"""The kept loan page (portal/page_cache.py, as the dashboard): a repeat view reads only the session check, a
+"""The kept loan page (portal/web/page_cache.py, as the dashboard): a repeat view reads only the session check, a
 payment shows on the very next view, and a kept page is never another borrower's."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from support import BUSINESS_DATE, sign_in, statements_of_get
 
 from portal import db, i18n
 from portal.loans import services
-from portal.loans.models import Borrower, Loan
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 OVERDUE = "13800000001"  # one overdue loan, no application
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')

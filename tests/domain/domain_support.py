@@ -1,4 +1,4 @@
-"""The policy packs the portal ships (portal/loans/policies/*.json), read as the domain reads any pack."""
+"""The policy packs the portal ships (portal/policies/*.json), read as the domain reads any pack."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from portal.domain.policy import Policy
 
-PACKS = Path(__file__).resolve().parents[2] / "portal" / "loans" / "policies"
+PACKS = Path(__file__).resolve().parents[2] / "portal" / "policies"
 
 
 def shipped_policy(variant: str, version: int = 1) -> Policy:

@@ -212,7 +212,7 @@ def test_the_upfront_due_days_came_in_version_2_and_older_packs_read_with_7():
 def test_the_repository_packs_of_version_2_set_the_upfront_due_days():
     from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[2] / "portal" / "loans" / "policies"
+    folder = Path(__file__).resolve().parents[2] / "portal" / "policies"
     for variant in ("rural", "urban"):
         data = json.loads((folder / f"{variant}-2.json").read_text(encoding="utf-8"))
         assert Policy.from_dict(data).upfront_due_days == data["upfront_due_days"] == 7

@@ -93,7 +93,7 @@ def live_portal(
 ) -> Iterator[LivePortal]:
     """The demo portal served over HTTP: its app (for arranging and computing expectations) and its URL."""
     from portal import create_app, db
-    from portal.demo import build_demo
+    from portal.demo.world import build_demo
     from portal.migrations import upgrade
 
     main = main_conftest(request.config)

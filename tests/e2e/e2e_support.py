@@ -27,7 +27,7 @@ from support import drop_postgres_database, postgres_database
 from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
-    from portal.loans.models import Application
+    from portal.applications.models import Application
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -131,7 +131,7 @@ class LivePortal:
         """The domain's total to bring current, per loan number, for each of this borrower's overdue loans."""
         from portal import db
         from portal.loans import services
-        from portal.loans.models import Borrower
+        from portal.people.models import Borrower
 
         as_of = self.as_of
         with self.app.app_context():
@@ -147,7 +147,7 @@ class LivePortal:
     def set_borrower_locale(self, phone: str, lang: str) -> None:
         """Arrange a borrower's saved language (the switcher saves it, so tests must not inherit it)."""
         from portal import db
-        from portal.loans.models import Borrower
+        from portal.people.models import Borrower
 
         with self.app.app_context():
             borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
@@ -216,7 +216,8 @@ APPLY_STEPS = ("hardship", "money", "evidence", "options", "plan", "check")
 
 def _application_rows(portal: LivePortal, phone: str):
     from portal import db
-    from portal.loans.models import Application, Borrower
+    from portal.applications.models import Application
+    from portal.people.models import Borrower
 
     borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
     assert borrower is not None, f"no demo borrower {phone}"
@@ -228,8 +229,8 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
     """Arrange a borrower with no draft or sent application (the live server is shared by every test, and an
     open application blocks a new one for the same loan). Returns the references withdrawn."""
     from portal import db
+    from portal.applications import cases as apps
     from portal.domain.lifecycle import WITHDRAWABLE
-    from portal.loans import applications as apps
 
     with portal.app.app_context():
         borrower, rows = _application_rows(portal, phone)
@@ -252,7 +253,7 @@ def loan_numbers(portal: LivePortal, phone: str) -> list[str]:
     """The borrower's loan numbers, in the order the dashboard lists them."""
     from portal import db
     from portal.loans import services
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     with portal.app.app_context():
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
@@ -263,7 +264,7 @@ def loan_numbers(portal: LivePortal, phone: str) -> list[str]:
 def application_status(portal: LivePortal, reference: str) -> str | None:
     """The stored status of an application, or None when there is no such reference."""
     from portal import db
-    from portal.loans.models import Application
+    from portal.applications.models import Application
 
     with portal.app.app_context():
         return db.session.scalar(select(Application.status).where(Application.reference == reference))
@@ -463,7 +464,7 @@ def own_live_portal(
     `settings(url)` is the test configuration (tests/support.py's `settings`). `arrange(session)`, if given,
     builds the data instead of the plain demo (for example support_pages.arrange_catalog_demo)."""
     from portal import create_app, db
-    from portal.demo import build_demo
+    from portal.demo.world import build_demo
     from portal.migrations import upgrade
 
     pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -507,7 +508,7 @@ def own_live_portal(
 def set_staff_locale(portal: LivePortal, username: str, lang: str) -> None:
     """Arrange a member of staff's saved language (the switcher saves it, and it wins once signed in)."""
     from portal import db
-    from portal.loans.models import StaffUser
+    from portal.people.models import StaffUser
 
     with portal.app.app_context():
         staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
@@ -552,7 +553,8 @@ def staff_sign_in(
 def application_row(portal: LivePortal, reference: str) -> dict:
     """What the database holds for an application, for checking what the pages say."""
     from portal import db
-    from portal.loans.models import Application, StaffUser
+    from portal.applications.models import Application
+    from portal.people.models import StaffUser
 
     with portal.app.app_context():
         a = db.session.scalar(select(Application).where(Application.reference == reference))
@@ -596,9 +598,9 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
     from support import fill_draft
 
     from portal import db
-    from portal.loans import applications as apps
+    from portal.applications import cases as apps
     from portal.loans import services
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     as_of = portal.as_of
     with portal.app.app_context():
@@ -635,7 +637,7 @@ def approved_offer(session, loan, as_of, *, income: Decimal, food: Decimal) -> A
 
     from support import fill_draft
 
-    from portal.loans import applications as apps
+    from portal.applications import cases as apps
 
     actor = f"borrower:{loan.borrower_id}"
     row = apps.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
@@ -655,9 +657,10 @@ def arrange_decision(
     from dataclasses import replace
 
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans import decisions
-    from portal.loans.models import Application, StaffUser
+    from portal.applications import cases as apps
+    from portal.applications import decisions
+    from portal.applications.models import Application
+    from portal.people.models import StaffUser
 
     as_of = portal.as_of
     with portal.app.app_context():

@@ -38,7 +38,7 @@ def offer(live_portal: LivePortal):
     """An approved 12-month installment plan for 13800000001 (withdrawn afterwards: the server is shared)."""
     from portal import db
     from portal.clock import business_date
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     withdraw_open_applications(live_portal, PHONE_NUMBER)
     with live_portal.app.test_request_context():

@@ -32,10 +32,11 @@ def restructured(live_portal: LivePortal) -> tuple[str, date]:
     """A new borrower whose consumer loan, two installments behind (about 60 days: special mention), was restructured today by an accepted
     12-month installment plan: (the application's reference, the first payment date of the new schedule)."""
     from portal import db
+    from portal.applications import cases as apps
     from portal.clock import business_date
-    from portal.loans import applications as apps
     from portal.loans import services
-    from portal.loans.models import Borrower, LoanProduct
+    from portal.loans.models import LoanProduct
+    from portal.people.models import Borrower
 
     with live_portal.app.test_request_context():
         as_of = business_date()

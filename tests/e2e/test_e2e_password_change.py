@@ -21,7 +21,7 @@ NEW_PASSWORD = "kettle orbit marmalade 7"
 @pytest.fixture
 def changing_borrower(live_portal: LivePortal) -> Iterator[str]:
     from portal import db
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     live_portal.set_borrower_locale(BORROWER, "zh_Hans")
     with live_portal.app.app_context():

@@ -95,8 +95,9 @@ def stored_schedule(portal: LivePortal, reference: str) -> tuple[list, date | No
     from sqlalchemy import select
 
     from portal import db
+    from portal.applications.models import Application
     from portal.domain.money import from_fen
-    from portal.loans.models import Application, ScheduleVersion
+    from portal.loans.models import ScheduleVersion
 
     with portal.app.app_context():
         row = db.session.scalar(select(Application).where(Application.reference == reference))
@@ -235,8 +236,8 @@ def test_the_seasonal_plan_uses_only_the_harvest_months_the_farmer_chose(make_pa
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     with portal.app.app_context():
         row = db.session.scalar(select(Application).where(Application.reference == reference))

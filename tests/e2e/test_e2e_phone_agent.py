@@ -37,7 +37,7 @@ def _agent_sign_in(page: Page, portal: LivePortal) -> None:
 def _arrange(portal: LivePortal) -> None:
     """The rural borrower in Chinese with no open application; agent1's day with a call and callbacks."""
     from portal import db
-    from portal.demo import agent_calls
+    from portal.demo.world import agent_calls
 
     withdraw_open_applications(portal, RURAL)
     portal.set_borrower_locale(RURAL, "zh_Hans")
@@ -154,7 +154,7 @@ def portal_status(portal: LivePortal, reference: str) -> tuple:
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans.models import Application
+    from portal.applications.models import Application
 
     with portal.app.app_context():
         row = db.session.scalar(select(Application).where(Application.reference == reference))

@@ -50,10 +50,10 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
 
     def make(phone: str, income: dict = INCOME, kind: str | None = None, submit: bool = False) -> str:
         from portal import db
+        from portal.applications import cases as apps
         from portal.clock import business_date
-        from portal.loans import applications as apps
         from portal.loans import services
-        from portal.loans.models import Borrower
+        from portal.people.models import Borrower
 
         withdraw_open_applications(live_portal, phone)
         phones.append(phone)
@@ -94,7 +94,7 @@ def spare_borrowers(portal: LivePortal) -> list[str]:
     """Phones of the extra demo borrowers (not the named 138000000xx ones) with an overdue loan."""
     from portal import db
     from portal.loans import services
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     phones = []
     with portal.app.app_context():
@@ -113,8 +113,8 @@ def spare_borrowers(portal: LivePortal) -> list[str]:
 def quotes(portal: LivePortal, reference: str) -> dict:
     """The plans as the portal quotes them for the application today, by kind."""
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     with portal.app.app_context():
         application = db.session.query(Application).filter_by(reference=reference).one()
@@ -224,8 +224,8 @@ def test_staff_see_every_requested_payment_and_fits_judged_on_them(
     make_page, live_portal: LivePortal, drafts
 ):
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     reference = drafts(URBAN, kind="extension", submit=True)
     with live_portal.app.app_context():
@@ -263,8 +263,8 @@ def test_every_page_that_shows_a_plan_lists_its_payments(
     """The plan page, check your answers, the offer and the agreement, each leading with the next payment of
     the schedule it shows; screenshots of each in the three languages."""
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
 
     # Accepting changes the loan for good on the shared live server: one of the extra demo borrowers per
     # language, from the end of the list, so the named demo borrowers other tests replay stay as they are.

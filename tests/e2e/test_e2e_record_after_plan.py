@@ -70,7 +70,7 @@ def signed_in(make_page, portal: LivePortal, lang: str, phone: str = DEMO_BORROW
 def _loan(portal: LivePortal, phone: str = DEMO_BORROWER):
     from portal import db
     from portal.loans import services
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
     return next(
@@ -156,9 +156,11 @@ def offer_with_waiver(portal: LivePortal) -> dict:
     from e2e_support import arrange_submitted_application
 
     from portal import db
+    from portal.applications import decisions
+    from portal.applications.models import Application
     from portal.domain import arrears as arrears_rules
-    from portal.loans import decisions, services
-    from portal.loans.models import Application, StaffUser
+    from portal.loans import services
+    from portal.people.models import StaffUser
 
     withdraw_open_applications(portal, DEMO_BORROWER)
     reference = arrange_submitted_application(portal, DEMO_BORROWER)
@@ -208,7 +210,8 @@ def test_the_offer_names_the_waived_penalty_and_what_is_still_owed(
 
 def _version_lines(portal: LivePortal, reference: str) -> list:
     from portal import db
-    from portal.loans.models import Application, ScheduleVersion
+    from portal.applications.models import Application
+    from portal.loans.models import ScheduleVersion
 
     with portal.app.app_context():
         application = db.session.scalar(select(Application).where(Application.reference == reference))
@@ -318,7 +321,7 @@ def test_the_loan_page_keeps_every_payment_and_its_columns_add_up_after_the_plan
     with portal.app.test_request_context(headers={"Accept-Language": ACCEPT_LANGUAGE[lang]}):
         from flask_babel import force_locale
 
-        from portal import labels
+        from portal.i18n import labels
 
         with force_locale(lang):
             kind = str(labels.OPTIONS["installment_plan"])

@@ -210,7 +210,7 @@ def staff_name(portal: LivePortal, username: str) -> str:
     from sqlalchemy import select
 
     from portal import db
-    from portal.loans.models import StaffUser
+    from portal.people.models import StaffUser
 
     with portal.app.app_context():
         return db.session.scalar(select(StaffUser.name).where(StaffUser.username == username))

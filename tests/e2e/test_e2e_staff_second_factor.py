@@ -81,7 +81,7 @@ def test_the_code_step_follows_the_password_and_signs_in(desk: Page, portal: Liv
 
 def test_staff_without_an_authenticator_enrol_with_the_qr_code_or_the_key(desk: Page, portal: LivePortal):
     from portal import db
-    from portal.loans.models import StaffUser
+    from portal.people.models import StaffUser
 
     with portal.app.app_context():
         db.session.scalar(select(StaffUser).where(StaffUser.username == "reviewer2")).totp_enrolled_at = None

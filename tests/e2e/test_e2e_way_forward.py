@@ -31,8 +31,9 @@ ERROR_WORD = {"zh_Hans": "错误：", "zh_Hant": "錯誤：", "en": "Error: "}
 def _close_offers(portal: LivePortal, phone: str) -> None:
     """Arrange no open offer for the borrower (a countered application blocks a new one): decline it."""
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans.models import Application, Borrower
+    from portal.applications import cases as apps
+    from portal.applications.models import Application
+    from portal.people.models import Borrower
 
     with portal.app.app_context():
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
@@ -58,9 +59,10 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
     """reviewer1 takes the case and answers the proposal with a 24-month installment plan (the services, as the
     staff case page's counter-offer form calls them). Returns the offer as the portal works it out."""
     from portal import db
-    from portal.loans import applications as apps
-    from portal.loans import decisions
-    from portal.loans.models import Application, StaffUser
+    from portal.applications import cases as apps
+    from portal.applications import decisions
+    from portal.applications.models import Application
+    from portal.people.models import StaffUser
 
     as_of = portal.as_of
     with portal.app.app_context():
@@ -85,7 +87,7 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
 
 def _stored(portal: LivePortal, reference: str) -> tuple[str, str | None, dict]:
     from portal import db
-    from portal.loans.models import Application
+    from portal.applications.models import Application
 
     with portal.app.app_context():
         row = db.session.scalar(select(Application).where(Application.reference == reference))

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from portal import forms
+from portal.web import forms
 
 keys = st.sampled_from(
     [

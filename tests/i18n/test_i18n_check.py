@@ -9,7 +9,7 @@ from io import BytesIO
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from portal import i18n_cli
+from portal.cli import i18n as i18n_cli
 from portal.config import ROOT
 
 MESSAGE = "Need help?"

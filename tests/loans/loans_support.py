@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from portal import db
-from portal.loans.models import Borrower, Loan
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 PASSWORD = "Demo-pass-2026"
 

@@ -15,8 +15,9 @@ from sqlalchemy.exc import DatabaseError
 from support import sign_in, staff_sign_in
 
 from portal.clock import utcnow
-from portal.loans import audit
-from portal.loans.models import AuditEvent, Borrower, Notification, StaffUser
+from portal.core import audit
+from portal.core.models import AuditEvent, Notification
+from portal.people.models import Borrower, StaffUser
 
 
 def _events(app) -> list[AuditEvent]:

@@ -12,17 +12,10 @@ from sqlalchemy import func, select
 from support import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
 
 from portal import db
-from portal.loans.models import (
-    Application,
-    AuditEvent,
-    Borrower,
-    Evidence,
-    Loan,
-    Notification,
-    OneTimeCode,
-    Payment,
-    SignInFailure,
-)
+from portal.applications.models import Application, Evidence
+from portal.core.models import AuditEvent, Notification
+from portal.loans.models import Loan, Payment
+from portal.people.models import Borrower, OneTimeCode, SignInFailure
 
 PASSWORD = "Demo-pass-2026"
 COOKIE = "portal_session"
@@ -110,8 +103,8 @@ def submitted_case(app, phone: str = "13800000001") -> str:
     borrower's pages call; returns its reference."""
     import secrets
 
+    from portal.applications import cases as apps
     from portal.clock import business_date
-    from portal.loans import applications as apps
 
     with database(app) as session, app.test_request_context():
         loan = session.scalars(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support import sign_in
 from werkzeug.routing import IntegerConverter
 
-from portal.loans.models import Borrower
+from portal.people.models import Borrower
 
 # Every field any form might have, so a route that forgot CSRF would have what it needs to act.
 FORM = {

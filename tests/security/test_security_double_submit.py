@@ -19,7 +19,8 @@ from security_support import (
 from sqlalchemy import func, select
 from support import sign_in, staff_sign_in
 
-from portal.loans.models import Application, Notification
+from portal.applications.models import Application
+from portal.core.models import Notification
 
 PHONE = "13800000001"
 

@@ -21,10 +21,12 @@ from sqlalchemy import select
 from support import sign_in, staff_sign_in
 
 from portal import _RequestIdFilter
+from portal.applications import cases as apps
+from portal.applications import decisions
+from portal.applications.models import Application
 from portal.clock import business_date
-from portal.loans import applications as apps
-from portal.loans import decisions, services
-from portal.loans.models import Application, StaffUser
+from portal.loans import services
+from portal.people.models import StaffUser
 
 PHONE = "13800000001"
 

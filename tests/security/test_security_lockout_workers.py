@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from support import BUSINESS_DATE, CSRF_RE, settings
 
 from portal import create_app, db
-from portal.demo import build_demo
+from portal.demo.world import build_demo
 from portal.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]

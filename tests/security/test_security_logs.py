@@ -148,7 +148,7 @@ def test_staff_codes_secrets_cookies_and_id_numbers_never_reach_the_log(demo, ap
     from support import DEMO_TOTP_SECRET, totp_code
 
     from portal import db
-    from portal.loans.models import Borrower
+    from portal.people.models import Borrower
 
     caplog.set_level(logging.DEBUG)
     with app.app_context():

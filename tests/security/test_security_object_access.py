@@ -15,8 +15,10 @@ from security_support import PASSWORD, database, loan_number, location_path, row
 from sqlalchemy import func, select
 from support import BUSINESS_DATE, fill_draft, sign_in
 
-from portal.loans import applications as apps
-from portal.loans.models import Application, Borrower, Evidence, Loan
+from portal.applications import cases as apps
+from portal.applications.models import Application, Evidence
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 OWNER = "13800000001"
 # endpoint -> whose record the URL names. "borrower": one borrower's own record, for that borrower only.

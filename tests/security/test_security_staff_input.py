@@ -18,7 +18,8 @@ from security_support import (
 from sqlalchemy import select
 from support import staff_sign_in
 
-from portal.loans.models import Application, StaffUser
+from portal.applications.models import Application
+from portal.people.models import StaffUser
 
 EXTRAS = {
     "status": "active",

@@ -12,7 +12,7 @@ from security_support import database
 from sqlalchemy import select
 
 from portal.auth import passwords
-from portal.loans.models import Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser
 
 WRONG = "Wrong-Pass-Word-2026"
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from support import DEMO_TOTP_SECRET, SECRET_ON_PAGE_RE, staff_sign_in, totp_code
 
 from portal.auth import totp
-from portal.loans.models import SignInFailure, StaffUser
+from portal.people.models import SignInFailure, StaffUser
 
 SIX_MINUTES = 6 * 60
 FIELD_ERROR_RE = (

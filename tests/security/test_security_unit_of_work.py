@@ -13,8 +13,9 @@ from support import sign_in
 import portal
 from portal import db
 from portal.auth import credentials, throttle
-from portal.loans import audit
-from portal.loans.models import AuditEvent, Borrower, SignInFailure
+from portal.core import audit
+from portal.core.models import AuditEvent
+from portal.people.models import Borrower, SignInFailure
 
 PORTAL = Path(portal.__file__).parent
 WRONG = "not-the-password-9"

@@ -25,10 +25,13 @@ from sqlalchemy import func, select
 from support import CSRF_RE, sign_in, staff_sign_in
 
 from portal import db, i18n
+from portal.applications import cases as apps
+from portal.applications.models import Application
 from portal.clock import business_date, utcnow
-from portal.loans import applications as apps
+from portal.core.models import AuditEvent, Notification
 from portal.loans import services
-from portal.loans.models import Application, AuditEvent, Borrower, Loan, Notification, StaffUser
+from portal.loans.models import Loan
+from portal.people.models import Borrower, StaffUser
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"  # urban consumer loan, exposure about 44,000: under a reviewer's 50,000 limit
@@ -76,7 +79,7 @@ def date_long(app, value, locale: str = "zh_Hans") -> str:
 
 
 def label(app, mapping: dict, code: str, locale: str = "zh_Hans") -> str:
-    """A lazy label from portal.labels in `locale` (not escaped: compare with `notices_on`)."""
+    """A lazy label from portal.i18n.labels in `locale` (not escaped: compare with `notices_on`)."""
     with app.test_request_context(), force_locale(locale):
         return str(mapping[code])
 
@@ -310,7 +313,7 @@ def money(app, amount, locale: str = "zh_Hans") -> str:
 def crowd(app, count: int, *, extra_borrowers: int | None = None) -> list[str]:
     """The demo (named borrowers, staff and `extra_borrowers` more) with `count` submitted applications, one per
     loan that can have one: an installment plan where the loan is in arrears, else a term extension."""
-    from portal.demo import build_demo
+    from portal.demo.world import build_demo
     from portal.loans.services import ServiceError
 
     references = []

@@ -28,10 +28,12 @@ from staff_support import (
 from support import BUSINESS_DATE
 from werkzeug.datastructures import FileStorage
 
-from portal import labels
-from portal.loans import applications as apps
-from portal.loans import evidence, services
-from portal.loans.models import AuditEvent, Borrower
+from portal.applications import cases as apps
+from portal.applications import evidence
+from portal.core.models import AuditEvent
+from portal.i18n import labels
+from portal.loans import services
+from portal.people.models import Borrower
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 

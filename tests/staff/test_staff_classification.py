@@ -19,11 +19,12 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal import i18n, labels
+from portal import i18n, policies
+from portal.applications import cases as apps
 from portal.domain.classification import add_months
-from portal.loans import applications as apps
+from portal.i18n import labels
 from portal.loans import classification as loan_classes
-from portal.loans import policies, services
+from portal.loans import services
 
 
 def _restructured(app) -> str:

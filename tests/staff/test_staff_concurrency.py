@@ -24,7 +24,7 @@ from staff_support import (
     submitted,
 )
 
-from portal import labels
+from portal.i18n import labels
 from portal.loans.models import ScheduleVersion
 
 THREADS = 50

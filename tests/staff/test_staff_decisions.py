@@ -38,10 +38,12 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal import labels
-from portal.loans import applications as apps
-from portal.loans import decisions, services
-from portal.loans.models import Borrower, ScheduleVersion
+from portal.applications import cases as apps
+from portal.applications import decisions
+from portal.i18n import labels
+from portal.loans import services
+from portal.loans.models import ScheduleVersion
+from portal.people.models import Borrower
 
 OFFER_EXPIRES = BUSINESS_DATE + timedelta(days=14)
 COUNTER = {"kind": "installment_plan", "months": "18", "pay_day": "10", "upfront": "", "spread_charges": ""}

@@ -31,11 +31,12 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal import clock, labels
-from portal.loans import applications as apps
-from portal.loans import decisions
-from portal.loans.models import StaffUser
+from portal import clock
+from portal.applications import cases as apps
+from portal.applications import decisions
+from portal.i18n import labels
 from portal.loans.services import ServiceError
+from portal.people.models import StaffUser
 
 REVIEWER_LIMIT = 50_000_00
 WAIVER_LIMIT = Decimal("500.00")

@@ -28,7 +28,8 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal.loans import decisions, services
+from portal.applications import decisions
+from portal.loans import services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTER = {"kind": "installment_plan", "months": "18", "pay_day": "10", "upfront": "", "action": "send"}

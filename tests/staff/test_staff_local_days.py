@@ -23,7 +23,7 @@ from staff_support import (
 )
 
 from portal import clock
-from portal.loans import decisions
+from portal.applications import decisions
 
 # Both moments fall on the UTC date 2026-11-29; in Shanghai (UTC+8) they are on two different days.
 LATE_EVENING = (datetime(2026, 11, 29, 15, 30, tzinfo=UTC), date(2026, 11, 29))  # 23:30 in Shanghai

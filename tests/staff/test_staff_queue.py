@@ -23,9 +23,11 @@ from staff_support import (
 )
 from support import BUSINESS_DATE, statements_of_get
 
-from portal.loans import applications as apps
-from portal.loans import decisions, services
-from portal.loans.models import Application, StaffUser
+from portal.applications import cases as apps
+from portal.applications import decisions
+from portal.applications.models import Application
+from portal.loans import services
+from portal.people.models import StaffUser
 
 BANDS = {  # yuan: [low, high)
     "under_10k": (Decimal("0"), Decimal("10000")),
@@ -230,7 +232,7 @@ def test_the_number_of_sql_statements_does_not_grow_with_the_rows_shown(app):
 def test_a_queue_longer_than_the_cap_says_more_than_the_cap_and_still_pages_through_every_row(
     app, monkeypatch
 ):
-    from portal.staff import queue as queue_module
+    from portal.applications import queue as queue_module
 
     references = crowd(app, 8)
     reviewer1 = staff_client(app, "reviewer1")

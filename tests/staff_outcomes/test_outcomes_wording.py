@@ -16,9 +16,9 @@ from sqlalchemy import select
 from support import BUSINESS_DATE, staff_sign_in
 
 from portal import db
-from portal.loans.models import StaffUser
+from portal.applications.queue import QUEUE_STATUSES
+from portal.people.models import StaffUser
 from portal.staff import outcomes
-from portal.staff.queue import QUEUE_STATUSES
 
 
 def _figures(median: Decimal | None, offered: int = 2, decided: int = 3, kept: int = 3, broken: int = 1):

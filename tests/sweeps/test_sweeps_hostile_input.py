@@ -257,7 +257,7 @@ def with_undeclared(form: dict) -> dict:
 
 def submitted_references(app) -> list[str]:
     from portal import db
-    from portal.loans.models import Application
+    from portal.applications.models import Application
 
     with app.app_context():
         return list(
@@ -288,7 +288,7 @@ def state(app) -> tuple:
 
 def echoed(body: str, values: list[str]) -> list[str]:
     """Corpus entries with a `<` that the answer shows as is (as sent, or with control characters dropped)."""
-    from portal.forms import strip_controls
+    from portal.web.forms import strip_controls
 
     found = []
     for value in values:
@@ -511,7 +511,7 @@ def everything_still_escaped(site, stored: list[str]) -> list[str]:
     """After the sweep: every page of the catalog opens without a 5xx and shows no stored entry unescaped, and
     the audit chain is whole."""
     from portal import db
-    from portal.loans import audit
+    from portal.core import audit
 
     markup = [v for v in CORPUS if "<" in v] + stored
     problems = []

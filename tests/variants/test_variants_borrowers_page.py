@@ -24,7 +24,8 @@ from variants_support import (
     text,
 )
 
-from portal.loans.models import Application, Borrower
+from portal.applications.models import Application
+from portal.people.models import Borrower
 
 
 def _list(client, phone: str) -> str:

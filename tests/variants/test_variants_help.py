@@ -25,8 +25,9 @@ from variants_support import (
     text,
 )
 
-from portal.loans import help as help_service
-from portal.loans.models import HelpRequest, Notification
+from portal.core.models import Notification
+from portal.support import help as help_service
+from portal.support.models import HelpRequest
 
 RURAL_HELP = {"help-call-branch", "help-visit", "help-service-point"}
 URBAN_HELP = {"help-call", "help-callback"}

@@ -22,8 +22,9 @@ from variants_support import (
     submit_with_services,
 )
 
+from portal.applications.models import Application
 from portal.loans import services
-from portal.loans.models import Application, Borrower, Branch
+from portal.people.models import Borrower, Branch
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from variants_support import RURAL, URBAN, borrower_client, text
 
 from portal import i18n
-from portal.i18n_cli import extract_catalog
+from portal.cli.i18n import extract_catalog
 
 
 class FakeTranslations:
@@ -85,7 +85,7 @@ def test_the_real_catalogs_give_rural_wording_in_each_language(app):
 def test_every_rural_entry_reads_differently_from_its_base_entry(lang):
     from babel.messages.pofile import read_po
 
-    from portal.i18n_cli import _po_path
+    from portal.cli.i18n import _po_path
 
     with open(_po_path(lang), "rb") as handle:
         catalog = read_po(handle, locale=lang)
@@ -105,7 +105,7 @@ def test_extract_writes_a_rural_entry_beside_the_base_entry_of_every_variant_mes
 def test_no_rural_entry_in_a_chinese_catalog_is_english(app):
     from babel.messages.pofile import read_po
 
-    from portal.i18n_cli import _po_path
+    from portal.cli.i18n import _po_path
 
     for lang in ("zh_Hans", "zh_Hant"):
         with open(_po_path(lang), "rb") as handle:

@@ -17,9 +17,12 @@ from sqlalchemy import select
 from support import BUSINESS_DATE, sign_in, staff_sign_in
 
 from portal import db
+from portal.applications import cases as apps
+from portal.applications.models import Application
+from portal.core.models import AuditEvent
 from portal.i18n import vgettext
-from portal.loans import applications as apps
-from portal.loans.models import Application, AuditEvent, Borrower, Loan
+from portal.loans.models import Loan
+from portal.people.models import Borrower
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"

@@ -1,0 +1,1 @@
+"""Applications for a plan: their models, lifecycle, decisions, evidence, the queue and its outcomes."""

@@ -1,0 +1,146 @@
+"""Evidence files: type decided by content, size and count limited by policy, stored in the database.
+
+Files live in the database (so several app servers share them), under a random token, never in the web root;
+they are served only as attachments with their stored type. They are purged a set time after the decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.applications.models import Application, Evidence
+from portal.clock import utcnow
+from portal.core import audit
+from portal.core.files import StoredFile
+from portal.loans.services import ServiceError
+
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from a file's first bytes, or None when it is not a PDF, JPEG or PNG."""
+    for magic, content_type, extension in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def clean_name(name: str) -> str:
+    """A display name: no path, no control characters, at most 120 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return name.strip()[:120] or "file"
+
+
+def add(
+    session: Session,
+    application: Application,
+    upload,
+    *,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> Evidence:
+    """Store one uploaded file on a draft application, or raise ServiceError (too_large, empty_file, bad_type,
+    too_many); the view answers too_large with 413 and the others with a message on the field."""
+    policy = application.policy_pack.data
+    limit = int(policy["evidence_max_bytes"])
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ServiceError("too_large")
+    if len(data) == 0:
+        raise ServiceError("empty_file")
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ServiceError("bad_type")
+    if len(application.evidence) >= int(policy["evidence_max_files"]):
+        raise ServiceError("too_many")
+    content_type, _extension = kind
+    item = Evidence(
+        application_id=application.id,
+        token=secrets.token_urlsafe(18),
+        filename=clean_name(upload.filename or ""),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_at=utcnow(),
+    )
+    session.add(item)
+    session.flush()
+    session.refresh(application, ["evidence"])
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action="evidence.added",
+        subject=f"application:{application.id}",
+        data={"sha256": item.sha256, "size": item.size},
+    )
+    return item
+
+
+def remove(
+    session: Session,
+    application: Application,
+    token: str,
+    *,
+    actor: str,
+    channel: str = "web",
+    on_behalf_of: str | None = None,
+) -> bool:
+    """Remove a file from a draft; False when there is no such file on this application."""
+    item = session.scalars(
+        select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
+    ).first()
+    if item is None:
+        return False
+    session.delete(item)
+    session.flush()
+    session.refresh(application, ["evidence"])
+    audit.record(
+        session,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        channel=channel,
+        action="evidence.removed",
+        subject=f"application:{application.id}",
+        data={"sha256": item.sha256},
+    )
+    return True
+
+
+def stored_file(session: Session, application: Application, token: str) -> StoredFile | None:
+    """The application's file under `token`; None when it is not this application's, or purged."""
+    item = session.scalars(
+        select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
+    ).first()
+    if item is None or item.data is None:
+        return None
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[item.content_type]
+    return StoredFile(item.data, item.content_type, f"{application.reference}-{item.id}.{extension}")
+
+
+def schedule_purge(application: Application, decided_on: date, retention_days: int) -> None:
+    """Set when the application's files go: a set time after the decision."""
+    for item in application.evidence:
+        item.purge_after = decided_on + timedelta(days=retention_days)
+
+
+def purge_due(session: Session, today: date) -> int:
+    """Erase the content of files whose time has come; returns how many."""
+    result = session.execute(
+        update(Evidence).where(Evidence.purge_after <= today, Evidence.data.is_not(None)).values(data=None)
+    )
+    return result.rowcount or 0
