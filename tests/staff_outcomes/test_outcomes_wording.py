@@ -26,7 +26,7 @@ def _figures(median: Decimal | None, offered: int = 2, decided: int = 3, kept: i
     o = outcomes.Outcomes(today=BUSINESS_DATE, period_start=BUSINESS_DATE - timedelta(days=13))
     o.queue = [(status, 0, 0) for status in QUEUE_STATUSES]
     o.days = [(o.period_start + timedelta(days=n), 0, 0) for n in range(14)]
-    o.bands = [(label, 0) for label in outcomes.BAND_LABELS]
+    o.bands = [(band, 0) for band in range(len(outcomes.BAND_LABELS))]
     o.median_days = median
     o.variants = [
         outcomes.Rate("rural", "rural", decided, offered, variant="rural"),
@@ -34,7 +34,6 @@ def _figures(median: Decimal | None, offered: int = 2, decided: int = 3, kept: i
     ]
     o.overall = outcomes.Rate("all", "all", decided, offered)
     o.plans = {"active": kept, "completed": 0, "broken": broken}
-    o.charts = outcomes._charts(o)
     return o
 
 
