@@ -144,22 +144,22 @@ def fill_draft(
     """Answer every step of a draft with the services the borrower's pages call: one hardship reason (expected
     to last under six months), a budget of one income and food as the only spending, and the plan `kind` with its
     suggested terms (`kind=None`: the first plan on offer). Commits nothing."""
-    from portal.applications import cases as apps
+    from portal.applications import calculation, drafting
 
-    apps.save_hardship(application, reasons=[reason], duration="under_6_months", account=account)
-    apps.save_budget(
+    drafting.save_hardship(application, reasons=[reason], duration="under_6_months", account=account)
+    drafting.save_budget(
         application,
         income={income_source: income},
         spending={"food": food},
         other_debt=Decimal("0"),
         dependants=dependants,
     )
-    calc = apps.calculator(session, application, as_of)
+    calc = calculation.calculator(session, application, as_of)
     if kind is None:
         quote = next(q for q in calc.quote_all() if q.available)
     else:
         quote = calc.quote(kind, calc.default_terms(kind))
-    apps.choose(application, quote)
+    drafting.choose(application, quote)
 
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")

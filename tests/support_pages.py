@@ -381,8 +381,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
     from support import fill_draft
 
-    from portal.applications import cases as apps
-    from portal.applications import decisions
+    from portal.applications import decisions, drafting, transitions
     from portal.clock import business_date
     from portal.demo.cases import build_cases
     from portal.demo.world import build_demo
@@ -397,7 +396,9 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
         borrower = session.scalar(select(Borrower).where(Borrower.phone == phone))
         loan = services.borrower_loans(session, borrower.id)[-1]
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
-        application = apps.start(session, loan, create_key=f"catalog-{phone}-draft-key", as_of=as_of, **who)
+        application = drafting.start(
+            session, loan, create_key=f"catalog-{phone}-draft-key", as_of=as_of, **who
+        )
         rural = borrower.variant == "rural"
         fill_draft(
             session,
@@ -411,7 +412,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
             kind=None,  # the first plan on offer
         )
         if phone == OFFERED_PHONE:  # a rural offer (the demo's extra borrowers may have only urban ones)
-            apps.submit(session, application, as_of=as_of, **who)
+            transitions.submit(session, application, as_of=as_of, **who)
             senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
             decisions.claim(session, application, senior, seen_version=application.row_version)
             # With the penalty waived, so the offer's waiver box is swept too.
@@ -434,7 +435,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
 
 
 def read_demo(session) -> Demo:
-    from portal.applications import cases as apps
+    from portal.applications import calculation
     from portal.applications.models import Application
     from portal.clock import business_date
     from portal.loans import services
@@ -455,7 +456,9 @@ def read_demo(session) -> Demo:
         )
         assert draft is not None, f"no draft for {phone}: run arrange_catalog_demo first"
         drafts[phone] = draft.reference
-        offered[phone] = [q.kind for q in apps.calculator(session, draft, as_of).quote_all() if q.available]
+        offered[phone] = [
+            q.kind for q in calculation.calculator(session, draft, as_of).quote_all() if q.available
+        ]
 
     rows = session.execute(
         select(Application.reference, Application.status, Borrower.phone, Borrower.variant, Loan.number)

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
-from portal.applications import cases as apps
+from portal.applications import queries
 from portal.auth.access import live_assisted_session, staff_required
 from portal.clock import business_date, local_time, stored_moment
 from portal.core import audit
@@ -180,7 +180,7 @@ def _record_page(assisted, note_form=None, callback_form=None, status: int = 200
         b=borrower,
         assisted=assisted,
         positions=[services.loan_position(db.session, loan, as_of) for loan in loans],
-        applications=apps.borrower_applications(db.session, borrower.id),
+        applications=queries.borrower_applications(db.session, borrower.id),
         notes=support_calls.borrower_notes(db.session, borrower.id),
         callbacks=support_calls.borrower_callbacks(db.session, borrower.id),
         note_form=note_form or NoteForm(formdata=None),

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import policies
-from portal.applications import cases as apps
-from portal.applications import evidence, notices
+from portal.applications import calculation, evidence, notices, offers, serialisation, transitions
 from portal.applications.models import Application
 from portal.clock import local_date, utcnow
 from portal.domain import arrears as arrears_rules
@@ -71,7 +70,7 @@ def is_reviewer(staff: StaffUser) -> bool:
 
 def _staff_move(session: Session, application: Application, target: str, staff: StaffUser, **fields) -> None:
     """A status change made by a member of staff at the branch (the audit row names them and their role)."""
-    apps.move(
+    transitions.move(
         session, application, target, role=_role(staff), actor=_actor(staff), channel="branch", **fields
     )
 
@@ -197,7 +196,7 @@ def approve(
         application.waivers = waivers
         if needs_second_approval(session, application, staff, as_of, waivers):
             return _send_up(session, application, staff, note, {"waivers": waivers})
-    quote = apps.offered_quote(session, application, as_of)
+    quote = offers.offered_quote(session, application, as_of)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
     _offer_made(session, application, staff, as_of)
@@ -250,7 +249,7 @@ def counter_quote(
     session: Session, application: Application, kind: str, terms: Terms, as_of: date, waivers: dict
 ):
     """The preview of a counter-offer: the reviewer's terms (and waivers) on today's figures."""
-    return apps.calculator(session, application, as_of).waived(waivers).quote(kind, terms)
+    return calculation.calculator(session, application, as_of).waived(waivers).quote(kind, terms)
 
 
 def counter(
@@ -274,8 +273,8 @@ def counter(
     quote = counter_quote(session, application, kind, terms, as_of, waivers)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
-    application.counter_terms = {"kind": kind, **apps.terms_to_json(quote.terms)}
-    application.counter_quote = apps.quote_to_json(quote)
+    application.counter_terms = {"kind": kind, **serialisation.terms_to_json(quote.terms)}
+    application.counter_quote = serialisation.quote_to_json(quote)
     application.waivers = waivers
     application.decision_note = note
     if needs_second_approval(session, application, staff, as_of, waivers):
@@ -342,17 +341,17 @@ def appeal(
     application.claimed_by_id = None
     # An appeal is a new decision to make, with its own due date.
     application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
-    apps.move(
+    transitions.move(
         session,
         application,
         "appealed",
-        role=apps.applicant_role(on_behalf_of),
+        role=transitions.applicant_role(on_behalf_of),
         actor=actor,
         channel=channel,
         on_behalf_of=on_behalf_of,
         note=note[:200],
     )
-    apps.told_by_phone(session, application, "appealed", actor=actor, channel=channel)
+    transitions.told_by_phone(session, application, "appealed", actor=actor, channel=channel)
 
 
 def expire_offers(session: Session, today: date) -> int:
@@ -363,7 +362,7 @@ def expire_offers(session: Session, today: date) -> int:
         )
     ).all()
     for application in due:
-        apps.move(session, application, "expired", role="system", actor="system", channel="web")
+        transitions.move(session, application, "expired", role="system", actor="system", channel="web")
     return len(due)
 
 
@@ -373,7 +372,7 @@ def check_plans(session: Session, today: date) -> dict[str, int]:
     for application in session.scalars(select(Application).where(Application.status == "active")).all():
         report = services.loan_position(session, application.loan, today).report
         if all(state.status == "paid" for state in report.installments):
-            apps.move(session, application, "completed", role="system", actor="system")
+            transitions.move(session, application, "completed", role="system", actor="system")
             counts["completed"] += 1
             continue
         run = longest = 0
@@ -381,7 +380,7 @@ def check_plans(session: Session, today: date) -> dict[str, int]:
             run = run + 1 if state.status == "overdue" else 0
             longest = max(longest, run)
         if longest >= 2:
-            apps.move(
+            transitions.move(
                 session,
                 application,
                 "broken",

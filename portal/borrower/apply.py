@@ -10,8 +10,16 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db, policies
-from portal.applications import cases as apps
-from portal.applications import decisions, notices
+from portal.applications import (
+    calculation,
+    decisions,
+    drafting,
+    notices,
+    offers,
+    queries,
+    serialisation,
+    transitions,
+)
 from portal.applications import evidence as evidence_store
 from portal.auth import access, codes, credentials, throttle
 from portal.auth.access import borrower_required, borrower_self_required
@@ -69,7 +77,7 @@ def by_agent() -> bool:
 
 def own_application(reference: str):
     """An application of the borrower this request is about, or 404."""
-    application = apps.borrower_application(db.session, access.acting().borrower.id, reference)
+    application = queries.borrower_application(db.session, access.acting().borrower.id, reference)
     if application is None:
         abort(404)
     # An application's pages keep the variant it was started under, even if staff change the borrower's.
@@ -120,7 +128,7 @@ def start_page(loan_number: str):
     loan = services.borrower_loan(db.session, access.acting().borrower.id, loan_number)
     if loan is None:
         abort(404)
-    already = apps.open_application(db.session, loan)
+    already = drafting.open_application(db.session, loan)
     if already is not None and already.status != "draft":
         return redirect(url_for("borrower.application", reference=already.reference), code=303)
     if loan.status != "active":
@@ -147,7 +155,7 @@ def start_application(loan_number: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        application = apps.start(
+        application = drafting.start(
             db.session, loan, create_key=form.key.data, as_of=business_date(), **acting()
         )
     except ServiceError as error:
@@ -193,7 +201,7 @@ def hardship_step(reference: str):
         form.duration.data = application.duration
         form.account.data = application.account or ""
     if form.validate_on_submit():
-        apps.save_hardship(
+        drafting.save_hardship(
             application,
             reasons=form.reasons.data,
             duration=form.duration.data,
@@ -241,18 +249,18 @@ def money_step(reference: str):
     stored = application.budget or {}
     if request.method == "GET":
         _fill_budget_form(form, stored)
-    budget = apps.budget_of(application)
+    budget = calculation.budget_of(application)
     if form.validate_on_submit():
         income = {
             c: getattr(form, f"income_{c}").amount for c in hardship.income_sources_for(application.variant)
         }
         if rural:
-            apps.save_income(application, income=income, dependants=form.dependants.data, **acting())
+            drafting.save_income(application, income=income, dependants=form.dependants.data, **acting())
             return redirect(_next_step(application, "spending"), code=303)
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
         }
-        budget = apps.save_budget(
+        budget = drafting.save_budget(
             application,
             income=income,
             spending=spending,
@@ -278,12 +286,12 @@ def spending_step(reference: str):
     form = budget_form(application.variant, "spending")
     if request.method == "GET":
         _fill_budget_form(form, application.budget or {})
-    budget = apps.budget_of(application)
+    budget = calculation.budget_of(application)
     if form.validate_on_submit():
         spending = {
             c: getattr(form, f"spending_{c}").amount for c in hardship.spending_for(application.variant)
         }
-        budget = apps.save_spending(
+        budget = drafting.save_spending(
             application, spending=spending, other_debt=form.other_debt.amount, **acting()
         )
         if budget is None:  # income not given yet
@@ -385,7 +393,7 @@ def options_step(reference: str):
     if leave:
         return leave
     as_of = business_date()
-    calc = apps.calculator(db.session, application, as_of)
+    calc = calculation.calculator(db.session, application, as_of)
     quotes = calc.quote_all()
     return render_template(
         "borrower/apply/options.html",
@@ -393,7 +401,7 @@ def options_step(reference: str):
         quotes=quotes,
         p=calc.position,
         as_of=as_of,
-        budget=apps.budget_of(application),
+        budget=calculation.budget_of(application),
         none_fits=not any(q.available and q.fits is not False for q in quotes),
         help_kinds=help_kinds(application.variant),
         **step_context("options", application),
@@ -413,23 +421,23 @@ def propose_step(reference: str):
     if leave:
         return leave
     as_of = business_date()
-    calc = apps.calculator(db.session, application, as_of)
+    calc = calculation.calculator(db.session, application, as_of)
     form = ProposalForm()
-    if request.method == "GET" and apps.proposed_monthly(application) is not None:
-        form.monthly.data = str(apps.proposed_monthly(application))
+    if request.method == "GET" and serialisation.proposed_monthly(application) is not None:
+        form.monthly.data = str(serialisation.proposed_monthly(application))
     if form.validate_on_submit():
         amount, error = proposals.check_monthly(form.monthly.amount, calc.owed)
         if error:
             form.monthly.errors.append(proposal_error_message(error, calc.owed))
         else:
-            apps.choose_proposal(application, calc.proposal(amount), **acting())
+            drafting.choose_proposal(application, calc.proposal(amount), **acting())
             return redirect(url_for("borrower.check_step", reference=reference), code=303)
     return render_template(
         "borrower/apply/propose.html",
         a=application,
         form=form,
         p=calc.position,
-        budget=apps.budget_of(application),
+        budget=calculation.budget_of(application),
         limit=None
         if calc.disposable is None
         else affordable_limit(calc.disposable, calc.policy.affordability_share),
@@ -462,7 +470,7 @@ def option_schedule(reference: str, kind: str):
     application = own_application(reference)
     _kind_or_404(kind)
     as_of = business_date()
-    calc = apps.calculator(db.session, application, as_of)
+    calc = calculation.calculator(db.session, application, as_of)
     quote = calc.quote(kind, calc.chosen_or_default_terms(application, kind))
     if not quote.available and application.status != "draft":
         abort(404)
@@ -508,7 +516,7 @@ def plan_step(reference: str, kind: str):
         return leave
     _kind_or_404(kind)
     as_of = business_date()
-    calc = apps.calculator(db.session, application, as_of)
+    calc = calculation.calculator(db.session, application, as_of)
     defaults = calc.chosen_or_default_terms(application, kind)
     quote = calc.quote(kind, defaults)
     # A seasonal plan waits for the farmer's own harvest months: its page opens with none chosen.
@@ -542,7 +550,7 @@ def plan_step(reference: str, kind: str):
                     for r in quote.reasons
                 )
             if request.form.get("action") == "choose" and quote.available:
-                apps.choose(application, quote, **acting())
+                drafting.choose(application, quote, **acting())
                 return redirect(url_for("borrower.check_step", reference=reference), code=303)
     return render_template(
         "borrower/apply/plan.html",
@@ -586,15 +594,15 @@ def check_step(reference: str):
         # A second click of 'send' lands on what the first one made.
         return redirect(url_for("borrower.application", reference=reference), code=303)
     form = AgentSubmitForm() if by_agent() else SubmitForm()
-    missing = apps.missing_for_submit(application)
+    missing = transitions.missing_for_submit(application)
     if form.validate_on_submit() and not missing:
         consent = form.consent_reference.data.strip() if by_agent() else None
         try:
-            apps.submit(
+            transitions.submit(
                 db.session,
                 application,
                 as_of=business_date(),
-                role=apps.applicant_role(acting()["on_behalf_of"]),
+                role=transitions.applicant_role(acting()["on_behalf_of"]),
                 consent_reference=consent,
                 **acting(),
             )
@@ -608,7 +616,7 @@ def check_step(reference: str):
         a=application,
         form=form,
         missing=missing,
-        budget=apps.budget_of(application),
+        budget=calculation.budget_of(application),
         **step_context("check", application),
     )
 
@@ -617,7 +625,7 @@ def check_step(reference: str):
 @borrower_required
 def applications():
     """All of the borrower's applications."""
-    rows = apps.borrower_applications(db.session, access.acting().borrower.id)
+    rows = queries.borrower_applications(db.session, access.acting().borrower.id)
     return render_template("borrower/apply/list.html", rows=rows)
 
 
@@ -626,7 +634,7 @@ def applications():
 def application(reference: str):
     """The application's page: status, what happens next, the history, and what the borrower can do now."""
     application = own_application(reference)
-    history = apps.history(db.session, application)
+    history = queries.history(db.session, application)
     return render_template(
         "borrower/apply/application.html",
         a=application,
@@ -646,10 +654,10 @@ def pay_now_context(application, as_of) -> dict:
     """What the application's page needs for its "what to pay now" box: the loan's figures from the stored
     schedule and payments, and whether the policy asks the borrower to keep paying while it is decided. No box
     (now=None) for a draft or a closed application."""
-    if application.status not in apps.DECIDING + apps.IN_FORCE:
+    if application.status not in queries.DECIDING + queries.IN_FORCE:
         return {"now": None, "deciding": False, "keep_paying": True}
     report = services.loan_position(db.session, application.loan, as_of).report
-    deciding = apps.keep_paying(application)
+    deciding = queries.keep_paying(application)
     return {"now": paynow.pay_now(report), "deciding": deciding is not None, "keep_paying": bool(deciding)}
 
 
@@ -671,7 +679,7 @@ def withdraw(reference: str):
     if not DeleteForm().validate_on_submit():
         abort(400)
     try:
-        apps.withdraw(db.session, application, **acting())
+        transitions.withdraw(db.session, application, **acting())
     except IllegalTransition:
         db.session.rollback()
         flash(_("This application can no longer be withdrawn."), "info")
@@ -689,10 +697,10 @@ def answer(reference: str):
     if application.status != "info_requested":
         return redirect(url_for("borrower.application", reference=reference), code=303)
     if form.validate_on_submit():
-        apps.answer_information(db.session, application, answer=form.answer.data.strip(), **acting())
+        transitions.answer_information(db.session, application, answer=form.answer.data.strip(), **acting())
         flash(_("Thank you. Your answer has been sent to the reviewer."), "info")
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    history = apps.history(db.session, application)
+    history = queries.history(db.session, application)
     return render_template(
         "borrower/apply/application.html",
         a=application,
@@ -710,8 +718,8 @@ def answer(reference: str):
 def _offer_page(application, form):
     """The offer beside the current and the requested schedules, with the accept form (fresh or with errors)."""
     as_of = business_date()
-    calc = apps.calculator(db.session, application, as_of)
-    quote = apps.offered_quote(db.session, application, as_of, calc)
+    calc = calculation.calculator(db.session, application, as_of)
+    quote = offers.offered_quote(db.session, application, as_of, calc)
     # The form carries the upfront date this page shows, so the borrower accepts the offer as they saw it.
     form.upfront_due.data = quote.upfront_due.isoformat() if quote.upfront_due else ""
     return render_template(
@@ -719,9 +727,9 @@ def _offer_page(application, form):
         a=application,
         q=quote,
         p=calc.position,
-        waived=apps.offer_waivers(application, calc.position.report),
+        waived=offers.offer_waivers(application, calc.position.report),
         as_of=as_of,
-        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        requested=serialisation.schedule_from_json(application.quote.get("schedule", [])),
         form=form,
         decline_form=DeleteForm(),
         code_form=DeleteForm(),
@@ -796,7 +804,7 @@ def accept(reference: str):
             form.password.errors.append(_("Enter your password, or a text message code, to confirm."))
         if confirmed:
             try:
-                apps.accept(
+                offers.accept(
                     db.session,
                     application,
                     as_of=as_of,
@@ -834,7 +842,7 @@ def _accept_for_borrower(application, as_of):
         return _offer_page(application, form)
     consent = form.consent_reference.data.strip()
     try:
-        apps.accept(
+        offers.accept(
             db.session,
             application,
             as_of=as_of,
@@ -885,7 +893,7 @@ def decline(reference: str):
     if not DeleteForm().validate_on_submit():
         abort(400)
     try:
-        apps.decline(db.session, application, **acting())
+        transitions.decline(db.session, application, **acting())
     except IllegalTransition:
         db.session.rollback()
         return redirect(url_for("borrower.application", reference=reference), code=303)
@@ -904,7 +912,7 @@ def agreement(reference: str):
         "borrower/apply/agreement.html",
         a=application,
         ag=application.agreement,
-        waived=apps.agreement_waivers(application.agreement),
+        waived=offers.agreement_waivers(application.agreement),
     )
 
 
@@ -927,7 +935,7 @@ def appeal(reference: str):
             "info",
         )
         return redirect(url_for("borrower.application", reference=reference), code=303)
-    history = apps.history(db.session, application)
+    history = queries.history(db.session, application)
     return render_template(
         "borrower/apply/application.html",
         a=application,

@@ -10,7 +10,7 @@ from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal import db
-from portal.applications import cases as apps
+from portal.applications import queries
 from portal.auth.access import acting, borrower_required
 from portal.borrower.views import bp
 from portal.i18n import gettext as _
@@ -75,7 +75,7 @@ def _return_path(borrower_id: int) -> str | None:
     reference = request.args.get("from", "")
     if not reference or len(reference) > 32:
         return None
-    application = apps.borrower_application(db.session, borrower_id, reference)
+    application = queries.borrower_application(db.session, borrower_id, reference)
     if application is None or application.status != "draft":
         return None
     return url_for("borrower.options_step", reference=application.reference)

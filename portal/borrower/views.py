@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from portal import db
-from portal.applications import cases as applications
+from portal.applications import queries
 from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
 from portal.borrower.forms import SupportCodeForm
@@ -43,7 +43,7 @@ def dashboard():
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
     loans = services.borrower_loans(db.session, who.borrower.id)
-    open_apps = applications.open_by_loan(db.session, who.borrower.id)
+    open_apps = queries.open_by_loan(db.session, who.borrower.id)
     page = render_template(
         "borrower/dashboard.html",
         positions=services.loan_summaries(db.session, loans, as_of),
@@ -52,7 +52,7 @@ def dashboard():
         keep_paying={
             loan_id: keep
             for loan_id, row in open_apps.items()
-            if (keep := applications.keep_paying(row)) is not None
+            if (keep := queries.keep_paying(row)) is not None
         },
         messages=outbox.portal_messages(db.session, who.borrower.id),
         support_code=support_code,
@@ -117,7 +117,7 @@ def loan(loan_number: str):
     if row is None:
         abort(404)
     position = services.loan_position(db.session, row, as_of)
-    open_app, reminders_paused = applications.in_play(db.session, row)
+    open_app, reminders_paused = queries.in_play(db.session, row)
     # The latest payments, newest first, each with what it paid (grouped once, not searched for each row); the
     # older ones are on the pages of the schedules they were received under, as the installments are.
     newest_first = position.all_payments[::-1]
@@ -139,7 +139,7 @@ def loan(loan_number: str):
         versions=list(position.versions),
         open_app=open_app,
         reminders_paused=reminders_paused,
-        plan=applications.plan_of_version(db.session, position.version),
+        plan=queries.plan_of_version(db.session, position.version),
     )
     return page_cache.keep(key, page) if key is not None else page
 

@@ -27,8 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import clock, policies
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import calculation, decisions, drafting, offers, serialisation, transitions
 from portal.applications.models import Application
 from portal.domain import lifecycle, options
 from portal.domain.options import Quote, Terms
@@ -266,16 +265,19 @@ class _Cases:
         """Start the application and fill in hardship, budget and plan as of `day`."""
         who = self.acting(loan, phone)
         with self.moment(day, hours=(7, 20)):
-            application = apps.start(self.session, loan, create_key=f"demo-{loan.number}", as_of=day, **who)
+            application = drafting.start(
+                self.session, loan, create_key=f"demo-{loan.number}", as_of=day, **who
+            )
             rural = loan.borrower.variant == "rural"
             reasons, duration, account = self.hardship(rural, loan.branch.code)
-            apps.save_hardship(application, reasons=reasons, duration=duration, account=account)
-            facts = apps.loan_facts(self.session, loan, day, exclude=application)
+            drafting.save_hardship(application, reasons=reasons, duration=duration, account=account)
+            facts = calculation.loan_facts(self.session, loan, day, exclude=application)
             policy = policies.of(application.policy_pack)
             kind, terms, probe = self.pick_plan(facts, policy, rural)
-            apps.save_budget(application, **self.budget(rural, probe.regular_payment))
-            apps.choose(
-                application, options.quote(kind, facts, policy, terms, apps.disposable_income(application))
+            drafting.save_budget(application, **self.budget(rural, probe.regular_payment))
+            drafting.choose(
+                application,
+                options.quote(kind, facts, policy, terms, calculation.disposable_income(application)),
             )
         return application
 
@@ -284,7 +286,9 @@ class _Cases:
         application = self.draft(loan, day, phone)
         who = self.acting(loan, phone)
         with self.moment(day, hours=(7, 21)):
-            apps.submit(self.session, application, as_of=day, role="agent" if phone else "borrower", **who)
+            transitions.submit(
+                self.session, application, as_of=day, role="agent" if phone else "borrower", **who
+            )
         return application
 
     # --- the reviewers' side ------------------------------------------------------------------------------
@@ -323,7 +327,7 @@ class _Cases:
         staff = self.staff["senior1"] if big else self.reviewer()
         self.claim(application, staff, day)
         kind = application.option
-        asked = apps.terms_from_json(application.terms)
+        asked = serialisation.terms_from_json(application.terms)
         tries = []
         if kind in ("installment_plan", "extension") and asked.months:
             tries += [
@@ -334,7 +338,7 @@ class _Cases:
         tries.append(
             options.default_terms(
                 kind,
-                apps.loan_facts(self.session, application.loan, day, exclude=application),
+                calculation.loan_facts(self.session, application.loan, day, exclude=application),
                 policies.of(application.policy_pack),
             )
         )
@@ -379,7 +383,7 @@ class _Cases:
         extra = {"consent_reference": f"CALL-{day:%Y%m%d}-{self.rng.randint(1000, 9999)}"} if phone else {}
         confirmation = "phone" if phone else self.rng.choice(("password", "sms_code"))
         with self.moment(day, hours=(8, 21)):
-            apps.accept(
+            offers.accept(
                 self.session,
                 application,
                 as_of=day,
@@ -423,7 +427,7 @@ class _Cases:
             if r.random() < 0.4:
                 self.claim(application, self.reviewer(), sub + timedelta(days=1))
             with self.moment(min(self.today, sub + timedelta(days=r.randint(1, 3)))):
-                apps.withdraw(self.session, application, **self.acting(loan, False))
+                transitions.withdraw(self.session, application, **self.acting(loan, False))
         elif target == "in_review":
             sub = self.ago(1, 12)
             application = self.submitted(loan, sub)
@@ -445,7 +449,7 @@ class _Cases:
                 )
             if target == "answered":
                 with self.moment(min(self.today, asked + timedelta(days=r.randint(1, 2))), hours=(18, 22)):
-                    apps.answer_information(
+                    transitions.answer_information(
                         self.session, application, answer=r.choice(ANSWERS), **self.acting(loan, False)
                     )
         elif target == "awaiting_second_approval":
@@ -528,7 +532,9 @@ class _Cases:
         if target == "declined":
             day = min(self.today, dec + timedelta(days=r.randint(1, 3)))
             with self.moment(day):
-                apps.move(self.session, application, "declined", role="borrower", **self.acting(loan, False))
+                transitions.move(
+                    self.session, application, "declined", role="borrower", **self.acting(loan, False)
+                )
             return application
         accepted = min(self.today, dec + timedelta(days=r.randint(0, 4)))
         self.accept(application, accepted)

@@ -9,8 +9,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db, policies
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import calculation, decisions, offers, queries, serialisation
 from portal.applications import queue as queue_query
 from portal.applications.decisions import REVIEWERS
 from portal.applications.models import Application
@@ -142,7 +141,7 @@ def _case_page(
         }
     defaults.update(forms or {})
     policy = policies.of(application.policy_pack)
-    budget = apps.budget_of(application)
+    budget = calculation.budget_of(application)
     limit = None
     if budget is not None:
         from portal.domain.hardship import affordable_limit
@@ -151,7 +150,7 @@ def _case_page(
     classified = loan_classes.classify_position(current, [application, *earlier], policy, as_of)
     offered = None
     if application.status in ("awaiting_second_approval", "approved", "countered"):
-        offered = apps.offered_quote(db.session, application, as_of)
+        offered = offers.offered_quote(db.session, application, as_of)
     return render_template(
         "staff/case.html",
         a=application,
@@ -159,13 +158,13 @@ def _case_page(
         positions=positions,
         current=current,
         earlier=earlier,
-        history=apps.history(db.session, application),
+        history=queries.history(db.session, application),
         forms=defaults,
         as_of=as_of,
         budget=budget,
         limit=limit,
         policy=policy,
-        requested=apps.schedule_from_json(application.quote.get("schedule", [])),
+        requested=serialisation.schedule_from_json(application.quote.get("schedule", [])),
         counter_preview=counter_preview,
         offered=offered,
         classified=classified,
@@ -225,7 +224,7 @@ def case_schedule(reference: str, which: str):
     _record_viewing(application.id, application.borrower_id)
     if which == "requested":
         rows, caption = (
-            apps.schedule_from_json(application.quote.get("schedule", [])),
+            serialisation.schedule_from_json(application.quote.get("schedule", [])),
             _("Requested schedule"),
         )
     else:

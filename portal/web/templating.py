@@ -10,7 +10,8 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from portal import db
-from portal.applications.cases import schedule_from_json, stored_story, stored_verdict
+from portal.applications.calculation import stored_verdict
+from portal.applications.serialisation import schedule_from_json, stored_story
 from portal.domain.money import from_fen
 from portal.domain.paynow import pay_now
 from portal.i18n import current_language, gettext, labels, ngettext, page_variant, percent, translations
@@ -114,7 +115,7 @@ def help_branch(branch_id: int | None):
 
 def actor_label(actor: str | None, names: dict[str, str] | None = None) -> str:
     """A person in the audit trail as staff read it: a colleague by name (from `names`, the staff names loaded
-    with the rows: portal.applications.cases.history), a borrower or the system by role."""
+    with the rows: portal.applications.queries.history), a borrower or the system by role."""
     kind = (actor or "").partition(":")[0]
     if kind == "staff":
         return (names or {}).get(actor) or gettext("staff")

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
-from portal.applications import cases as apps
+from portal.applications import transitions
 from portal.applications.models import Application
 from portal.core.models import AuditEvent
 from portal.loans.models import Loan
@@ -240,7 +240,7 @@ def move(
         for name, value in fields.items():
             setattr(row, name, value)
         for target in targets:
-            apps.move(session, row, target, role=role, actor=actor)
+            transitions.move(session, row, target, role=role, actor=actor)
         session.commit()
 
 

@@ -28,7 +28,7 @@ from applications_support import (
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.applications import cases as apps
+from portal.applications import transitions
 from portal.applications.models import Application
 from portal.core.models import AuditEvent
 from portal.domain.lifecycle import OPEN_STATUSES, IllegalTransition
@@ -268,7 +268,7 @@ def test_move_refuses_illegal_transitions_and_changes_nothing(demo):
             events = session.scalar(select(func.count(AuditEvent.id)))
             row = application(session, reference)
             with pytest.raises(IllegalTransition):
-                apps.move(session, row, target, role=role, actor="staff:1")
+                transitions.move(session, row, target, role=role, actor="staff:1")
             assert row.status == current
             session.commit()
         assert snapshot(demo, reference) == before, (current, target, role)

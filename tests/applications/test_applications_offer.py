@@ -34,7 +34,7 @@ from sqlalchemy import select
 from support import BUSINESS_DATE
 
 from portal import i18n, policies
-from portal.applications import cases as apps
+from portal.applications import offers, serialisation
 from portal.applications.models import Application
 from portal.core.models import Notification
 from portal.loans import services
@@ -87,7 +87,7 @@ def test_offer_page_shows_the_approved_plan_and_how_to_accept(demo):
     assert f'action="/applications/{reference}/decline"' not in html  # only a counter-offer is declined
     with demo.test_request_context():
         with database(demo) as session:
-            quote = apps.offered_quote(session, application(session, reference), BUSINESS_DATE)
+            quote = offers.offered_quote(session, application(session, reference), BUSINESS_DATE)
             payment = i18n.money(quote.regular_payment)
     assert f"<strong>{payment}</strong>" in html
 
@@ -131,7 +131,7 @@ def test_accepting_with_the_password_puts_the_new_schedule_in_force(demo):
         assert row.status == "active"
         assert row.agreement["confirmation"] == "password"
         assert row.agreement["application"] == reference and row.agreement["loan"] == number
-        digest = apps.agreement_hash(row.agreement)
+        digest = offers.agreement_hash(row.agreement)
         assert row.agreement_hash == digest
         version = session.get(ScheduleVersion, row.schedule_version_id)
         assert (version.version, version.reason, version.effective_on) == (2, "restructuring", BUSINESS_DATE)
@@ -231,7 +231,7 @@ def test_accepting_with_a_text_message_code(demo):
         row = application(session, reference)
         assert row.status == "active"
         assert row.agreement["confirmation"] == "sms_code"
-        assert row.agreement_hash == apps.agreement_hash(row.agreement)
+        assert row.agreement_hash == offers.agreement_hash(row.agreement)
     assert _versions(demo) == [1, 2]
     html = client.get(f"/applications/{reference}/agreement").get_data(as_text=True)
     assert text(demo, "Confirmed by the borrower with a text message code.") in html
@@ -269,8 +269,8 @@ def test_counter_offer_shows_the_requested_and_the_offered_schedule_and_can_be_d
     with demo.test_request_context():
         with database(demo) as session:
             row = application(session, reference)
-            offered = apps.offered_quote(session, row, BUSINESS_DATE)
-            requested = apps.schedule_from_json(row.quote["schedule"])
+            offered = offers.offered_quote(session, row, BUSINESS_DATE)
+            requested = serialisation.schedule_from_json(row.quote["schedule"])
             asked = i18n.money(Decimal(row.quote["regular_payment"]))
             offer = i18n.money(offered.regular_payment)
     assert offered.terms.months == 12 and row.terms["months"] == 6

@@ -31,7 +31,7 @@ from flask_babel import force_locale, ngettext
 from markupsafe import escape
 from support import BUSINESS_DATE
 
-from portal.applications import cases as apps
+from portal.applications import serialisation
 from portal.domain.schedule import month_index
 from portal.loans.models import ScheduleVersion
 
@@ -91,7 +91,7 @@ def test_a_chosen_pay_day_moves_the_whole_installment_one_date_a_month(demo):
     client, _number, reference, response = _draft_with(demo, URBAN, "urban", "installment_plan", _plan())
     assert path_of(response) == f"/applications/{reference}/check"
     with database(demo) as session:
-        stored = apps.schedule_from_json(application(session, reference).quote["schedule"])
+        stored = serialisation.schedule_from_json(application(session, reference).quote["schedule"])
     # Every due date is the 15th, and no month has two (the loan's own installments were on the 10th).
     assert {line.due_date.day for line in stored} == {15}
     months = [month_index(line.due_date) for line in stored]
@@ -204,7 +204,7 @@ def test_check_your_answers_lists_the_harvest_month_and_other_month_amounts(demo
     assert path_of(response) == f"/applications/{reference}/check"
     with database(demo) as session:
         row = application(session, reference)
-        stored = apps.schedule_from_json(row.quote["schedule"])
+        stored = serialisation.schedule_from_json(row.quote["schedule"])
         assert row.terms["income_months"] == [3, 9]
     harvest = [line for line in stored if line.due_date.month in (3, 9)]
     other = [line for line in stored if line.due_date.month not in (3, 9)]

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from support import staff_sign_in
 
 from portal import i18n
-from portal.applications import cases as apps
+from portal.applications import calculation, offers, serialisation
 from portal.domain.money import from_fen
 from portal.domain.options import OPTION_KINDS, quote
 from portal.domain.payments import describe
@@ -82,7 +82,9 @@ def applied(app, phone: str, **budget) -> tuple:
 def quotes_of(app, reference: str) -> dict:
     with database(app) as session, app.test_request_context():
         application = application_row(session, reference)
-        return {q.kind: q for q in apps.calculator(session, application, date(2026, 11, 29)).quote_all()}
+        return {
+            q.kind: q for q in calculation.calculator(session, application, date(2026, 11, 29)).quote_all()
+        }
 
 
 def test_the_business_loans_plans_name_the_final_repayment_that_does_not_fit(app, demo):
@@ -131,7 +133,7 @@ def test_check_your_answers_lists_the_payments_of_the_chosen_plan(app, demo):
     assert response.status_code == 303
     html = client.get(f"/applications/{reference}/check").get_data(as_text=True)
     with database(app) as session:
-        stored = apps.schedule_from_json(application_row(session, reference).quote["schedule"])
+        stored = serialisation.schedule_from_json(application_row(session, reference).quote["schedule"])
     story = describe(stored)
     assert head(html, "next") == money(app, story.next.amount)
     told = {a for _, text in run_items(html) for a in MONEY_RE.findall(text)}
@@ -152,7 +154,7 @@ def test_the_staff_case_page_judges_the_request_on_every_payment(app, demo):
     html = staff.get(f"/staff/cases/{reference}").get_data(as_text=True)
     with database(app) as session:
         row = application_row(session, reference)
-        stored = apps.schedule_from_json(row.quote["schedule"])
+        stored = serialisation.schedule_from_json(row.quote["schedule"])
         old_fits = row.quote["fits"]
     largest = max(item.total for item in stored)
     assert old_fits is False  # stored at submission under the new rule too
@@ -167,7 +169,7 @@ def test_the_offer_and_the_agreement_list_the_offered_payments(app, demo):
     html = client.get(f"/applications/{reference}/offer").get_data(as_text=True)
     with database(app) as session, app.test_request_context():
         row = application_row(session, reference)
-        q = apps.offered_quote(session, row, date(2026, 11, 29))
+        q = offers.offered_quote(session, row, date(2026, 11, 29))
     assert head(html, "next") == money(app, q.payments.next.amount)
     told = {a for _, text in run_items(html) for a in MONEY_RE.findall(text)}
     assert told == {money(app, a) for run in q.payments.runs for a in {run.low, run.high}}
@@ -180,7 +182,7 @@ def test_the_offer_and_the_agreement_list_the_offered_payments(app, demo):
     assert response.status_code == 303, response.status_code
     html = client.get(f"/applications/{reference}/agreement").get_data(as_text=True)
     with database(app) as session:
-        stored = apps.schedule_from_json(application_row(session, reference).agreement["schedule"])
+        stored = serialisation.schedule_from_json(application_row(session, reference).agreement["schedule"])
     story = describe(stored)
     told = {a for _, text in run_items(html) for a in MONEY_RE.findall(text)}
     assert told == {money(app, a) for run in story.runs for a in {run.low, run.high}}

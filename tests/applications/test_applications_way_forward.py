@@ -28,8 +28,7 @@ from applications_support import (
 )
 from sqlalchemy import select
 
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import decisions, drafting, offers, serialisation
 from portal.loans.services import ServiceError
 from portal.people.models import StaffUser
 
@@ -138,7 +137,7 @@ def test_an_own_offer_is_sent_then_answered_only_with_a_counter_offer_the_borrow
         session.rollback()
         row, staff = application(session, reference), _reviewer(session)
         row.claimed_by_id = staff.id
-        terms = apps.terms_from_json({"months": 24, "pay_day": 10})
+        terms = serialisation.terms_from_json({"months": 24, "pay_day": 10})
         status = decisions.counter(
             session,
             row,
@@ -150,7 +149,7 @@ def test_an_own_offer_is_sent_then_answered_only_with_a_counter_offer_the_borrow
             note="按您每月800元的能力，分24个月还逾期部分。",
         )
         session.commit()
-        offered = apps.offered_quote(session, row, demo.config["BUSINESS_DATE"])
+        offered = offers.offered_quote(session, row, demo.config["BUSINESS_DATE"])
     assert status == "countered"
 
     offer = client.get(f"/applications/{reference}/offer").get_data(as_text=True)
@@ -254,7 +253,9 @@ def test_the_ask_for_a_plan_button_leads_to_a_start_page_that_starts_nothing_unt
     assert text(demo, "What happens next") in page
     assert f'<p class="back"><a href="/loans/{number}">' in page
     with database(demo) as session:
-        assert apps.open_application(session, _loan(session, number)) is None  # opening it changed nothing
+        assert (
+            drafting.open_application(session, _loan(session, number)) is None
+        )  # opening it changed nothing
 
     key = re.search(r'name="key" type="hidden" value="([^"]+)"', page).group(1)
     response = client.submit(f"/loans/{number}/help", {"key": key})

@@ -2,7 +2,7 @@
 open applications written straight into the tables (PostgreSQL COPY, SQLite executemany).
 
 Schedules come from the real domain code (`build_schedule`), arrears from `arrears.assess`, quotes from
-`options.quote` and the queue stamps from `risk.score` with the same inputs `applications.stamp_for_queue` uses.
+`options.quote` and the queue stamps from `risk.score` with the same inputs `scoring.stamp_for_queue` uses.
 Each distinct loan (principal, rate, term, method, first due date, payments) is worked out once as a template and
 reused, so 120,000 loans take seconds. `check_stamps` recomputes a sample with the real service and compares.
 
@@ -78,7 +78,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     """Schema (when `fresh`), demo data and the bench borrowers through the services; returns what the bulk part
     needs. `fresh=False` uses an already migrated, empty database (the test suite's)."""
     from portal import create_app, db
-    from portal.applications import cases as apps
+    from portal.applications import calculation, drafting
     from portal.demo.cases import build_cases
     from portal.demo.world import build_demo
     from portal.loans import services
@@ -145,10 +145,10 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             paid=10,
             number="BENCH0000001",
         )
-        draft = apps.start(
+        draft = drafting.start(
             session, loan, actor=f"borrower:{bench.id}", create_key="bench-draft", as_of=business_date
         )
-        _answer_hardship_and_budget(apps, draft)
+        _answer_hardship_and_budget(draft)
         long_borrower = services.register_borrower(
             session,
             phone=LONG_PHONE,
@@ -173,16 +173,16 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             paid=37,
             number="BENCH0000360",
         )
-        long_draft = apps.start(
+        long_draft = drafting.start(
             session,
             long_loan,
             actor=f"borrower:{long_borrower.id}",
             create_key="bench-long",
             as_of=business_date,
         )
-        _answer_hardship_and_budget(apps, long_draft)
-        long_calc = apps.calculator(session, long_draft, business_date)
-        apps.choose(
+        _answer_hardship_and_budget(long_draft)
+        long_calc = calculation.calculator(session, long_draft, business_date)
+        drafting.choose(
             long_draft, next(q for q in long_calc.quote_all() if q.available and q.kind == "extension")
         )
         # A second 360-month loan whose plan is approved: the offer page with its long schedules.
@@ -200,7 +200,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             paid=27,
             number="BENCH0000361",
         )
-        offered = _approved(session, apps, offer_loan, long_borrower, business_date)
+        offered = _approved(session, offer_loan, long_borrower, business_date)
         session.commit()
         from portal import policies
 
@@ -229,24 +229,26 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
     return info
 
 
-def _answer_hardship_and_budget(apps, draft) -> None:
+def _answer_hardship_and_budget(draft) -> None:
     """The hardship and budget answers every bench draft made through the services has."""
-    apps.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
-    apps.save_budget(draft, **bench_budget())
+    from portal.applications import drafting
+
+    drafting.save_hardship(draft, reasons=["income_reduced"], duration="longer", account="Bench.")
+    drafting.save_budget(draft, **bench_budget())
 
 
-def _approved(session, apps, loan, borrower, today) -> str:
+def _approved(session, loan, borrower, today) -> str:
     """An application on `loan` submitted by the borrower and approved by the senior reviewer (services only)."""
-    from portal.applications import decisions
+    from portal.applications import calculation, decisions, drafting, transitions
     from portal.people.models import StaffUser
 
-    draft = apps.start(
+    draft = drafting.start(
         session, loan, actor=f"borrower:{borrower.id}", create_key=f"bench-{loan.number}", as_of=today
     )
-    _answer_hardship_and_budget(apps, draft)
-    calc = apps.calculator(session, draft, today)
-    apps.choose(draft, next(q for q in calc.quote_all() if q.available and q.kind == "extension"))
-    apps.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
+    _answer_hardship_and_budget(draft)
+    calc = calculation.calculator(session, draft, today)
+    drafting.choose(draft, next(q for q in calc.quote_all() if q.available and q.kind == "extension"))
+    transitions.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
     senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
     decisions.claim(session, draft, senior, seen_version=draft.row_version)
     decisions.approve(
@@ -370,7 +372,7 @@ def _application_part(t: Template, info: dict, today: date, rng: random.Random) 
     quotes = [q for q in options.quote_all(facts, policy, budget.disposable) if q.available]
     if not quotes:
         return None
-    from portal.applications.cases import quote_to_json, terms_to_json
+    from portal.applications.serialisation import quote_to_json, terms_to_json
 
     quote = rng.choice(quotes)
     duration = rng.choice(("under_6_months", "longer", "permanent"))
@@ -775,7 +777,7 @@ def bulk_part(
 def check_stamps(url: str, today: date, sample: int = 5) -> list[str]:
     """Run the real `stamp_for_queue` on a few bulk applications and report any column it would change."""
     from portal import create_app, db
-    from portal.applications import cases as apps
+    from portal.applications import scoring
     from portal.applications.models import Application
 
     app = create_app({"PORTAL_ENV": "development", "DATABASE_URL": url, "BUSINESS_DATE": today})
@@ -792,7 +794,7 @@ def check_stamps(url: str, today: date, sample: int = 5) -> list[str]:
                 k: getattr(row, k) for k in ("branch_id", "bucket", "arrears_fen", "amount_fen", "risk_score")
             }
             before["risk_reasons"] = [list(r) for r in row.risk_reasons]
-            apps.stamp_for_queue(db.session, row, today)
+            scoring.stamp_for_queue(db.session, row, today)
             after = {k: getattr(row, k) for k in before}
             after["risk_reasons"] = [list(r) for r in row.risk_reasons]
             if before != after:

@@ -165,14 +165,14 @@ def staff_statements(app, targets: dict, client=None) -> dict:
 def quote_timing(app, targets: dict, today: date, repeat: int = 30) -> dict:
     """Milliseconds to quote every option (default terms) for the 360-month loan, facts gathered beforehand."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import calculation
     from portal.applications.models import Application
 
     with app.app_context():
         application = db.session.scalar(
             select(Application).where(Application.reference == targets["long_draft"])
         )
-        calc = apps.calculator(db.session, application, today)
+        calc = calculation.calculator(db.session, application, today)
         calc.quote_all()  # warm-up
         times, cpu = [], []
         for _ in range(repeat):
@@ -181,7 +181,7 @@ def quote_timing(app, targets: dict, today: date, repeat: int = 30) -> dict:
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
         started = time.perf_counter()
-        apps.calculator(db.session, application, today).quote_all()
+        calculation.calculator(db.session, application, today).quote_all()
         with_facts = (time.perf_counter() - started) * 1000
     return {
         "median_ms": round(statistics.median(times), 2),

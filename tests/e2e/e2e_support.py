@@ -229,7 +229,7 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
     """Arrange a borrower with no draft or sent application (the live server is shared by every test, and an
     open application blocks a new one for the same loan). Returns the references withdrawn."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import transitions
     from portal.domain.lifecycle import WITHDRAWABLE
 
     with portal.app.app_context():
@@ -237,13 +237,13 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
         withdrawn = []
         for application in rows:
             if application.status in WITHDRAWABLE:
-                apps.withdraw(db.session, application, actor=f"borrower:{borrower.id}")
+                transitions.withdraw(db.session, application, actor=f"borrower:{borrower.id}")
                 withdrawn.append(application.reference)
             elif application.status in (
                 "approved",
                 "countered",
             ):  # an open offer blocks a new application too
-                apps.move(db.session, application, "expired", role="system", actor="system")
+                transitions.move(db.session, application, "expired", role="system", actor="system")
                 withdrawn.append(application.reference)
         db.session.commit()
         return withdrawn
@@ -598,7 +598,7 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
     from support import fill_draft
 
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import drafting, transitions
     from portal.loans import services
     from portal.people.models import Borrower
 
@@ -612,7 +612,7 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
             if services.loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
         )
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
-        application = apps.start(db.session, loan, create_key=f"e2e-{loan.number}", as_of=as_of, **who)
+        application = drafting.start(db.session, loan, create_key=f"e2e-{loan.number}", as_of=as_of, **who)
         rural = borrower.variant == "rural"
         fill_draft(
             db.session,
@@ -625,7 +625,7 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
             food=Decimal("1500"),
             kind=kind,
         )
-        apps.submit(db.session, application, as_of=as_of, **who)
+        transitions.submit(db.session, application, as_of=as_of, **who)
         db.session.commit()
         return application.reference
 
@@ -637,14 +637,14 @@ def approved_offer(session, loan, as_of, *, income: Decimal, food: Decimal) -> A
 
     from support import fill_draft
 
-    from portal.applications import cases as apps
+    from portal.applications import drafting, transitions
 
     actor = f"borrower:{loan.borrower_id}"
-    row = apps.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
+    row = drafting.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
     fill_draft(session, row, as_of, account="Hours cut.", income=income, food=food)
-    apps.submit(session, row, actor=actor, as_of=as_of)
+    transitions.submit(session, row, actor=actor, as_of=as_of)
     for target in ("in_review", "approved"):
-        apps.move(session, row, target, role="reviewer", actor="staff:1")
+        transitions.move(session, row, target, role="reviewer", actor="staff:1")
     return row
 
 
@@ -657,8 +657,7 @@ def arrange_decision(
     from dataclasses import replace
 
     from portal import db
-    from portal.applications import cases as apps
-    from portal.applications import decisions
+    from portal.applications import calculation, decisions
     from portal.applications.models import Application
     from portal.people.models import StaffUser
 
@@ -672,7 +671,7 @@ def arrange_decision(
                 db.session, application, staff, as_of=as_of, seen_version=application.row_version
             )
         else:
-            terms = apps.calculator(db.session, application, as_of).default_terms("installment_plan")
+            terms = calculation.calculator(db.session, application, as_of).default_terms("installment_plan")
             status = decisions.counter(
                 db.session,
                 application,

@@ -32,7 +32,7 @@ def restructured(live_portal: LivePortal) -> tuple[str, date]:
     """A new borrower whose consumer loan, two installments behind (about 60 days: special mention), was restructured today by an accepted
     12-month installment plan: (the application's reference, the first payment date of the new schedule)."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import offers
     from portal.clock import business_date
     from portal.loans import services
     from portal.loans.models import LoanProduct
@@ -66,7 +66,7 @@ def restructured(live_portal: LivePortal) -> tuple[str, date]:
         )
         row = approved_offer(db.session, loan, as_of, income=Decimal("9000"), food=Decimal("1500"))
         actor = f"borrower:{borrower.id}"
-        apps.accept(db.session, row, actor=actor, as_of=as_of, confirmation="password")
+        offers.accept(db.session, row, actor=actor, as_of=as_of, confirmation="password")
         db.session.commit()
         _version, lines = services.current_schedule(db.session, loan)
         first = next(line.due_date for line in lines if line.due_date >= as_of)

@@ -236,13 +236,13 @@ def test_the_seasonal_plan_uses_only_the_harvest_months_the_farmer_chose(make_pa
     from sqlalchemy import select
 
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import serialisation
     from portal.applications.models import Application
 
     with portal.app.app_context():
         row = db.session.scalar(select(Application).where(Application.reference == reference))
         assert row.terms["income_months"] == [3, 9]
-        stored = apps.schedule_from_json(row.quote["schedule"])
+        stored = serialisation.schedule_from_json(row.quote["schedule"])
     # Principal only in the chosen months; each harvest payment listed with its date, the rest as a range.
     assert {line.due_date.month for line in stored if line.principal} <= {3, 9}
     harvest_lines = [line for line in stored if line.due_date.month in (3, 9)]

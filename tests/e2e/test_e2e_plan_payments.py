@@ -50,7 +50,7 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
 
     def make(phone: str, income: dict = INCOME, kind: str | None = None, submit: bool = False) -> str:
         from portal import db
-        from portal.applications import cases as apps
+        from portal.applications import calculation, drafting, transitions
         from portal.clock import business_date
         from portal.loans import services
         from portal.people.models import Borrower
@@ -67,20 +67,20 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
                 if services.loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
             )
             actor = f"borrower:{borrower.id}"
-            application = apps.start(
+            application = drafting.start(
                 db.session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of
             )
-            apps.save_hardship(
+            drafting.save_hardship(
                 application, reasons=["income_reduced"], duration="under_6_months", account="收入减少了。"
             )
-            apps.save_budget(
+            drafting.save_budget(
                 application, income=income, spending=SPENDING, other_debt=Decimal("0"), dependants=1
             )
             if kind:
-                calc = apps.calculator(db.session, application, as_of)
-                apps.choose(application, calc.quote(kind, calc.default_terms(kind)))
+                calc = calculation.calculator(db.session, application, as_of)
+                drafting.choose(application, calc.quote(kind, calc.default_terms(kind)))
             if submit:
-                apps.submit(db.session, application, actor=actor, as_of=as_of)
+                transitions.submit(db.session, application, actor=actor, as_of=as_of)
             db.session.commit()
             return application.reference
 
@@ -113,12 +113,12 @@ def spare_borrowers(portal: LivePortal) -> list[str]:
 def quotes(portal: LivePortal, reference: str) -> dict:
     """The plans as the portal quotes them for the application today, by kind."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import calculation
     from portal.applications.models import Application
 
     with portal.app.app_context():
         application = db.session.query(Application).filter_by(reference=reference).one()
-        calc = apps.calculator(db.session, application, portal.as_of)
+        calc = calculation.calculator(db.session, application, portal.as_of)
         return {q.kind: q for q in calc.quote_all()}
 
 
@@ -224,14 +224,14 @@ def test_staff_see_every_requested_payment_and_fits_judged_on_them(
     make_page, live_portal: LivePortal, drafts
 ):
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import calculation, serialisation
     from portal.applications.models import Application
 
     reference = drafts(URBAN, kind="extension", submit=True)
     with live_portal.app.app_context():
         row = db.session.query(Application).filter_by(reference=reference).one()
-        story = apps.stored_story(row, row.quote)
-        verdict = apps.stored_verdict(row, story, live_portal.as_of)
+        story = serialisation.stored_story(row, row.quote)
+        verdict = calculation.stored_verdict(row, story, live_portal.as_of)
     page = make_page(viewport=DESKTOP, locale="en-GB")
     set_staff_locale(live_portal, "reviewer1", "en")
     try:
@@ -263,7 +263,7 @@ def test_every_page_that_shows_a_plan_lists_its_payments(
     """The plan page, check your answers, the offer and the agreement, each leading with the next payment of
     the schedule it shows; screenshots of each in the three languages."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import offers, serialisation, transitions
     from portal.applications.models import Application
 
     # Accepting changes the loan for good on the shared live server: one of the extra demo borrowers per
@@ -277,7 +277,7 @@ def test_every_page_that_shows_a_plan_lists_its_payments(
     def stored(field: str):
         with live_portal.app.app_context():
             row = db.session.query(Application).filter_by(reference=reference).one()
-            return apps.stored_story(row, getattr(row, field))
+            return serialisation.stored_story(row, getattr(row, field))
 
     def next_shown() -> Decimal:
         return parse_money(page.locator("[data-due=next] dd").first.inner_text())
@@ -292,14 +292,14 @@ def test_every_page_that_shows_a_plan_lists_its_payments(
     shot(page, f"plan-payments-check-{lang}")
     with live_portal.app.app_context(), live_portal.app.test_request_context():
         row = db.session.query(Application).filter_by(reference=reference).one()
-        apps.submit(db.session, row, actor=f"borrower:{row.borrower_id}", as_of=live_portal.as_of)
+        transitions.submit(db.session, row, actor=f"borrower:{row.borrower_id}", as_of=live_portal.as_of)
         for target in ("in_review", "approved"):
-            apps.move(db.session, row, target, role="reviewer", actor="staff:1")
+            transitions.move(db.session, row, target, role="reviewer", actor="staff:1")
         db.session.commit()
     page.goto(f"{base}/offer")
     with live_portal.app.app_context():
         row = db.session.query(Application).filter_by(reference=reference).one()
-        offered = apps.offered_quote(db.session, row, live_portal.as_of)
+        offered = offers.offered_quote(db.session, row, live_portal.as_of)
     assert next_shown() == offered.payments.next.amount
     expect_fits_width(page)
     shot(page, f"plan-payments-offer-{lang}")

@@ -31,7 +31,7 @@ ERROR_WORD = {"zh_Hans": "错误：", "zh_Hant": "錯誤：", "en": "Error: "}
 def _close_offers(portal: LivePortal, phone: str) -> None:
     """Arrange no open offer for the borrower (a countered application blocks a new one): decline it."""
     from portal import db
-    from portal.applications import cases as apps
+    from portal.applications import transitions
     from portal.applications.models import Application
     from portal.people.models import Borrower
 
@@ -43,7 +43,7 @@ def _close_offers(portal: LivePortal, phone: str) -> None:
             )
         ):
             target = "declined" if row.status == "countered" else "expired"
-            apps.move(
+            transitions.move(
                 db.session, row, target, role="borrower" if target == "declined" else "system", actor="system"
             )
         db.session.commit()
@@ -59,8 +59,7 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
     """reviewer1 takes the case and answers the proposal with a 24-month installment plan (the services, as the
     staff case page's counter-offer form calls them). Returns the offer as the portal works it out."""
     from portal import db
-    from portal.applications import cases as apps
-    from portal.applications import decisions
+    from portal.applications import decisions, offers, serialisation
     from portal.applications.models import Application
     from portal.people.models import StaffUser
 
@@ -69,7 +68,7 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
         row = db.session.scalar(select(Application).where(Application.reference == reference))
         staff = db.session.scalar(select(StaffUser).where(StaffUser.username == "reviewer1"))
         decisions.claim(db.session, row, staff, seen_version=row.row_version)
-        terms = apps.terms_from_json({"months": 24, "pay_day": 10})
+        terms = serialisation.terms_from_json({"months": 24, "pay_day": 10})
         status = decisions.counter(
             db.session,
             row,
@@ -82,7 +81,7 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
         )
         db.session.commit()
         assert status == "countered"
-        return apps.offered_quote(db.session, row, as_of)
+        return offers.offered_quote(db.session, row, as_of)
 
 
 def _stored(portal: LivePortal, reference: str) -> tuple[str, str | None, dict]:

@@ -103,7 +103,7 @@ def submitted_case(app, phone: str = "13800000001") -> str:
     borrower's pages call; returns its reference."""
     import secrets
 
-    from portal.applications import cases as apps
+    from portal.applications import drafting, transitions
     from portal.clock import business_date
 
     with database(app) as session, app.test_request_context():
@@ -112,11 +112,11 @@ def submitted_case(app, phone: str = "13800000001") -> str:
         ).first()
         as_of = business_date()
         actor = f"borrower:{loan.borrower_id}"
-        application = apps.start(
+        application = drafting.start(
             session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of
         )
         fill_draft(session, application, as_of, account="Hours cut at work.")
-        apps.submit(session, application, actor=actor, as_of=as_of)
+        transitions.submit(session, application, actor=actor, as_of=as_of)
         session.commit()
         return application.reference
 

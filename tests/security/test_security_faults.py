@@ -21,8 +21,7 @@ from sqlalchemy import select
 from support import sign_in, staff_sign_in
 
 from portal import _RequestIdFilter
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import decisions, offers
 from portal.applications.models import Application
 from portal.clock import business_date
 from portal.loans import services
@@ -178,4 +177,4 @@ def test_without_the_fault_the_same_accept_goes_through(demo, app):
     assert case_state(app, reference)[0] == "active"
     with database(app) as session:
         stored = session.scalars(select(Application).where(Application.reference == reference)).one()
-        assert stored.agreement_hash == apps.agreement_hash(stored.agreement)
+        assert stored.agreement_hash == offers.agreement_hash(stored.agreement)

@@ -404,7 +404,7 @@ def test_the_route_finder_finds_the_views():
 
 
 # Views that still build their own queries, until the staff blueprint's queries move to its feature packages.
-SQL_IN_VIEWS_LEFT = frozenset({"portal.staff.views", "portal.staff.outcomes"})
+SQL_IN_VIEWS_LEFT = frozenset({"portal.staff.views"})
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from security_support import PASSWORD, database, loan_number, location_path, row
 from sqlalchemy import func, select
 from support import BUSINESS_DATE, fill_draft, sign_in
 
-from portal.applications import cases as apps
+from portal.applications import transitions
 from portal.applications.models import Application, Evidence
 from portal.loans.models import Loan
 from portal.people.models import Borrower
@@ -325,7 +325,9 @@ def _submit(app, reference: str) -> None:
     with database(app) as session:
         application = session.scalars(select(Application).where(Application.reference == reference)).one()
         fill_draft(session, application, BUSINESS_DATE, account="Hours cut.")
-        apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
+        transitions.submit(
+            session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE
+        )
         session.commit()
 
 

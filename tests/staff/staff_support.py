@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from support import CSRF_RE, sign_in, staff_sign_in
 
 from portal import db, i18n
-from portal.applications import cases as apps
+from portal.applications import calculation, drafting, transitions
 from portal.applications.models import Application
 from portal.clock import business_date, utcnow
 from portal.core.models import AuditEvent, Notification
@@ -134,20 +134,22 @@ def make_application(
     """A complete application for `loan` through the services (submitted unless `submit=False`); flushes only."""
     as_of = business_date()
     actor = actor or f"borrower:{loan.borrower_id}"
-    application = apps.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
-    apps.save_hardship(
+    application = drafting.start(
+        session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of
+    )
+    drafting.save_hardship(
         application, reasons=["income_reduced"], duration="under_6_months", account="Hours cut at work."
     )
     spending = dict(SPENDING)
-    apps.save_budget(application, income=INCOME, spending=spending, other_debt=OTHER_DEBT, dependants=2)
-    terms = apps.calculator(session, application, as_of).default_terms(kind)
+    drafting.save_budget(application, income=INCOME, spending=spending, other_debt=OTHER_DEBT, dependants=2)
+    terms = calculation.calculator(session, application, as_of).default_terms(kind)
     if months is not None and terms.months is not None:
         terms = replace(terms, months=months)
-    quote = apps.calculator(session, application, as_of).quote(kind, terms)
+    quote = calculation.calculator(session, application, as_of).quote(kind, terms)
     assert quote.available, (loan.number, kind, quote.reasons)
-    apps.choose(application, quote)
+    drafting.choose(application, quote)
     if submit:
-        apps.submit(session, application, actor=actor, as_of=as_of)
+        transitions.submit(session, application, actor=actor, as_of=as_of)
     return application
 
 

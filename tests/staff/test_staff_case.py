@@ -28,8 +28,7 @@ from staff_support import (
 from support import BUSINESS_DATE
 from werkzeug.datastructures import FileStorage
 
-from portal.applications import cases as apps
-from portal.applications import evidence
+from portal.applications import evidence, transitions
 from portal.core.models import AuditEvent
 from portal.i18n import labels
 from portal.loans import services
@@ -139,7 +138,7 @@ def test_a_reviewer_downloads_the_cases_document_and_the_viewing_is_recorded(dem
         item = evidence.add(
             session, made, FileStorage(io.BytesIO(PNG), filename="payslip.png"), actor=made.created_by
         )
-        apps.submit(session, made, actor=made.created_by, as_of=BUSINESS_DATE)
+        transitions.submit(session, made, actor=made.created_by, as_of=BUSINESS_DATE)
         session.commit()
         reference, token = made.reference, item.token
     reviewer1 = staff_client(demo, "reviewer1")

@@ -20,7 +20,7 @@ from staff_support import (
 from support import BUSINESS_DATE
 
 from portal import i18n, policies
-from portal.applications import cases as apps
+from portal.applications import offers, transitions
 from portal.domain.classification import add_months
 from portal.i18n import labels
 from portal.loans import classification as loan_classes
@@ -33,8 +33,8 @@ def _restructured(app) -> str:
     with database(app) as session, app.test_request_context():
         row = application(session, reference)
         for target in ("in_review", "approved"):
-            apps.move(session, row, target, role="reviewer", actor="staff:1")
-        apps.accept(
+            transitions.move(session, row, target, role="reviewer", actor="staff:1")
+        offers.accept(
             session, row, actor=f"borrower:{row.borrower_id}", as_of=BUSINESS_DATE, confirmation="password"
         )
         session.commit()

@@ -38,8 +38,7 @@ from staff_support import (
 )
 from support import BUSINESS_DATE
 
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import decisions, offers, serialisation
 from portal.i18n import labels
 from portal.loans import services
 from portal.loans.models import ScheduleVersion
@@ -313,7 +312,7 @@ def test_a_counter_offer_preview_shows_the_figures_and_changes_nothing(demo):
             session,
             found,
             "installment_plan",
-            apps.terms_from_json({"months": 18, "pay_day": 10}),
+            serialisation.terms_from_json({"months": 18, "pay_day": 10}),
             BUSINESS_DATE,
             {},
         )
@@ -416,9 +415,9 @@ def test_waiving_the_penalty_makes_the_accepted_schedule_smaller_by_exactly_the_
     assert (stored.status, stored.waivers) == ("approved", {"penalty": True})
     with database(demo) as session:
         found = application(session, reference)
-        waived = apps.offered_quote(session, found, BUSINESS_DATE)
+        waived = offers.offered_quote(session, found, BUSINESS_DATE)
         found.waivers = {}
-        unwaived = apps.offered_quote(session, found, BUSINESS_DATE)
+        unwaived = offers.offered_quote(session, found, BUSINESS_DATE)
         session.rollback()
     assert unwaived.total_cost - waived.total_cost == penalty
     assert sum(i.total for i in unwaived.schedule) - sum(i.total for i in waived.schedule) == penalty

@@ -32,8 +32,7 @@ from staff_support import (
 from support import BUSINESS_DATE
 
 from portal import clock
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import decisions, offers
 from portal.i18n import labels
 from portal.loans.services import ServiceError
 from portal.people.models import StaffUser
@@ -210,9 +209,9 @@ def test_a_reviewers_waiver_above_the_policy_limit_needs_a_second_approval(demo)
     )
     with database(demo) as session:
         found = application(session, reference)
-        offered = apps.offered_quote(session, found, later)
+        offered = offers.offered_quote(session, found, later)
         found.waivers = {}
-        unwaived = apps.offered_quote(session, found, later)
+        unwaived = offers.offered_quote(session, found, later)
         session.rollback()
     assert unwaived.total_cost - offered.total_cost == waivable["penalty"]
 

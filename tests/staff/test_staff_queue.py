@@ -23,8 +23,7 @@ from staff_support import (
 )
 from support import BUSINESS_DATE, statements_of_get
 
-from portal.applications import cases as apps
-from portal.applications import decisions
+from portal.applications import decisions, transitions
 from portal.applications.models import Application
 from portal.loans import services
 from portal.people.models import StaffUser
@@ -145,8 +144,8 @@ def test_decided_applications_and_drafts_are_not_in_the_queue(demo):
     decided = submitted(demo, "13800000005")
     with database(demo) as session, demo.test_request_context():
         row = application(session, decided)
-        apps.move(session, row, "in_review", role="reviewer", actor="staff:1")
-        apps.move(session, row, "rejected", role="reviewer", actor="staff:1")
+        transitions.move(session, row, "in_review", role="reviewer", actor="staff:1")
+        transitions.move(session, row, "rejected", role="reviewer", actor="staff:1")
         session.commit()
     unsent = draft(demo, "13800000002")
 

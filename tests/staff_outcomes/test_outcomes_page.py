@@ -26,11 +26,11 @@ from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign
 import portal.staff.outcomes  # noqa: F401 - attaches /staff/outcomes to the staff blueprint before any app is made
 from portal import create_app, db, i18n
 from portal.applications.models import Application
+from portal.applications.outcomes import plural_count
 from portal.core import audit
 from portal.demo.cases import build_cases
 from portal.demo.world import build_demo
 from portal.people.models import Borrower, StaffUser
-from portal.staff.outcomes import plural_count
 
 PASSWORD = "Demo-pass-2026"
 QUEUE = ("submitted", "in_review", "awaiting_second_approval", "appealed", "info_requested")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from support import BUSINESS_DATE, staff_sign_in
 
 from portal import db
+from portal.applications.outcomes import Outcomes, Rate
 from portal.applications.queue import QUEUE_STATUSES
 from portal.people.models import StaffUser
 from portal.staff import outcomes
@@ -23,18 +24,17 @@ from portal.staff import outcomes
 
 def _figures(median: Decimal | None, offered: int = 2, decided: int = 3, kept: int = 3, broken: int = 1):
     """Outcomes with the given median, approval (offered of decided) and plans kept against broken."""
-    o = outcomes.Outcomes(today=BUSINESS_DATE, period_start=BUSINESS_DATE - timedelta(days=13))
+    o = Outcomes(today=BUSINESS_DATE, period_start=BUSINESS_DATE - timedelta(days=13))
     o.queue = [(status, 0, 0) for status in QUEUE_STATUSES]
     o.days = [(o.period_start + timedelta(days=n), 0, 0) for n in range(14)]
-    o.bands = [(label, 0) for label in outcomes.BAND_LABELS]
+    o.bands = [(band, 0) for band in range(len(outcomes.BAND_LABELS))]
     o.median_days = median
     o.variants = [
-        outcomes.Rate("rural", "rural", decided, offered, variant="rural"),
-        outcomes.Rate("urban", "urban", 0, 0, variant="urban"),
+        Rate("rural", "rural", decided, offered, variant="rural"),
+        Rate("urban", "urban", 0, 0, variant="urban"),
     ]
-    o.overall = outcomes.Rate("all", "all", decided, offered)
+    o.overall = Rate("all", "all", decided, offered)
     o.plans = {"active": kept, "completed": 0, "broken": broken}
-    o.charts = outcomes._charts(o)
     return o
 
 

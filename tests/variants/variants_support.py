@@ -17,7 +17,7 @@ from sqlalchemy import select
 from support import BUSINESS_DATE, sign_in, staff_sign_in
 
 from portal import db
-from portal.applications import cases as apps
+from portal.applications import calculation, drafting, transitions
 from portal.applications.models import Application
 from portal.core.models import AuditEvent
 from portal.i18n import vgettext
@@ -87,19 +87,22 @@ def submit_with_services(app, reference: str) -> None:
     with database(app) as session:
         application = session.scalars(select(Application).where(Application.reference == reference)).one()
         reason = "crop_failure" if application.variant == "rural" else "income_reduced"
-        apps.save_hardship(application, reasons=[reason], duration="under_6_months", account="Floods.")
-        apps.save_budget(
+        drafting.save_hardship(application, reasons=[reason], duration="under_6_months", account="Floods.")
+        drafting.save_budget(
             application,
             income={"farming" if application.variant == "rural" else "wages": Decimal("4000")},
             spending={"food": Decimal("1200")},
             other_debt=Decimal("0"),
             dependants=1,
         )
-        terms = apps.calculator(session, application, BUSINESS_DATE).default_terms("installment_plan")
-        apps.choose(
-            application, apps.calculator(session, application, BUSINESS_DATE).quote("installment_plan", terms)
+        terms = calculation.calculator(session, application, BUSINESS_DATE).default_terms("installment_plan")
+        drafting.choose(
+            application,
+            calculation.calculator(session, application, BUSINESS_DATE).quote("installment_plan", terms),
         )
-        apps.submit(session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE)
+        transitions.submit(
+            session, application, actor=f"borrower:{application.borrower_id}", as_of=BUSINESS_DATE
+        )
         session.commit()
 
 
