@@ -38,7 +38,7 @@ from portal.i18n import date_short, labels, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.people.models import Branch
-from portal.staff.views import bp
+from portal.staff import bp
 
 PERIOD_DAYS = 14
 # An offer was made: approved as asked or counter-offered, whatever the borrower did with it afterwards.
