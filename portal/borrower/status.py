@@ -14,7 +14,7 @@ from portal.borrower.forms import AnswerForm, AppealForm, DeleteForm
 from portal.borrower.journey import acting, own_application
 from portal.clock import business_date
 from portal.domain import paynow
-from portal.domain.lifecycle import IllegalTransition
+from portal.domain.lifecycle import WITHDRAWABLE, IllegalTransition
 from portal.i18n import gettext as _
 from portal.loans import services
 
@@ -64,7 +64,7 @@ def pay_now_context(application, as_of) -> dict:
 def confirm_withdraw(reference: str):
     """Ask before withdrawing: one tap should not undo an application."""
     application = own_application(reference)
-    if application.status not in ("draft", "submitted", "in_review", "info_requested"):
+    if application.status not in WITHDRAWABLE:
         return redirect(url_for("borrower.application", reference=reference), code=303)
     return render_template("borrower/apply/withdraw.html", a=application, form=DeleteForm())
 
