@@ -13,6 +13,7 @@ from flask_login import current_user
 from portal import db
 from portal.agents.forms import ActionForm, CallbackForm, CodeForm, FindForm, NoteForm, QuestionsForm
 from portal.applications import queries
+from portal.auth import credentials
 from portal.auth.access import live_assisted_session, staff_required
 from portal.clock import business_date, local_time, stored_moment
 from portal.core import audit
@@ -87,22 +88,18 @@ def _borrower_or_404(borrower_id: int) -> Borrower:
 
 def _verify_page(borrower: Borrower, code_form=None, questions_form=None, status: int = 200, message=None):
     locked = support_calls.locked_for(db.session, borrower.id)
-    response = current_app.make_response(
-        (
-            render_template(
-                "agents/verify.html",
-                b=borrower,
-                code_form=code_form or CodeForm(formdata=None),
-                questions_form=questions_form or QuestionsForm(formdata=None),
-                locked_minutes=(locked + 59) // 60 if locked else 0,
-                message=message,
-            ),
-            status,
-        )
+    body = render_template(
+        "agents/verify.html",
+        b=borrower,
+        code_form=code_form or CodeForm(formdata=None),
+        questions_form=questions_form or QuestionsForm(formdata=None),
+        locked_minutes=(locked + 59) // 60 if locked else 0,
+        message=message,
     )
     if locked and status == 429:
-        response.headers["Retry-After"] = str(locked)
-    return response
+        # The one refusal of a locked check (sign-in's too): the page, 429 and Retry-After.
+        return credentials.locked_response(body, locked)
+    return current_app.make_response((body, status))
 
 
 @bp.route("/borrowers/<int:borrower_id>/verify")

@@ -18,6 +18,7 @@ from portal.applications import calculation, evidence, notices, offers, serialis
 from portal.applications.models import Application
 from portal.clock import local_date, utcnow
 from portal.domain import arrears as arrears_rules
+from portal.domain.lifecycle import BEING_DECIDED
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
 from portal.domain.proposal import approvable_as_asked
@@ -33,7 +34,6 @@ REJECT_REASONS = (
     "loan_not_eligible",
     "other",
 )
-DECIDING = ("in_review", "awaiting_second_approval", "appealed")
 # The staff roles that decide applications.
 REVIEWERS = ("reviewer", "senior_reviewer")
 
@@ -80,7 +80,7 @@ def claim(session: Session, application: Application, staff: StaffUser, *, seen_
     if not is_reviewer(staff):
         raise ServiceError("not_allowed")
     check_version(application, seen_version)
-    if application.claimed_by_id not in (None, staff.id) and application.status in DECIDING:
+    if application.claimed_by_id not in (None, staff.id) and application.status in BEING_DECIDED:
         raise ServiceError("claimed_by_other")
     application.claimed_by_id = staff.id
     application.claimed_at = utcnow()
@@ -112,7 +112,7 @@ def release(
 def _require_holder(application: Application, staff: StaffUser) -> None:
     if not is_reviewer(staff):
         raise ServiceError("not_allowed")
-    if application.status not in DECIDING:
+    if application.status not in BEING_DECIDED:
         raise ServiceError("not_decidable")
     if application.claimed_by_id != staff.id:
         raise ServiceError("claim_first")

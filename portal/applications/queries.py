@@ -9,6 +9,7 @@ from portal import policies
 from portal.applications.models import Application
 from portal.core.models import HISTORY_SQL, AuditEvent
 from portal.domain import lifecycle
+from portal.domain.lifecycle import AWAITING_OUTCOME, IN_FORCE
 from portal.loans.models import Loan, ScheduleVersion
 from portal.people.models import StaffUser
 
@@ -63,24 +64,8 @@ def history(session: Session, application: Application) -> History:
     return rows
 
 
-# While an application is in one of these, the schedule in force still runs: what falls due is still owed.
-DECIDING = (
-    "submitted",
-    "in_review",
-    "info_requested",
-    "awaiting_second_approval",
-    "appealed",
-    "approved",
-    "countered",
-)
-
-
-# A plan accepted or in force: the new schedule runs.
-IN_FORCE = ("accepted", "active")
-
-
 # Reminder contact pauses while an application is decided or a plan is in force.
-REMINDERS_PAUSED = DECIDING + IN_FORCE
+REMINDERS_PAUSED = AWAITING_OUTCOME + IN_FORCE
 
 
 def reminders_paused(session: Session, loan: Loan) -> bool:
@@ -111,7 +96,7 @@ def in_play(session: Session, loan: Loan) -> tuple[Application | None, bool]:
 def keep_paying(application: Application) -> bool | None:
     """Whether the borrower is asked to keep paying while this application is decided (its policy pack's
     value); None when it is not being decided."""
-    if application.status not in DECIDING:
+    if application.status not in AWAITING_OUTCOME:
         return None
     return policies.of(application.policy_pack).keep_paying_while_deciding
 

@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from flask_login import current_user
 
 from portal import db
-from portal.auth import codes, credentials, throttle, totp
+from portal.auth import codes, credentials, sign_ins, throttle, totp
 from portal.auth.forms import (
     CodeRequestForm,
     CodeSignInForm,
@@ -17,11 +17,11 @@ from portal.auth.forms import (
 )
 from portal.auth.sessions import BorrowerUser, StaffPrincipal, end_all_sessions, safe_next, start_session
 from portal.clock import real_timestamp, utcnow
-from portal.core import audit, outbox
+from portal.core import outbox
 from portal.i18n import LANGUAGES
 from portal.i18n import gettext as _
 from portal.people import directory
-from portal.people.models import Borrower, StaffUser
+from portal.people.models import Borrower, StaffUser, mask_phone
 from portal.web.forms import LanguageForm
 
 bp = Blueprint("auth", __name__)
@@ -53,9 +53,7 @@ def sign_in():
             return _too_many(checked.retry_after, "auth/sign_in.html", form)
         if checked.ok:
             _keep_chosen_language(borrower)
-            audit.record(
-                db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "password"}
-            )
+            sign_ins.borrower_signed_in(db.session, borrower, "password")
             start_session(BorrowerUser(borrower))
             return redirect(safe_next(form.next.data, url_for("borrower.dashboard")))
         form.password.errors.append(_("The phone number or password is not right. Check them and try again."))
@@ -105,18 +103,12 @@ def enter_code():
             return _too_many(checked.retry_after, "auth/enter_code.html", form)
         if checked.ok:
             _keep_chosen_language(borrower)
-            audit.record(
-                db.session, actor=f"borrower:{borrower.id}", action="sign_in", data={"method": "sms_code"}
-            )
+            sign_ins.borrower_signed_in(db.session, borrower, "sms_code")
             session.pop("otp_phone", None)
             start_session(BorrowerUser(borrower))
             return redirect(safe_next(form.next.data, url_for("borrower.dashboard")))
         form.code.errors.append(_("That code is not right or has expired. Check it, or ask for a new code."))
-    return render_template("auth/enter_code.html", form=form, masked_phone=_mask(phone))
-
-
-def _mask(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else phone
+    return render_template("auth/enter_code.html", form=form, masked_phone=mask_phone(phone))
 
 
 @bp.route("/staff/sign-in", methods=["GET", "POST"])
@@ -144,7 +136,7 @@ def staff_sign_in():
                 _start_pending(staff, form.next.data)
                 target = "auth.staff_code" if totp.enrolled(staff) else "auth.staff_enrol"
                 return redirect(url_for(target))
-            audit.record(db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch")
+            sign_ins.staff_signed_in(db.session, staff)
             start_session(StaffPrincipal(staff))
             return redirect(safe_next(form.next.data, url_for("staff.home")))
         form.password.errors.append(_("The user name or password is not right."))
@@ -187,9 +179,7 @@ def _pending_staff() -> StaffUser | None:
 
 def _finish_staff_sign_in(staff: StaffUser, method: str):
     next_url = session.get("pending_next")
-    audit.record(
-        db.session, actor=f"staff:{staff.id}", action="sign_in", channel="branch", data={"method": method}
-    )
+    sign_ins.staff_signed_in(db.session, staff, method)
     start_session(StaffPrincipal(staff))
     totp.mark_confirmed()
     return redirect(safe_next(next_url, url_for("staff.home")))
@@ -251,7 +241,7 @@ def staff_enrol():
             return refused
         if ok:
             staff.totp_enrolled_at = utcnow()
-            audit.record(db.session, actor=f"staff:{staff.id}", action="totp.enrolled", channel="branch")
+            sign_ins.staff_enrolled(db.session, staff)
             return _finish_staff_sign_in(staff, "password+totp")
     return _no_store(render_template("auth/staff_enrol.html", form=form, **context))
 
@@ -261,7 +251,7 @@ def sign_out():
     """Sign out everywhere: every session of this user ends, on every device."""
     was_staff = current_user.is_authenticated and current_user.kind == "staff"
     if current_user.is_authenticated:
-        audit.record(db.session, actor=current_user.actor, action="sign_out")
+        sign_ins.signed_out(db.session, current_user.actor)
         end_all_sessions(current_user)
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.staff_sign_in" if was_staff else "auth.sign_in"))

@@ -1,1 +1,20 @@
-"""The borrower's own pages: what they owe and why."""
+"""The borrower's own pages: the blueprint, with every module of its routes attached.
+
+`bp` is made first; each route module then imports it and attaches its pages, so importing this package is all
+the app factory needs to do.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("borrower", __name__)
+
+# The route modules: each attaches its pages to `bp` when imported.
+from portal.borrower import (  # noqa: E402, F401 - imported for the routes they attach
+    help,
+    offer,
+    plans,
+    start_form,
+    status,
+    steps,
+    views,
+)

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal import db
 from portal.applications import queries
 from portal.auth.access import acting, borrower_required
-from portal.borrower.views import bp
+from portal.borrower import bp
 from portal.i18n import gettext as _
 from portal.i18n import labels
 from portal.i18n import lazy_gettext as _l

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from portal import db
 from portal.applications import queries
 from portal.auth import password_change
 from portal.auth.access import acting, borrower_required, borrower_self_required
+from portal.borrower import bp
 from portal.borrower.forms import SupportCodeForm
 from portal.clock import business_date
 from portal.core import outbox
@@ -20,7 +21,6 @@ from portal.loans import services
 from portal.support import calls as support_calls
 from portal.web import page_cache
 
-bp = Blueprint("borrower", __name__)
 SCHEDULE_PAGE = 60  # installments on one page of a schedule version
 PAYMENTS_LISTED = 12  # the latest payments on a loan's page; every one is on its schedule version's page
 

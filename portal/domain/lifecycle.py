@@ -42,6 +42,24 @@ OPEN_STATUSES = frozenset(
     }
 )
 
+# Sent and not yet settled: from submission until the borrower accepts or the offer lapses. The schedule in force
+# still runs meanwhile, so what falls due is still owed.
+AWAITING_OUTCOME = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "awaiting_second_approval",
+    "appealed",
+    "approved",
+    "countered",
+)
+
+# A reviewer is deciding: the case is claimed, and only its holder may act on it.
+BEING_DECIDED = ("in_review", "awaiting_second_approval", "appealed")
+
+# A plan accepted or in force: the new schedule runs.
+IN_FORCE = ("accepted", "active")
+
 # The borrower may withdraw until a decision has been made.
 WITHDRAWABLE = frozenset({"draft", "submitted", "in_review", "info_requested"})
 

@@ -14,7 +14,7 @@ from portal.people.models import Borrower
 
 @dataclass(frozen=True)
 class CaseMarks:
-    """The versions of everything the case page shows (see `portal.staff.views._case_key`)."""
+    """The versions of everything the case page shows (see `portal.staff.case_page._case_key`)."""
 
     id: int
     status: str

@@ -6,9 +6,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import db
+from portal.applications.decisions import REVIEWERS
 from portal.auth.access import staff_required
 from portal.i18n import gettext as _
-from portal.staff.views import REVIEWERS, bp
+from portal.staff import bp
 from portal.support import help as help_service
 from portal.support.models import HelpRequest
 from portal.web.forms import PortalForm

@@ -21,7 +21,7 @@ from portal.clock import business_date, institution_zone
 from portal.i18n import date_short, labels, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.staff.views import bp
+from portal.staff import bp
 
 # Time to decision: the name of each band of portal.applications.outcomes.BANDS.
 BAND_LABELS = (

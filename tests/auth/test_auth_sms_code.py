@@ -26,7 +26,7 @@ from support import Client, settings
 
 from portal import create_app
 from portal.core.models import Notification
-from portal.people.models import OneTimeCode
+from portal.people.models import OneTimeCode, mask_phone
 
 PHONE = "13800000001"
 NOT_RIGHT = "That code is not right or has expired. Check it, or ask for a new code."
@@ -165,6 +165,13 @@ def test_unknown_number_gets_the_same_page_and_no_sms(demo, client, app):
     unknown_page = strip.sub("", client.get("/sign-in/code/enter").get_data(as_text=True))
     assert "138****0001" in unknown_page
     assert unknown_page == known_page
+
+
+def test_the_code_page_masks_the_number_as_every_other_page_does():
+    # One mask for a phone number everywhere (the code page, staff lists, the SMS log): the first 3 and last 4
+    # digits of an 11-digit number; a number too short to hide anything in is hidden whole.
+    assert mask_phone("13899990001") == "138****0001"
+    assert mask_phone("1389999") == "*******"
 
 
 def test_entering_a_code_without_asking_for_one_goes_back_to_the_request_page(demo, client):

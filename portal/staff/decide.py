@@ -1,0 +1,242 @@
+"""A reviewer's decisions on a case: claim, release, approve, reject, ask, counter-offer, change variant."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import db
+from portal.applications import casefile, decisions
+from portal.applications.decisions import REVIEWERS
+from portal.applications.models import Application
+from portal.auth import credentials, totp
+from portal.auth.access import staff_required
+from portal.clock import business_date
+from portal.domain import lifecycle
+from portal.domain.options import Terms
+from portal.i18n import gettext as _
+from portal.i18n import labels
+from portal.loans.services import ServiceError
+from portal.staff import bp
+from portal.staff.borrowers import move_to_variant
+from portal.staff.case_page import load_case, render_case
+from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
+
+
+def _decide(reference: str, form_name: str, form, action, *, money: bool = False, **page):
+    """Shared path of every decision: validate, apply, flush (the request commits); a conflict or a refused rule
+    re-renders the case.
+
+    A decision that gives money away (`money`) also needs the second factor confirmed in the last 5 minutes;
+    otherwise the same form comes back, everything as it was posted, asking for the code.
+    """
+    application = load_case(reference)
+    if not form.validate_on_submit():
+        return render_case(
+            application, forms={form_name: form}, status=400 if form.errors.get("csrf_token") else 200, **page
+        )
+    if money:
+        refused = _reconfirm(application, form_name, form, **page)
+        if refused is not None:
+            return refused
+    try:
+        # Flushed at once: a stale version shows here (as a Conflict), not at the request's commit.
+        message = casefile.decide(db.session, application, action)
+    except decisions.Conflict:
+        db.session.rollback()
+        return _conflict(reference)
+    except (ServiceError, lifecycle.IllegalTransition) as error:
+        db.session.rollback()
+        code = getattr(error, "code", "not_decidable")
+        flash(
+            str(labels.ERRORS.get(code, labels.UNAVAILABLE.get(code, labels.ERRORS["not_decidable"]))),
+            "error",
+        )
+        return redirect(url_for("staff.case", reference=reference), code=303)
+    if message:
+        flash(message, "info")
+    return redirect(url_for("staff.case", reference=reference), code=303)
+
+
+def _reconfirm(application: Application, form_name: str, form, **page):
+    """None when the second factor is fresh (or the posted code renews it); else the form again, asking for it."""
+    if totp.recently_confirmed():
+        return None
+    staff = current_user.row
+    code = form.totp_code.data or ""
+    if not code:
+        form.totp_code.errors.append(
+            _("For your safety, enter the 6-digit code from your authenticator app to confirm this decision.")
+        )
+        return render_case(application, forms={form_name: form}, **page)
+    checked = credentials.check_code(totp.throttle_key(staff), lambda own: totp.check(own, staff, code))
+    if checked.locked:
+        form.totp_code.errors.append(credentials.locked_message(checked.retry_after))
+        body, _status = render_case(application, forms={form_name: form}, **page)
+        return credentials.locked_response(body, checked.retry_after)
+    if checked.ok:
+        totp.mark_confirmed()
+        return None
+    form.totp_code.errors.append(
+        _("That code is not right. Enter the 6-digit code your authenticator app shows now.")
+    )
+    return render_case(application, forms={form_name: form}, **page)
+
+
+def _conflict(reference: str):
+    db.session.expire_all()
+    application = load_case(reference)
+    flash(str(labels.ERRORS["conflict"]), "error")
+    return render_case(application, status=409)
+
+
+@bp.route("/cases/<reference>/claim", methods=["POST"])
+@staff_required(*REVIEWERS)
+def claim(reference: str):
+    """Take the case."""
+    form = ClaimForm()
+
+    def act(application):
+        decisions.claim(db.session, application, current_user.row, seen_version=form.version.data)
+        return _("You hold this case now.")
+
+    return _decide(reference, "claim", form, act)
+
+
+@bp.route("/cases/<reference>/release", methods=["POST"])
+@staff_required(*REVIEWERS)
+def release(reference: str):
+    """Put the case back in the queue."""
+    form = ClaimForm()
+
+    def act(application):
+        decisions.release(db.session, application, current_user.row, seen_version=form.version.data)
+        return _("The case is back in the queue.")
+
+    return _decide(reference, "claim", form, act)
+
+
+@bp.route("/cases/<reference>/approve", methods=["POST"])
+@staff_required(*REVIEWERS)
+def approve(reference: str):
+    """Approve (or give the second approval)."""
+    form = ApproveForm()
+
+    def act(application):
+        status = decisions.approve(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            note=(form.note.data or "").strip() or None,
+        )
+        if status == "awaiting_second_approval":
+            return _("Above your limit: the case now waits for a senior reviewer's second approval.")
+        return _("Approved. The borrower has been told.")
+
+    return _decide(reference, "approve", form, act, money=True)
+
+
+@bp.route("/cases/<reference>/reject", methods=["POST"])
+@staff_required(*REVIEWERS)
+def reject(reference: str):
+    """Refuse with a reason."""
+    form = RejectForm()
+
+    def act(application):
+        decisions.reject(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            reason=form.reason.data,
+            note=form.note.data.strip(),
+        )
+        return _("Rejected. The borrower has been told.")
+
+    return _decide(reference, "reject", form, act)
+
+
+@bp.route("/cases/<reference>/information", methods=["POST"])
+@staff_required(*REVIEWERS)
+def request_information(reference: str):
+    """Ask the borrower for more information."""
+    form = InfoForm()
+
+    def act(application):
+        decisions.request_information(
+            db.session,
+            application,
+            current_user.row,
+            seen_version=form.version.data,
+            question=form.question.data.strip(),
+        )
+        return _("Sent. The case waits for the borrower's answer.")
+
+    return _decide(reference, "info", form, act)
+
+
+def _counter_terms(form: CounterForm) -> Terms:
+    return Terms(
+        months=form.months.data,
+        upfront=form.upfront.amount or 0,
+        pay_day=form.pay_day.data,
+        income_months=tuple(sorted(int(m) for m in form.income_months.data or ())),
+        spread_charges=form.spread_charges.data or 1,
+    )
+
+
+@bp.route("/cases/<reference>/counter", methods=["POST"])
+@staff_required(*REVIEWERS)
+def counter(reference: str):
+    """Preview a counter-offer, then send it."""
+    form = CounterForm()
+    application = load_case(reference)
+    if request.form.get("action") != "send":
+        if not form.validate_on_submit():
+            return render_case(application, forms={"counter": form})
+        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
+        preview = decisions.counter_quote(
+            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
+        )
+        return render_case(application, forms={"counter": form}, counter_preview=preview)
+
+    def act(application):
+        status = decisions.counter(
+            db.session,
+            application,
+            current_user.row,
+            as_of=business_date(),
+            seen_version=form.version.data,
+            kind=form.kind.data,
+            terms=_counter_terms(form),
+            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            note=(form.note.data or "").strip() or None,
+        )
+        if status == "awaiting_second_approval":
+            return _("Above your limit: the counter-offer waits for a senior reviewer's second approval.")
+        return _("Counter-offer sent. The borrower has been told.")
+
+    preview = None
+    if form.validate_on_submit() and not totp.recently_confirmed():
+        # Should the code be asked for, the page comes back with the preview and its send button, as posted.
+        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
+        preview = decisions.counter_quote(
+            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
+        )
+    return _decide(reference, "counter", form, act, money=True, counter_preview=preview)
+
+
+@bp.route("/cases/<reference>/variant", methods=["POST"])
+@staff_required(*REVIEWERS, "admin")
+def change_variant(reference: str):
+    """Move the case's borrower to the other variant; the application keeps the one it was started under."""
+    application = load_case(reference)
+    form = VariantForm()
+    if not form.validate_on_submit():
+        return render_case(application, forms={"variant": form})
+    move_to_variant(application.borrower, form.variant.data)
+    return redirect(url_for("staff.case", reference=reference), code=303)
