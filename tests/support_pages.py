@@ -385,7 +385,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
     from portal.clock import business_date
     from portal.demo.cases import build_cases
     from portal.demo.world import build_demo
-    from portal.loans import services
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower, StaffUser
 
     build_demo(session, extra_borrowers=extra_borrowers)
@@ -394,7 +394,7 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
     as_of = business_date()
     for phone in (URBAN_PHONE, RURAL_PHONE, OFFERED_PHONE):
         borrower = session.scalar(select(Borrower).where(Borrower.phone == phone))
-        loan = services.borrower_loans(session, borrower.id)[-1]
+        loan = borrower_loans(session, borrower.id)[-1]
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
         application = drafting.start(
             session, loan, create_key=f"catalog-{phone}-draft-key", as_of=as_of, **who
@@ -438,8 +438,8 @@ def read_demo(session) -> Demo:
     from portal.applications import calculation
     from portal.applications.models import Application
     from portal.clock import business_date
-    from portal.loans import services
     from portal.loans.models import Loan, ScheduleVersion
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
 
     as_of = business_date()
@@ -450,7 +450,7 @@ def read_demo(session) -> Demo:
     for phone in (URBAN_PHONE, RURAL_PHONE):
         borrower = session.scalar(select(Borrower).where(Borrower.phone == phone))
         borrower_ids[phone] = borrower.id
-        loans[phone] = [loan.number for loan in services.borrower_loans(session, borrower.id)]
+        loans[phone] = [loan.number for loan in borrower_loans(session, borrower.id)]
         draft = session.scalar(
             select(Application).where(Application.borrower_id == borrower.id, Application.status == "draft")
         )

@@ -18,10 +18,13 @@ from portal.auth.access import live_assisted_session, staff_required
 from portal.clock import business_date, local_time, stored_moment
 from portal.core import audit
 from portal.i18n import gettext as _
-from portal.loans import services
+from portal.loans import positions
+from portal.loans.queries import borrower_loans
 from portal.people.models import Borrower
 from portal.support import calls as support_calls
 from portal.support import help as help_requests
+from portal.support import notes as support_notes
+from portal.support import sessions as support_sessions
 
 # Borrowers' own call-back requests shown on the agent's page; the rest are on the requests page.
 AGENT_PAGE_REQUESTS = 10
@@ -52,9 +55,9 @@ def home():
     return render_template(
         "agents/home.html",
         today=today,
-        callbacks=support_calls.todays_callbacks(db.session, agent.id, today),
-        calls=support_calls.recent_calls(db.session, agent.id),
-        sessions=support_calls.open_sessions(db.session, agent.id),
+        callbacks=support_notes.todays_callbacks(db.session, agent.id, today),
+        calls=support_notes.recent_calls(db.session, agent.id),
+        sessions=support_sessions.open_sessions(db.session, agent.id),
         asked=help_requests.open_requests(db.session, kind="callback", limit=AGENT_PAGE_REQUESTS + 1),
         asked_limit=AGENT_PAGE_REQUESTS,
         form=ActionForm(),
@@ -171,15 +174,15 @@ def _assisted_for(borrower_id: int):
 def _record_page(assisted, note_form=None, callback_form=None, status: int = 200):
     borrower = assisted.borrower
     as_of = business_date()
-    loans = services.borrower_loans(db.session, borrower.id)
+    loans = borrower_loans(db.session, borrower.id)
     return render_template(
         "agents/borrower.html",
         b=borrower,
         assisted=assisted,
-        positions=[services.loan_position(db.session, loan, as_of) for loan in loans],
+        positions=[positions.loan_position(db.session, loan, as_of) for loan in loans],
         applications=queries.borrower_applications(db.session, borrower.id),
-        notes=support_calls.borrower_notes(db.session, borrower.id),
-        callbacks=support_calls.borrower_callbacks(db.session, borrower.id),
+        notes=support_notes.borrower_notes(db.session, borrower.id),
+        callbacks=support_notes.borrower_callbacks(db.session, borrower.id),
         note_form=note_form or NoteForm(formdata=None),
         callback_form=callback_form or CallbackForm(formdata=None),
         as_of=as_of,
@@ -211,7 +214,7 @@ def add_note(borrower_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _record_page(assisted, note_form=form)
-    support_calls.add_note(db.session, current_user.row, assisted, form.body.data.strip())
+    support_notes.add_note(db.session, current_user.row, assisted, form.body.data.strip())
     flash(_("Note saved."), "info")
     return redirect(url_for("agents.borrower", borrower_id=borrower_id) + "#notes", code=303)
 
@@ -225,7 +228,7 @@ def add_callback(borrower_id: int):
     if not form.validate_on_submit():
         return _record_page(assisted, callback_form=form)
     due_at = stored_moment(form.due_on.data, form.due_time.data)
-    support_calls.add_callback(
+    support_notes.add_callback(
         db.session, current_user.row, assisted, due_at=due_at, note=(form.note.data or "").strip()
     )
     flash(_("Callback saved."), "info")
@@ -236,12 +239,12 @@ def add_callback(borrower_id: int):
 @agent_required
 def callback_done(callback_id: int):
     """Mark one of the agent's own callbacks as made."""
-    callback = support_calls.own_callback(db.session, current_user.row.id, callback_id)
+    callback = support_notes.own_callback(db.session, current_user.row.id, callback_id)
     if callback is None:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    support_calls.complete_callback(db.session, current_user.row, callback)
+    support_notes.complete_callback(db.session, current_user.row, callback)
     flash(_("Callback marked as made."), "info")
     return redirect(url_for("agents.home"), code=303)
 
@@ -250,11 +253,11 @@ def callback_done(callback_id: int):
 @agent_required
 def end_session(session_id: int):
     """End one of the agent's own assisted sessions now."""
-    assisted = support_calls.own_session(db.session, current_user.row.id, session_id)
+    assisted = support_sessions.own_session(db.session, current_user.row.id, session_id)
     if assisted is None:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    support_calls.end_session(db.session, current_user.row, assisted)
+    support_sessions.end_session(db.session, current_user.row, assisted)
     flash(_("The assisted session has ended."), "info")
     return redirect(url_for("agents.home"), code=303)

@@ -21,7 +21,7 @@ from portal.domain.money import from_fen
 from portal.domain.options import LoanFacts, Quote, Terms
 from portal.domain.payments import PaymentStory, Verdict
 from portal.domain.policy import Policy
-from portal.loans import services
+from portal.loans import positions
 from portal.loans.models import Loan, ScheduleVersion
 
 RESTRUCTURED = ("accepted", "active", "completed", "broken")
@@ -33,10 +33,10 @@ def loan_facts(
     as_of: date,
     *,
     exclude: Application | None = None,
-    position: services.LoanPosition | None = None,
+    position: positions.LoanPosition | None = None,
 ) -> LoanFacts:
     """Everything the calculator needs about a loan, as of a date (ignoring `exclude` as an open application)."""
-    position = position or services.loan_position(session, loan, as_of)
+    position = position or positions.loan_position(session, loan, as_of)
     first_version = position.versions[0] if position.versions else None
     if first_version is None or first_version.version != 1:
         first_version = session.scalars(
@@ -122,7 +122,7 @@ def stored_verdict(
 class Calculator:
     """The calculator bound to one application as of one date: the loan's facts are gathered once per use."""
 
-    position: services.LoanPosition
+    position: positions.LoanPosition
     facts: LoanFacts
     policy: Policy
     disposable: Decimal | None
@@ -179,7 +179,7 @@ class Calculator:
 
 def calculator(session: Session, application: Application, as_of: date) -> Calculator:
     """The application's calculator (its own open status does not count against it)."""
-    position = services.loan_position(session, application.loan, as_of)
+    position = positions.loan_position(session, application.loan, as_of)
     return Calculator(
         position,
         loan_facts(session, application.loan, as_of, exclude=application, position=position),

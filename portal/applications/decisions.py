@@ -22,7 +22,7 @@ from portal.domain.lifecycle import BEING_DECIDED
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
 from portal.domain.proposal import approvable_as_asked
-from portal.loans import services
+from portal.loans import positions
 from portal.loans.services import ServiceError
 from portal.people.models import StaffUser
 
@@ -129,7 +129,7 @@ def waived_amounts(
     session: Session, application: Application, as_of: date, waivers: dict
 ) -> dict[str, Decimal]:
     """What the chosen waivers forgo as of a date."""
-    report = services.loan_position(session, application.loan, as_of).report
+    report = positions.loan_position(session, application.loan, as_of).report
     found = arrears_rules.waivable(report)
     return {k: v for k, v in found.items() if waivers.get(k)}
 
@@ -370,7 +370,7 @@ def check_plans(session: Session, today: date) -> dict[str, int]:
     """Active plans: two payments missed in a row → broken (and the borrower told); all paid → completed."""
     counts = {"broken": 0, "completed": 0}
     for application in session.scalars(select(Application).where(Application.status == "active")).all():
-        report = services.loan_position(session, application.loan, today).report
+        report = positions.loan_position(session, application.loan, today).report
         if all(state.status == "paid" for state in report.installments):
             transitions.move(session, application, "completed", role="system", actor="system")
             counts["completed"] += 1

@@ -19,7 +19,7 @@ from portal.clock import utcnow
 from portal.domain import arrears as arrears_rules
 from portal.domain import lifecycle
 from portal.domain.options import Quote, Terms
-from portal.loans import services
+from portal.loans import positions, services
 from portal.loans.models import ScheduleVersion
 from portal.loans.services import ServiceError
 
@@ -54,7 +54,7 @@ def offered_quote(
 
 def agreement_for(session: Session, application: Application, quote: Quote, as_of: date) -> dict:
     """The agreement's content: balance structure, new schedule, what keeps accruing, and both sides' duties."""
-    report = services.loan_position(session, application.loan, as_of).report
+    report = positions.loan_position(session, application.loan, as_of).report
     borrower = application.borrower
     return {
         "application": application.reference,

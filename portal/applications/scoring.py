@@ -14,14 +14,14 @@ from portal.applications.models import Application
 from portal.applications.serialisation import stored_story
 from portal.domain import payments, risk
 from portal.domain.money import to_fen
-from portal.loans import services
+from portal.loans import positions
 
 
 def assess_risk(
-    session: Session, application: Application, as_of: date, position: services.LoanPosition | None = None
+    session: Session, application: Application, as_of: date, position: positions.LoanPosition | None = None
 ) -> risk.RiskScore:
     """Score the application from the points table (shown with its reasons; it orders the queue)."""
-    report = (position or services.loan_position(session, application.loan, as_of)).report
+    report = (position or positions.loan_position(session, application.loan, as_of)).report
     regular = max((s.total for s in report.installments), default=Decimal("0.00"))
     broken = session.scalar(
         select(Application.id)
@@ -61,7 +61,7 @@ def assess_risk(
 
 def stamp_for_queue(session: Session, application: Application, as_of: date) -> None:
     """Denormalise what the queue filters and sorts on (at submission, and again when it comes back)."""
-    position = services.loan_position(session, application.loan, as_of)
+    position = positions.loan_position(session, application.loan, as_of)
     report = position.report
     application.branch_id = application.loan.branch_id
     application.bucket = report.bucket

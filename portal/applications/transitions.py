@@ -26,7 +26,7 @@ from portal.core import audit
 from portal.domain import lifecycle
 from portal.domain import proposal as proposals
 from portal.loans.services import ServiceError
-from portal.support import calls as support_calls
+from portal.support import sessions as support_sessions
 
 
 def told_by_phone(
@@ -36,8 +36,8 @@ def told_by_phone(
     during the call (the assisted session remembers what it told)."""
     if channel != "phone" or not actor.startswith("staff:"):
         return
-    assisted = support_calls.live_session(session, int(actor.partition(":")[2]))
-    if assisted is not None and support_calls.first_time(assisted, f"{action}:{application.id}"):
+    assisted = support_sessions.live_session(session, int(actor.partition(":")[2]))
+    if assisted is not None and support_sessions.first_time(assisted, f"{action}:{application.id}"):
         notices.done_by_phone(session, application, action)
 
 

@@ -45,9 +45,9 @@ def live_assisted_session() -> AssistedSession | None:
         g.assisted = None
         if current_user.is_authenticated and current_user.kind == "staff" and current_user.role == "agent":
             from portal import db
-            from portal.support import calls as support_calls
+            from portal.support import sessions as support_sessions
 
-            g.assisted = support_calls.live_session(db.session, current_user.row.id)
+            g.assisted = support_sessions.live_session(db.session, current_user.row.id)
     return g.assisted
 
 

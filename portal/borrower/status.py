@@ -15,7 +15,7 @@ from portal.clock import business_date
 from portal.domain import paynow
 from portal.domain.lifecycle import AWAITING_OUTCOME, IN_FORCE, WITHDRAWABLE, IllegalTransition
 from portal.i18n import gettext as _
-from portal.loans import services
+from portal.loans import positions
 
 
 @bp.route("/applications")
@@ -53,7 +53,7 @@ def pay_now_context(application, as_of) -> dict:
     (now=None) for a draft or a closed application."""
     if application.status not in AWAITING_OUTCOME + IN_FORCE:
         return {"now": None, "deciding": False, "keep_paying": True}
-    report = services.loan_position(db.session, application.loan, as_of).report
+    report = positions.loan_position(db.session, application.loan, as_of).report
     deciding = queries.keep_paying(application)
     return {"now": paynow.pay_now(report), "deciding": deciding is not None, "keep_paying": bool(deciding)}
 

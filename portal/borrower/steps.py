@@ -24,7 +24,7 @@ from portal.domain import hardship
 from portal.domain.money import from_fen
 from portal.i18n import gettext as _
 from portal.i18n import labels
-from portal.loans import services
+from portal.loans import queries
 from portal.loans.services import ServiceError
 from portal.web.attachments import send_attachment
 
@@ -34,7 +34,7 @@ from portal.web.attachments import send_attachment
 def start_page(loan_number: str):
     """Before an application exists: what the borrower will need, how long it takes, what happens next.
     Its button starts (or resumes) the application; opening the page changes nothing."""
-    loan = services.borrower_loan(db.session, access.acting().borrower.id, loan_number)
+    loan = queries.borrower_loan(db.session, access.acting().borrower.id, loan_number)
     if loan is None:
         abort(404)
     already = drafting.open_application(db.session, loan)
@@ -57,7 +57,7 @@ def start_page(loan_number: str):
 @borrower_required
 def start_application(loan_number: str):
     """Start (or resume) an application for help with one loan; the form's key makes a double click harmless."""
-    loan = services.borrower_loan(db.session, access.acting().borrower.id, loan_number)
+    loan = queries.borrower_loan(db.session, access.acting().borrower.id, loan_number)
     if loan is None:
         abort(404)
     form = StartForm()

@@ -17,7 +17,8 @@ from portal.clock import business_date
 from portal.core import outbox
 from portal.i18n import current_language, page_variant
 from portal.i18n import gettext as _
-from portal.loans import services
+from portal.loans import queries as loan_queries
+from portal.loans.positions import loan_position, loan_summaries
 from portal.support import calls as support_calls
 from portal.web import page_cache
 
@@ -42,11 +43,11 @@ def dashboard():
     key = _kept_key(who, as_of) if support_code is None else None
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
-    loans = services.borrower_loans(db.session, who.borrower.id)
+    loans = loan_queries.borrower_loans(db.session, who.borrower.id)
     open_apps = queries.open_by_loan(db.session, who.borrower.id)
     page = render_template(
         "borrower/dashboard.html",
-        positions=services.loan_summaries(db.session, loans, as_of),
+        positions=loan_summaries(db.session, loans, as_of),
         as_of=as_of,
         open_apps=open_apps,
         keep_paying={
@@ -113,10 +114,10 @@ def loan(loan_number: str):
     key = _kept_key(who, as_of)
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
-    row = services.borrower_loan(db.session, who.borrower.id, loan_number)
+    row = loan_queries.borrower_loan(db.session, who.borrower.id, loan_number)
     if row is None:
         abort(404)
-    position = services.loan_position(db.session, row, as_of)
+    position = loan_position(db.session, row, as_of)
     open_app, reminders_paused = queries.in_play(db.session, row)
     # The latest payments, newest first, each with what it paid (grouped once, not searched for each row); the
     # older ones are on the pages of the schedules they were received under, as the installments are.
@@ -148,10 +149,10 @@ def loan(loan_number: str):
 @borrower_required
 def schedule_version(loan_number: str, version: int):
     """An earlier (or the current) version of a loan's schedule, kept readable after a restructuring."""
-    row = services.borrower_loan(db.session, acting().borrower.id, loan_number)
+    row = loan_queries.borrower_loan(db.session, acting().borrower.id, loan_number)
     if row is None:
         abort(404)
-    found = services.schedule_version(db.session, row, version)
+    found = loan_queries.schedule_version(db.session, row, version)
     if found is None:
         abort(404)
     # A 30-year loan has 360 lines: shown a page of five years at a time.
@@ -163,8 +164,8 @@ def schedule_version(loan_number: str, version: int):
         "borrower/schedule_version.html",
         loan=row,
         v=found,
-        payments=services.version_payments(db.session, found),
-        versions=services.schedule_versions(db.session, row),
+        payments=loan_queries.version_payments(db.session, found),
+        versions=loan_queries.schedule_versions(db.session, row),
         lines=lines[(page - 1) * SCHEDULE_PAGE : page * SCHEDULE_PAGE],
         page=page,
         pages=pages,

@@ -1,63 +1,22 @@
-"""Arrears as of a date: which installments are overdue, what penalty and compound interest they have
-accrued, how payments were applied, and the loan's days past due, bucket and five-tier classification.
+"""The arrears report as of a date: which installments are overdue, how payments were applied, the arrears
+totals, the loan's days past due, bucket and five-tier classification, and what a waiver would forgo.
 
 An installment may carry ``charges``: penalty, compound (or overdue) interest that a restructuring moved into
-it. They are owed like the rest of the installment but accrue no penalty of their own: they are already
-interest on interest, and charging penalty on them again would compound a third time.
+it. They are owed like the rest of the installment; what accrues on overdue amounts is portal.domain.penalty's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
 from portal.domain.money import round_money
-from portal.domain.schedule import Installment, annual_fraction
+from portal.domain.penalty import PRECISION, InstallmentLedger, PenaltyTerms
+from portal.domain.schedule import Installment
 
-# Accrual sums (amount x days) stay exact; the digits matter only for the one division by 360 before rounding.
-_PRECISION = 50
 _ZERO = Decimal("0.00")
-_DAYS_PER_YEAR = 360
-
-
-@dataclass(frozen=True)
-class PenaltyTerms:
-    """The loan product's overdue terms: the contract rate, its penalty markup, and whether to compound."""
-
-    annual_rate: Decimal  # a fraction, or a percentage when >= 1, as in schedule.annual_fraction
-    penalty_markup: Decimal = Decimal("0.5")  # 50 %; the central bank's rule allows 30-50 %
-    compound_interest: bool = True
-
-    def __post_init__(self) -> None:
-        """Reject terms that would make the daily rate negative; work out R x (1 + markup) once."""
-        annual_fraction(self.annual_rate)  # raises on a negative rate or a float
-        if isinstance(self.penalty_markup, float) or self.penalty_markup < 0:
-            raise ValueError("the penalty markup must be a non-negative Decimal")
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            factor = annual_fraction(self.annual_rate) * (1 + Decimal(self.penalty_markup))
-        object.__setattr__(self, "_factor", factor)  # not a field: equality and repr stay the terms'
-
-    @property
-    def daily_rate(self) -> Decimal:
-        """The daily penalty rate d = R x (1 + markup) / 360, to 50 significant digits."""
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            return self._yearly_factor / _DAYS_PER_YEAR
-
-    @property
-    def _yearly_factor(self) -> Decimal:
-        """R x (1 + markup): exact, since both are finite decimals."""
-        return self._factor
-
-    def accrued(self, amount_days: Decimal) -> Decimal:
-        """Return the accrual on a sum of (base x days), rounded once to the fen."""
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            # Dividing the exact sum once, not multiplying by a truncated d, keeps a true half fen exact.
-            return round_money(amount_days * self._yearly_factor / _DAYS_PER_YEAR)
 
 
 @dataclass(frozen=True)
@@ -232,52 +191,6 @@ def classification(days_past_due: int) -> str:
     return "loss"
 
 
-@dataclass
-class _Ledger:
-    """Mutable running state of one installment while payments are replayed in order."""
-
-    installment: Installment
-    principal_paid: Decimal = _ZERO
-    interest_paid: Decimal = _ZERO
-    charges_paid: Decimal = _ZERO
-    penalty_paid: Decimal = _ZERO
-    compound_paid: Decimal = _ZERO
-    # Sums of base x days, exact; accrual runs from the due date up to ``accrued_to``.
-    penalty_amount_days: Decimal = _ZERO
-    compound_amount_days: Decimal = _ZERO
-    accrued_to: date = field(init=False)
-    paid_off_on: date | None = None
-
-    def __post_init__(self) -> None:
-        """Start accruing on the due date: nothing accrues before it, whenever the base changed."""
-        self.accrued_to = self.installment.due_date
-
-    @property
-    def principal_unpaid(self) -> Decimal:
-        """Scheduled principal not yet paid: the penalty base."""
-        return self.installment.principal - self.principal_paid
-
-    @property
-    def interest_unpaid(self) -> Decimal:
-        """Scheduled interest not yet paid: the compound interest base."""
-        return self.installment.interest - self.interest_paid
-
-    @property
-    def charges_unpaid(self) -> Decimal:
-        """Scheduled charges not yet paid: owed, but the base of no accrual."""
-        return self.installment.charges - self.charges_paid
-
-    def accrue_to(self, day: date, compound: bool) -> None:
-        """Add the segment from the last change to ``day`` at the bases that held over it."""
-        if day <= self.accrued_to:
-            return
-        days = (day - self.accrued_to).days
-        self.penalty_amount_days += self.principal_unpaid * days
-        if compound:
-            self.compound_amount_days += self.interest_unpaid * days
-        self.accrued_to = day
-
-
 def assess(
     schedule: Sequence[Installment],
     payments: Sequence[Payment],
@@ -294,8 +207,11 @@ def assess(
     each is summed exactly and rounded once. Charges accrue nothing.
     """
     with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        ledgers = [_Ledger(item) for item in sorted(schedule, key=lambda item: (item.due_date, item.number))]
+        ctx.prec = PRECISION
+        ledgers = [
+            InstallmentLedger(item)
+            for item in sorted(schedule, key=lambda item: (item.due_date, item.number))
+        ]
         numbers = [ledger.installment.number for ledger in ledgers]
         if len(set(numbers)) != len(numbers):
             raise ValueError("installment numbers must be unique")
@@ -340,7 +256,9 @@ def _payments_to_apply(payments: Sequence[Payment], as_of: date) -> list[Payment
     )
 
 
-def _apply(ledger: _Ledger, payment: Payment, available: Decimal, terms: PenaltyTerms) -> Allocation | None:
+def _apply(
+    ledger: InstallmentLedger, payment: Payment, available: Decimal, terms: PenaltyTerms
+) -> Allocation | None:
     """Pay what ``available`` covers of one installment on the payment day; None when nothing went to it."""
     # The bases held until the payment day; what is paid now lowers them from this day on.
     ledger.accrue_to(payment.paid_on, terms.compound_interest)
@@ -378,7 +296,7 @@ def _apply(ledger: _Ledger, payment: Payment, available: Decimal, terms: Penalty
     )
 
 
-def _state(ledger: _Ledger, terms: PenaltyTerms, as_of: date) -> InstallmentState:
+def _state(ledger: InstallmentLedger, terms: PenaltyTerms, as_of: date) -> InstallmentState:
     """Freeze one installment's ledger into its state as of ``as_of``."""
     ledger.accrue_to(as_of, terms.compound_interest)
     item = ledger.installment

@@ -19,7 +19,7 @@ from portal.domain.options import OPTION_KINDS
 from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.loans import classification as loan_classes
-from portal.loans import services
+from portal.loans.positions import loan_position, loan_positions
 from portal.staff import bp, cases
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
 from portal.web import page_cache
@@ -44,7 +44,7 @@ def render_case(
     as_of = business_date()
     borrower = application.borrower
     loans = casefile.borrower_loans(db.session, borrower.id)
-    positions = services.loan_positions(db.session, loans, as_of)
+    positions = loan_positions(db.session, loans, as_of)
     current = next(p for p in positions if p.loan.id == application.loan_id)
     earlier = casefile.earlier_plans(db.session, application)
     version = application.row_version
@@ -149,7 +149,7 @@ def case_schedule(reference: str, which: str):
             _("Requested schedule"),
         )
     else:
-        position = services.loan_position(db.session, application.loan, business_date())
+        position = loan_position(db.session, application.loan, business_date())
         rows = [i for i in position.report.installments if i.status != "paid"]
         caption = _("Current schedule")
     return render_template(

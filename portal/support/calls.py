@@ -1,12 +1,11 @@
-"""Phone support: finding a caller, verifying them, the assisted session, call notes and callbacks.
+"""Phone support, who is calling: finding a caller, the support codes they read out, and verifying them.
 
 - A support code is 6 digits the borrower reads from their own dashboard: stored only as a keyed hash, valid
   10 minutes, used once; a new code replaces the old one.
 - Verification (by the code, or by knowledge questions) is counted per borrower in the database, whatever the
   number of workers: each try is written in a transaction of its own (`db.own_transaction`) *before* it is
-  checked, so 3 failures in 30 minutes lock verification for that borrower for everyone.
-- A verified caller opens an assisted session: 30 minutes, one live session per agent (a new one ends the old).
-- Every action is on the audit trail as actor = the agent, on behalf of = the borrower, channel = phone.
+  checked, so 3 failures in 30 minutes lock verification for that borrower for everyone. A verified caller
+  gets an assisted session (portal.support.sessions).
 
 Services flush, never commit; the attempt counter, which must be visible to other workers at once and outlive
 the request, is written in transactions of its own.
@@ -19,31 +18,23 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portal.clock import real_utcnow, stored_moment, utcnow
+from portal.clock import real_utcnow
 from portal.core import audit
 from portal.loans.models import Loan, Payment
 from portal.people.models import Borrower, StaffUser
-from portal.support.models import AssistedSession, Callback, CallNote, SupportCode, VerificationAttempt
+from portal.support.models import AssistedSession, SupportCode, VerificationAttempt
+from portal.support.sessions import agent_actor, borrower_actor, start_session
 
 CODE_TTL = timedelta(minutes=10)
-SESSION_LENGTH = timedelta(minutes=30)
 LOCK_FAILURES = 3
 LOCK_WINDOW = timedelta(minutes=30)
-
-
-def agent_actor(agent: StaffUser) -> str:
-    return f"staff:{agent.id}"
-
-
-def borrower_actor(borrower_id: int) -> str:
-    return f"borrower:{borrower_id}"
 
 
 # --- support codes ------------------------------------------------------------------------------------------
@@ -257,199 +248,3 @@ def verify_with_answers(
         return right_id and right_birth and right_payment
 
     return _attempt(session, agent, borrower, "questions", check)
-
-
-# --- assisted sessions --------------------------------------------------------------------------------------
-
-
-def _audit(
-    session: Session, agent: StaffUser, borrower_id: int, action: str, data: dict | None = None
-) -> None:
-    audit.record(
-        session,
-        actor=agent_actor(agent),
-        on_behalf_of=borrower_actor(borrower_id),
-        channel="phone",
-        action=action,
-        subject=borrower_actor(borrower_id),
-        data=data,
-    )
-
-
-def start_session(
-    session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str
-) -> AssistedSession:
-    """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time)."""
-    for other in open_sessions(session, agent.id):
-        end_session(session, agent, other, how="replaced")
-    assisted = AssistedSession(
-        agent_id=agent.id,
-        borrower_id=borrower.id,
-        verified_by=verified_by,
-        started_at=utcnow(),  # the call on the record: business time
-        expires_at=real_utcnow() + SESSION_LENGTH,  # the session's lifetime: real time
-        notified=[],
-    )
-    session.add(assisted)
-    session.flush()
-    _audit(
-        session, agent, borrower.id, "assist.started", {"session": assisted.id, "verified_by": verified_by}
-    )
-    return assisted
-
-
-def open_sessions(session: Session, agent_id: int) -> list[AssistedSession]:
-    """The agent's sessions that have neither ended nor run out."""
-    return list(
-        session.scalars(
-            select(AssistedSession)
-            .where(
-                AssistedSession.agent_id == agent_id,
-                AssistedSession.ended_at.is_(None),
-                AssistedSession.expires_at > real_utcnow(),
-            )
-            .order_by(AssistedSession.id.desc())
-        )
-    )
-
-
-def live_session(session: Session, agent_id: int) -> AssistedSession | None:
-    """The agent's live assisted session, if any (the newest)."""
-    found = open_sessions(session, agent_id)
-    return found[0] if found else None
-
-
-def end_session(session: Session, agent: StaffUser, assisted: AssistedSession, *, how: str = "agent") -> None:
-    """End an assisted session now."""
-    if assisted.ended_at is not None:
-        return
-    assisted.ended_at = utcnow()
-    assisted.ended_how = how
-    _audit(session, agent, assisted.borrower_id, "assist.ended", {"session": assisted.id, "how": how})
-
-
-def first_time(assisted: AssistedSession, key: str) -> bool:
-    """True the first time `key` is seen in this session (and remember it): one message per meaningful action."""
-    seen = list(assisted.notified or [])
-    if key in seen:
-        return False
-    assisted.notified = [*seen, key]
-    return True
-
-
-def recent_calls(
-    session: Session, agent_id: int, limit: int = 10
-) -> list[tuple[AssistedSession, list[CallNote]]]:
-    """The agent's latest calls (assisted sessions), each with the notes written during it."""
-    calls = list(
-        session.scalars(
-            select(AssistedSession)
-            .where(AssistedSession.agent_id == agent_id)
-            .order_by(AssistedSession.id.desc())
-            .limit(limit)
-        )
-    )
-    notes: dict[int, list[CallNote]] = {call.id: [] for call in calls}
-    if calls:
-        for note in session.scalars(
-            select(CallNote).where(CallNote.session_id.in_(list(notes))).order_by(CallNote.id)
-        ):
-            notes[note.session_id].append(note)
-    return [(call, notes[call.id]) for call in calls]
-
-
-# --- notes and callbacks ------------------------------------------------------------------------------------
-
-
-def add_note(session: Session, agent: StaffUser, assisted: AssistedSession, body: str) -> CallNote:
-    """A note on the borrower's record, written during the call."""
-    note = CallNote(
-        borrower_id=assisted.borrower_id,
-        agent_id=agent.id,
-        session_id=assisted.id,
-        body=body,
-        created_at=utcnow(),
-    )
-    session.add(note)
-    session.flush()
-    _audit(session, agent, assisted.borrower_id, "call.noted", {"note": note.id})
-    return note
-
-
-def add_callback(
-    session: Session, agent: StaffUser, assisted: AssistedSession, *, due_at: datetime, note: str
-) -> Callback:
-    """Promise to call the borrower back at `due_at` (naive UTC)."""
-    callback = Callback(
-        borrower_id=assisted.borrower_id,
-        agent_id=agent.id,
-        due_at=due_at,
-        note=note,
-        created_at=utcnow(),
-    )
-    session.add(callback)
-    session.flush()
-    _audit(
-        session,
-        agent,
-        assisted.borrower_id,
-        "callback.scheduled",
-        {"callback": callback.id, "due_at": due_at.isoformat()},
-    )
-    return callback
-
-
-def complete_callback(session: Session, agent: StaffUser, callback: Callback) -> None:
-    """The callback was made."""
-    if callback.done_at is None:
-        callback.done_at = utcnow()
-        _audit(session, agent, callback.borrower_id, "callback.done", {"callback": callback.id})
-
-
-def todays_callbacks(session: Session, agent_id: int, today: date) -> list[Callback]:
-    """The agent's callbacks still to make that are due by the end of `today` (local), late ones first."""
-    end_of_day = stored_moment(today + timedelta(days=1), time(0, 0))
-    return list(
-        session.scalars(
-            select(Callback)
-            .where(Callback.agent_id == agent_id, Callback.done_at.is_(None), Callback.due_at < end_of_day)
-            .order_by(Callback.due_at, Callback.id)
-        )
-    )
-
-
-def borrower_callbacks(session: Session, borrower_id: int) -> list[Callback]:
-    """The borrower's callbacks still to make, soonest first."""
-    return list(
-        session.scalars(
-            select(Callback)
-            .where(Callback.borrower_id == borrower_id, Callback.done_at.is_(None))
-            .order_by(Callback.due_at, Callback.id)
-        )
-    )
-
-
-def borrower_notes(session: Session, borrower_id: int, limit: int = 20) -> list[CallNote]:
-    """Notes on the borrower's record, newest first."""
-    return list(
-        session.scalars(
-            select(CallNote)
-            .where(CallNote.borrower_id == borrower_id)
-            .order_by(CallNote.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def own_callback(session: Session, agent_id: int, callback_id: int) -> Callback | None:
-    """One of the agent's own callbacks, or None."""
-    return session.scalars(
-        select(Callback).where(Callback.id == callback_id, Callback.agent_id == agent_id)
-    ).first()
-
-
-def own_session(session: Session, agent_id: int, session_id: int) -> AssistedSession | None:
-    """One of the agent's own assisted sessions, or None."""
-    return session.scalars(
-        select(AssistedSession).where(AssistedSession.id == session_id, AssistedSession.agent_id == agent_id)
-    ).first()

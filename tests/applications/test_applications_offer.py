@@ -37,8 +37,8 @@ from portal import i18n, policies
 from portal.applications import offers, serialisation
 from portal.applications.models import Application
 from portal.core.models import Notification
-from portal.loans import services
 from portal.loans.models import ScheduleVersion
+from portal.loans.positions import loan_position
 
 COUNTER = {
     "kind": "installment_plan",
@@ -174,7 +174,7 @@ def test_the_loan_page_shows_the_version_in_force(demo):
     with demo.test_request_context():
         with database(demo) as session:
             loan = loan_of(session, URBAN)
-            position = services.loan_position(session, loan, BUSINESS_DATE)
+            position = loan_position(session, loan, BUSINESS_DATE)
             assert position.version.version == 2
     assert _shown_version(before) == 1
     assert _shown_version(after) == 2

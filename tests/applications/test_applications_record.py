@@ -32,8 +32,8 @@ from support import BUSINESS_DATE
 from portal.domain import arrears as arrears_rules
 from portal.domain.paynow import pay_now
 from portal.i18n import labels
-from portal.loans import services
 from portal.loans.models import Payment, ScheduleLine, ScheduleVersion
+from portal.loans.positions import loan_position
 from portal.policies.models import PolicyPack
 
 MONEY = re.compile(r"[^\d.\-]")
@@ -214,7 +214,7 @@ def test_the_offer_shows_the_penalty_waived_and_what_is_still_owed(demo):
     html = client.get(f"/applications/{reference}/offer").get_data(as_text=True)
 
     with database(demo) as session:
-        report = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report
+        report = loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report
     assert report.penalty > 0
     assert amount(by_testid(html, "waived-penalty")) == report.penalty
     assert amount(by_testid(html, "owed-before-waiver")) == report.total_to_bring_current
@@ -230,7 +230,7 @@ def test_an_offer_without_waivers_says_nothing_of_them(demo):
 
 def test_the_agreement_does_not_list_a_waived_penalty_as_owed(demo):
     with database(demo) as session:
-        report = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report
+        report = loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report
     waived = arrears_rules.waivable(report)["penalty"]
     client, _number, reference, _response = accepted(demo, waivers={"penalty": True})
 
@@ -260,7 +260,7 @@ def test_the_agreement_does_not_list_a_waived_penalty_as_owed(demo):
 
 def _now(demo):
     with database(demo) as session:
-        return pay_now(services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report)
+        return pay_now(loan_position(session, loan_of(session, URBAN), BUSINESS_DATE).report)
 
 
 def test_the_dashboard_says_the_arrears_and_the_next_installment_are_both_owed(demo):

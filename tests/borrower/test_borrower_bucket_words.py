@@ -14,8 +14,8 @@ from support import BUSINESS_DATE, sign_in
 from support_pages import visible_text
 
 from portal import db
-from portal.loans import services
 from portal.loans.models import Loan
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 
 EXPLAINED = {
@@ -32,8 +32,7 @@ def _loan_pages(app, phone: str, lang: str):
     with app.app_context():
         loans = db.session.scalars(select(Loan).join(Borrower).where(Borrower.phone == phone)).all()
         found = [
-            (loan.number, services.loan_position(db.session, loan, BUSINESS_DATE).report.bucket)
-            for loan in loans
+            (loan.number, loan_position(db.session, loan, BUSINESS_DATE).report.bucket) for loan in loans
         ]
     client = app.test_client()
     sign_in(client, phone)

@@ -15,6 +15,7 @@ from portal.applications.models import Application
 from portal.core import outbox
 from portal.loans import services
 from portal.loans.models import Loan
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 from portal.web.page_cache import PageCache
 
@@ -38,9 +39,7 @@ def _total(app, phone: str = OVERDUE) -> str:
     """The total to bring the loan current as the dashboard should show it now, computed afresh."""
     with app.test_request_context():
         loan = db.session.scalars(select(Loan).join(Borrower).where(Borrower.phone == phone)).one()
-        return i18n.money(
-            services.loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current
-        )
+        return i18n.money(loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current)
 
 
 def test_a_repeat_view_of_the_dashboard_reads_only_the_session_check(demo):

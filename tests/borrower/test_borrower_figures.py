@@ -11,8 +11,8 @@ from sqlalchemy import select
 from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
-from portal.loans import services
 from portal.loans.models import Loan
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')
@@ -29,7 +29,7 @@ def _positions(session, phone: str):
     loans = session.scalars(
         select(Loan).join(Borrower).where(Borrower.phone == phone).order_by(Loan.id)
     ).all()
-    return [services.loan_position(session, loan, BUSINESS_DATE) for loan in loans]
+    return [loan_position(session, loan, BUSINESS_DATE) for loan in loans]
 
 
 def _page(app, phone: str, path: str = "/") -> str:

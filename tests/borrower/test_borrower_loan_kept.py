@@ -12,6 +12,7 @@ from support import BUSINESS_DATE, sign_in, statements_of_get
 from portal import db, i18n
 from portal.loans import services
 from portal.loans.models import Loan
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 
 OVERDUE = "13800000001"  # one overdue loan, no application
@@ -23,7 +24,7 @@ def _loan(app, phone: str = OVERDUE) -> tuple[str, str]:
     """(loan number, the total to bring it current as the page should show it now, computed afresh)."""
     with app.test_request_context():
         loan = db.session.scalars(select(Loan).join(Borrower).where(Borrower.phone == phone)).one()
-        total = services.loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current
+        total = loan_position(db.session, loan, BUSINESS_DATE).report.total_to_bring_current
         return loan.number, i18n.money(total)
 
 
@@ -85,7 +86,7 @@ def test_the_loan_page_lists_the_latest_12_payments_and_sums_up_the_older_ones(d
                 db.session, loan, reference=f"MANY-{n:02d}", amount=Decimal("10.00"), paid_on=BUSINESS_DATE
             )
         db.session.commit()
-        payments = services.loan_position(db.session, loan, BUSINESS_DATE).all_payments
+        payments = loan_position(db.session, loan, BUSINESS_DATE).all_payments
         newest_first = payments[::-1]
         older_sum = i18n.money(sum((p.amount for p in newest_first[12:]), Decimal(0)))
     assert len(payments) > 12

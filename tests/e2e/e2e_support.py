@@ -130,7 +130,8 @@ class LivePortal:
     def totals_to_bring_current(self, phone: str) -> dict[str, Decimal]:
         """The domain's total to bring current, per loan number, for each of this borrower's overdue loans."""
         from portal import db
-        from portal.loans import services
+        from portal.loans.positions import loan_position
+        from portal.loans.queries import borrower_loans
         from portal.people.models import Borrower
 
         as_of = self.as_of
@@ -138,8 +139,8 @@ class LivePortal:
             borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
             assert borrower is not None, f"no demo borrower {phone}"
             totals = {}
-            for loan in services.borrower_loans(db.session, borrower.id):
-                report = services.loan_position(db.session, loan, as_of).report
+            for loan in borrower_loans(db.session, borrower.id):
+                report = loan_position(db.session, loan, as_of).report
                 if report.total_to_bring_current > 0:
                     totals[loan.number] = report.total_to_bring_current
             return totals
@@ -252,13 +253,13 @@ def withdraw_open_applications(portal: LivePortal, phone: str) -> list[str]:
 def loan_numbers(portal: LivePortal, phone: str) -> list[str]:
     """The borrower's loan numbers, in the order the dashboard lists them."""
     from portal import db
-    from portal.loans import services
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
 
     with portal.app.app_context():
         borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
         assert borrower is not None, f"no demo borrower {phone}"
-        return [loan.number for loan in services.borrower_loans(db.session, borrower.id)]
+        return [loan.number for loan in borrower_loans(db.session, borrower.id)]
 
 
 def application_status(portal: LivePortal, reference: str) -> str | None:
@@ -599,7 +600,8 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
 
     from portal import db
     from portal.applications import drafting, transitions
-    from portal.loans import services
+    from portal.loans.positions import loan_position
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
 
     as_of = portal.as_of
@@ -608,8 +610,8 @@ def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "i
         assert borrower is not None, f"no demo borrower {phone}"
         loan = next(
             loan
-            for loan in services.borrower_loans(db.session, borrower.id)
-            if services.loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
+            for loan in borrower_loans(db.session, borrower.id)
+            if loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
         )
         who = {"actor": f"borrower:{borrower.id}", "channel": "web"}
         application = drafting.start(db.session, loan, create_key=f"e2e-{loan.number}", as_of=as_of, **who)

@@ -27,13 +27,13 @@ def test_the_matured_loan_shows_compound_interest_as_its_explanation_says(
     make_page, live_portal: LivePortal, lang
 ):
     from portal import db
-    from portal.loans import services
     from portal.loans.models import Loan
+    from portal.loans.positions import loan_position
 
     number = loan_numbers(live_portal, MATURED)[0]
     with live_portal.app.app_context():
         loan = db.session.scalar(select(Loan).where(Loan.number == number))
-        report = services.loan_position(db.session, loan, live_portal.as_of).report
+        report = loan_position(db.session, loan, live_portal.as_of).report
         charges_compound = loan.product.compound_interest
 
     page = make_page(viewport=PHONE, locale=BROWSER_LOCALE[lang])

@@ -52,7 +52,8 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
         from portal import db
         from portal.applications import calculation, drafting, transitions
         from portal.clock import business_date
-        from portal.loans import services
+        from portal.loans.positions import loan_position
+        from portal.loans.queries import borrower_loans
         from portal.people.models import Borrower
 
         withdraw_open_applications(live_portal, phone)
@@ -63,8 +64,8 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
             borrower = db.session.query(Borrower).filter_by(phone=phone).one()
             loan = next(
                 loan
-                for loan in services.borrower_loans(db.session, borrower.id)
-                if services.loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
+                for loan in borrower_loans(db.session, borrower.id)
+                if loan_position(db.session, loan, as_of).report.total_to_bring_current > 0
             )
             actor = f"borrower:{borrower.id}"
             application = drafting.start(
@@ -93,7 +94,8 @@ def drafts(live_portal: LivePortal) -> Iterator[Callable[..., str]]:
 def spare_borrowers(portal: LivePortal) -> list[str]:
     """Phones of the extra demo borrowers (not the named 138000000xx ones) with an overdue loan."""
     from portal import db
-    from portal.loans import services
+    from portal.loans.positions import loan_position
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
 
     phones = []
@@ -101,9 +103,9 @@ def spare_borrowers(portal: LivePortal) -> list[str]:
         for borrower in db.session.query(Borrower).order_by(Borrower.id).all():
             if borrower.phone.startswith("1380000000"):
                 continue
-            loans = services.borrower_loans(db.session, borrower.id)
+            loans = borrower_loans(db.session, borrower.id)
             if any(
-                services.loan_position(db.session, loan, portal.as_of).report.total_to_bring_current > 0
+                loan_position(db.session, loan, portal.as_of).report.total_to_bring_current > 0
                 for loan in loans
             ):
                 phones.append(borrower.phone)

@@ -69,15 +69,16 @@ def signed_in(make_page, portal: LivePortal, lang: str, phone: str = DEMO_BORROW
 
 def _loan(portal: LivePortal, phone: str = DEMO_BORROWER):
     from portal import db
-    from portal.loans import services
+    from portal.loans.positions import loan_position
+    from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
 
     borrower = db.session.scalar(select(Borrower).where(Borrower.phone == phone))
     return next(
         loan
-        for loan in services.borrower_loans(db.session, borrower.id)
-        if services.loan_position(db.session, loan, portal.as_of).report.total_to_bring_current > 0
-        or len(services.loan_position(db.session, loan, portal.as_of).versions) > 1
+        for loan in borrower_loans(db.session, borrower.id)
+        if loan_position(db.session, loan, portal.as_of).report.total_to_bring_current > 0
+        or len(loan_position(db.session, loan, portal.as_of).versions) > 1
     )
 
 
@@ -85,11 +86,11 @@ def stored_pay_now(portal: LivePortal, phone: str = DEMO_BORROWER):
     """What to pay now by the stored schedule and payments of the borrower's overdue (or restructured) loan."""
     from portal import db
     from portal.domain.paynow import pay_now
-    from portal.loans import services
+    from portal.loans.positions import loan_position
 
     with portal.app.app_context():
         loan = _loan(portal, phone)
-        return loan.number, pay_now(services.loan_position(db.session, loan, portal.as_of).report)
+        return loan.number, pay_now(loan_position(db.session, loan, portal.as_of).report)
 
 
 def money_in(locator) -> Decimal:
@@ -159,7 +160,7 @@ def offer_with_waiver(portal: LivePortal) -> dict:
     from portal.applications import decisions
     from portal.applications.models import Application
     from portal.domain import arrears as arrears_rules
-    from portal.loans import services
+    from portal.loans.positions import loan_position
     from portal.people.models import StaffUser
 
     withdraw_open_applications(portal, DEMO_BORROWER)
@@ -177,7 +178,7 @@ def offer_with_waiver(portal: LivePortal) -> dict:
             waivers={"penalty": True},
         )
         assert status == "approved"
-        report = services.loan_position(db.session, application.loan, portal.as_of).report
+        report = loan_position(db.session, application.loan, portal.as_of).report
         db.session.commit()
         return {
             "reference": reference,
@@ -272,11 +273,11 @@ def test_accepting_lands_on_what_to_pay_now_with_the_agreement_one_tap_away(
 
 def _stored_record(portal: LivePortal) -> dict:
     from portal import db
-    from portal.loans import services
+    from portal.loans.positions import loan_position
 
     with portal.app.app_context():
         loan = _loan(portal)
-        position = services.loan_position(db.session, loan, portal.as_of)
+        position = loan_position(db.session, loan, portal.as_of)
         return {
             "number": loan.number,
             "payments": sorted((p.reference, p.amount) for p in position.all_payments),

@@ -13,13 +13,14 @@ from support import BUSINESS_DATE, sign_in
 from portal import i18n
 from portal.loans import services
 from portal.loans.models import Payment
+from portal.loans.positions import loan_position
 
 
 def test_the_same_reference_twice_makes_one_payment(demo):
     with database(demo) as session:
         loan = first_loan(session, "13800000001")
         before = session.scalar(select(func.count()).select_from(Payment))
-        total_before = services.loan_position(session, loan, BUSINESS_DATE).report.total_to_bring_current
+        total_before = loan_position(session, loan, BUSINESS_DATE).report.total_to_bring_current
 
         first, created = services.record_payment(
             session, loan, reference="BANK-TEST-0001", amount=Decimal("1000.00"), paid_on=BUSINESS_DATE
@@ -33,7 +34,7 @@ def test_the_same_reference_twice_makes_one_payment(demo):
         assert created_again is False
         assert again.id == first.id
         assert session.scalar(select(func.count()).select_from(Payment)) == before + 1
-        total_after = services.loan_position(session, loan, BUSINESS_DATE).report.total_to_bring_current
+        total_after = loan_position(session, loan, BUSINESS_DATE).report.total_to_bring_current
         assert total_after == total_before - Decimal("1000.00")
 
 
@@ -92,7 +93,7 @@ def test_the_loan_page_shows_how_a_payment_was_applied(demo, client):
         from portal import db
 
         loan = first_loan(db.session, "13800000001")
-        report = services.loan_position(db.session, loan, BUSINESS_DATE).report
+        report = loan_position(db.session, loan, BUSINESS_DATE).report
         allocations = [a for a in report.allocations if a.reference == "BANK-TEST-0005"]
         expected = [(a.installment, i18n.money(a.total)) for a in allocations]
         paid = i18n.money(Decimal("1500.00"))

@@ -14,6 +14,7 @@ from support import BUSINESS_DATE
 
 from portal.loans import services
 from portal.loans.models import Loan, ScheduleVersion
+from portal.loans.positions import loan_positions, loan_summaries
 
 
 def _restructure_one(session) -> None:
@@ -50,8 +51,8 @@ def test_summaries_report_what_the_full_positions_report(demo, days):
         restructured = session.scalar(
             select(func.count()).select_from(ScheduleVersion).where(ScheduleVersion.version > 1)
         )
-        summaries = services.loan_summaries(session, loans, as_of)
-        positions = services.loan_positions(session, loans, as_of)
+        summaries = loan_summaries(session, loans, as_of)
+        positions = loan_positions(session, loans, as_of)
     assert len(loans) >= 5
     assert restructured >= 1, "a restructured loan's earlier schedule must be left out"
     assert [s.loan.id for s in summaries] == [p.loan.id for p in positions]
@@ -62,4 +63,4 @@ def test_summaries_report_what_the_full_positions_report(demo, days):
 
 def test_summaries_of_no_loans_are_empty(demo):
     with database(demo) as session:
-        assert services.loan_summaries(session, [], BUSINESS_DATE) == []
+        assert loan_summaries(session, [], BUSINESS_DATE) == []

@@ -29,8 +29,8 @@ from portal.applications import calculation, drafting, transitions
 from portal.applications.models import Application
 from portal.clock import business_date, utcnow
 from portal.core.models import AuditEvent, Notification
-from portal.loans import services
 from portal.loans.models import Loan
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower, StaffUser
 
 PASSWORD = "Demo-pass-2026"
@@ -325,7 +325,7 @@ def crowd(app, count: int, *, extra_borrowers: int | None = None) -> list[str]:
         for loan in session.scalars(select(Loan).order_by(Loan.id)).all():
             if len(references) == count:
                 break
-            behind = services.loan_position(session, loan, business_date()).report.days_past_due > 0
+            behind = loan_position(session, loan, business_date()).report.days_past_due > 0
             try:
                 with session.begin_nested():
                     kind = "installment_plan" if behind else "extension"

@@ -31,7 +31,7 @@ from werkzeug.datastructures import FileStorage
 from portal.applications import evidence, transitions
 from portal.core.models import AuditEvent
 from portal.i18n import labels
-from portal.loans import services
+from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -97,7 +97,7 @@ def test_the_case_page_shows_the_requested_schedule_beside_the_unpaid_current_on
     reference = submitted(demo, URBAN)
     stored = row(demo, reference)
     with database(demo) as session:
-        position = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
+        position = loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
         unpaid = [i for i in position.report.installments if i.status != "paid"]
     reviewer1 = staff_client(demo, "reviewer1")
 
@@ -116,7 +116,7 @@ def test_each_schedule_of_a_case_lists_every_installment_on_its_own_page_and_the
     reference = submitted(demo, URBAN)
     stored = row(demo, reference)
     with database(demo) as session:
-        position = services.loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
+        position = loan_position(session, loan_of(session, URBAN), BUSINESS_DATE)
         unpaid = [str(i.number) for i in position.report.installments if i.status != "paid"]
     reviewer1 = staff_client(demo, "reviewer1")
     viewed = len(audit_rows(demo, reference, "case.viewed"))

@@ -25,6 +25,7 @@ from portal.domain.classification import add_months
 from portal.i18n import labels
 from portal.loans import classification as loan_classes
 from portal.loans import services
+from portal.loans.positions import loan_position
 
 
 def _restructured(app) -> str:
@@ -92,10 +93,10 @@ def test_a_missed_payment_under_the_new_schedule_makes_the_loan_substandard_and_
         row = application(session, reference)
         policy = policies.of(row.policy_pack)
         loan = loan_of(session, URBAN)
-        on_time = services.loan_position(session, loan, first)
+        on_time = loan_position(session, loan, first)
         assert loan_classes.classify_position(on_time, [row], policy, first).tier == "special_mention"
         day_after = first + timedelta(days=1)
-        missed = services.loan_position(session, loan, day_after)
+        missed = loan_position(session, loan, day_after)
         classified = loan_classes.classify_position(missed, [row], policy, day_after)
         assert classified.tier == "substandard"
         assert classified.by_days == "special_mention"

@@ -25,7 +25,7 @@ from support import BUSINESS_DATE, statements_of_get
 
 from portal.applications import decisions, transitions
 from portal.applications.models import Application
-from portal.loans import services
+from portal.loans.positions import loan_position
 from portal.people.models import StaffUser
 
 BANDS = {  # yuan: [low, high)
@@ -41,7 +41,7 @@ def _facts(app) -> dict[str, dict]:
     facts = {}
     with database(app) as session:
         for row in session.scalars(select(Application).order_by(Application.id)):
-            report = services.loan_position(session, row.loan, BUSINESS_DATE).report
+            report = loan_position(session, row.loan, BUSINESS_DATE).report
             facts[row.reference] = {
                 "id": row.id,
                 "status": row.status,
