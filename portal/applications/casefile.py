@@ -1,16 +1,19 @@
-"""The staff case file: the case with what its page shows, the loans, earlier plans, and a decision's flush."""
+"""The staff case file: what names a case page's content (its marks, read in one statement: the kept case page is
+looked up with them), the case with what its page shows, the loans, earlier plans, and a decision's flush."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, cast, func, literal, select, text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.applications.decisions import Conflict
 from portal.applications.models import Application
+from portal.core.models import HISTORY_SQL, AuditEvent
 from portal.loans.models import Loan
 from portal.people.models import Borrower
 
@@ -74,3 +77,58 @@ def decide(session: Session, application: Application, action: Callable[[Applica
     except StaleDataError as error:
         raise Conflict() from error
     return result
+
+
+@dataclass(frozen=True)
+class CaseMarks:
+    """The versions of everything the case page shows (see `portal.staff.case_page._case_key`)."""
+
+    id: int
+    status: str
+    borrower_id: int
+    row_version: int
+    view_version: int
+    borrower_shown: tuple  # the borrower's own details on the page: name, variant, occupation, home branch
+    last_history_id: int  # the newest entry of the case's history (viewings left out), 0 when none
+
+
+# The statement is built once: a kept case page runs it on every view.
+_SUBJECT = literal("application:") + cast(Application.id, String)
+_LAST_HISTORY = (
+    select(func.coalesce(func.max(AuditEvent.id), 0))
+    .where(AuditEvent.subject == _SUBJECT, text(HISTORY_SQL))
+    .scalar_subquery()
+)
+_MARKS = (
+    select(
+        Application.id,
+        Application.status,
+        Application.borrower_id,
+        Application.row_version,
+        Borrower.view_version,
+        Borrower.name,
+        Borrower.variant,
+        Borrower.occupation,
+        Borrower.home_branch_id,
+        _LAST_HISTORY,
+    )
+    .join(Borrower, Borrower.id == Application.borrower_id)
+    .where(Application.reference == bindparam("reference"))
+)
+
+
+def case_marks(session: Session, reference: str) -> CaseMarks | None:
+    """The case's marks, or None when there is no such application. One statement: the application and its
+    borrower by primary key, and the history's newest entry from the partial index that leaves viewings out."""
+    row = session.connection().execute(_MARKS, {"reference": reference}).first()
+    if row is None:
+        return None
+    return CaseMarks(
+        id=row[0],
+        status=row[1],
+        borrower_id=row[2],
+        row_version=row[3],
+        view_version=row[4],
+        borrower_shown=tuple(row[5:9]),
+        last_history_id=row[9],
+    )

@@ -20,7 +20,7 @@ from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.loans import classification as loan_classes
 from portal.loans.positions import loan_position, loan_positions
-from portal.staff import bp, cases
+from portal.staff import bp
 from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
 from portal.web import page_cache
 
@@ -164,7 +164,7 @@ def case(reference: str):
 
     Every viewing is on the record; the page itself is kept (portal/web/page_cache.py) under a key naming all it
     shows, so a reviewer going back to a case does not read the loans and replay the arrears again."""
-    marks = cases.case_marks(db.session, reference)
+    marks = casefile.case_marks(db.session, reference)
     if marks is None or marks.status == "draft":
         abort(404)  # a borrower's unsent draft is theirs alone
     record_viewing(marks.id, marks.borrower_id)
@@ -175,7 +175,7 @@ def case(reference: str):
     return (page_cache.keep(key, page) if key is not None else page), status
 
 
-def _case_key(marks: cases.CaseMarks) -> tuple | None:
+def _case_key(marks: casefile.CaseMarks) -> tuple | None:
     """What the case page shows depends on, for the page cache; None when this view must not be kept.
 
     The application's row version (every claim, decision and answer bumps it), the borrower's view version (the
