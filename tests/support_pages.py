@@ -425,11 +425,11 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
                 waivers={"penalty": True},
             )
     # agent1 on a call with the rural borrower (verified), and reviewer2 not enrolled in the second factor yet.
-    from portal.support import calls as support_calls
+    from portal.support import sessions as support_sessions
 
     agent = session.scalar(select(StaffUser).where(StaffUser.username == AGENT))
     rural = session.scalar(select(Borrower).where(Borrower.phone == RURAL_PHONE))
-    support_calls.start_session(session, agent, rural, verified_by="questions")
+    support_sessions.start_session(session, agent, rural, verified_by="questions")
     session.scalar(select(StaffUser).where(StaffUser.username == AT_ENROLMENT.who)).totp_enrolled_at = None
     session.commit()
 

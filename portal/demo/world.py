@@ -258,13 +258,14 @@ class _Builder:
 def agent_calls(session: Session) -> None:
     """agent1's day so far, through the phone-support services: one call (verified by the questions) with a note,
     and two callbacks due today (10:30 and 16:00, late ones stay on the list), so the agent's page is not empty."""
-    from portal.support import calls as support_calls
+    from portal.support import notes as support_notes
+    from portal.support import sessions as support_sessions
 
     agent = session.scalar(select(StaffUser).where(StaffUser.username == "agent1"))
     caller = session.scalar(select(Borrower).where(Borrower.phone == "13800000006"))
     other = session.scalar(select(Borrower).where(Borrower.phone == "13800000004"))
-    assisted = support_calls.start_session(session, agent, caller, verified_by="questions")
-    support_calls.add_note(
+    assisted = support_sessions.start_session(session, agent, caller, verified_by="questions")
+    support_notes.add_note(
         session,
         agent,
         assisted,
@@ -276,9 +277,9 @@ def agent_calls(session: Session) -> None:
         (other, time(16, 0), "询问两笔贷款的逾期金额"),
     ):
         if borrower is not caller:
-            assisted = support_calls.start_session(session, agent, borrower, verified_by="questions")
-        support_calls.add_callback(session, agent, assisted, due_at=stored_moment(today, at), note=note)
-    support_calls.end_session(session, agent, assisted)
+            assisted = support_sessions.start_session(session, agent, borrower, verified_by="questions")
+        support_notes.add_callback(session, agent, assisted, due_at=stored_moment(today, at), note=note)
+    support_sessions.end_session(session, agent, assisted)
 
 
 def build_demo(session: Session, extra_borrowers: int = 300) -> str:

@@ -361,14 +361,14 @@ def test_someone_signed_out_is_sent_to_sign_in(demo, client):
 
 
 def test_an_agent_acting_for_the_borrower_cannot_reach_the_borrowers_password_page(demo, app):
-    from portal.support import calls as support_calls
+    from portal.support import sessions as support_sessions
 
     agent = app.test_client()
     assert staff_sign_in(agent, "agent1").status_code == 302
     with database(demo) as session:  # a verified call with the rural borrower: the agent works their pages
         borrower = session.scalar(select(Borrower).where(Borrower.phone == RURAL))
         staff = session.scalar(select(StaffUser).where(StaffUser.username == "agent1"))
-        support_calls.start_session(session, staff, borrower, verified_by="questions")
+        support_sessions.start_session(session, staff, borrower, verified_by="questions")
         session.commit()
     assert agent.get("/").status_code == 200  # the borrower's dashboard, under the banner
     before = _borrower_state(demo, RURAL)
