@@ -12,7 +12,8 @@ template is built again when the institution's day has turned since (a run cross
 Every app a test makes loads its templates' compiled code from one cache for the whole run (`_SharedTemplateCode`):
 compiling the templates again for each fresh app was most of what a short test cost. Likewise the URL builders
 werkzeug compiles for each route of each app (`_shared_url_builder`): generating and compiling their Python code was
-most of what `create_app` cost.
+most of what `create_app` cost. And the SQL that SQLAlchemy compiles, kept per engine, is kept once per kind of
+database for all the apps' engines (`_create_engine_sharing_compiled_sql`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from support import BUSINESS_DATE, CSRF_RE, PG_URL, Client, settings, sign_in  # noqa: F401 - re-exported
 from werkzeug.routing.rules import Rule
 
 from portal import config as config_module
 from portal import create_app
+from portal import db as portal_db
 from portal.migrations import upgrade
 
 DEMO_SNAPSHOT = "demo_snapshot"  # the PostgreSQL schema holding the demo data's rows
@@ -97,6 +99,32 @@ def _shared_url_builder(self: Rule, append_unknown: bool = True):
 
 
 Rule._compile_builder = _shared_url_builder
+
+_create_engine = portal_db.create_engine
+_DIALECTS: dict[tuple[str, str], tuple] = {}  # (dialect, driver) -> an initialized dialect, its compiled SQL
+
+
+def _create_engine_sharing_compiled_sql(url, **kwargs):
+    """An engine as portal.db makes it, compiling its SQL into one cache per kind of database for the whole run.
+
+    SQLAlchemy keeps the SQL it compiled per engine, keyed by the engine's dialect; every test app has an engine
+    of its own, so each test compiled every statement again. An engine made once a dialect of its kind has
+    connected (and so set itself up from the server: version, defaults) takes that dialect and its cache."""
+    engine = _create_engine(url, **kwargs)
+    key = (engine.dialect.name, engine.dialect.driver)
+    shared = _DIALECTS.get(key)
+    if shared is not None:
+        engine.dialect, engine._compiled_cache = shared
+    else:
+
+        @event.listens_for(engine, "connect")
+        def _set_up(_dbapi_connection, _record):  # runs after the dialect's own first-connect set-up
+            _DIALECTS.setdefault(key, (engine.dialect, engine._compiled_cache))
+
+    return engine
+
+
+portal_db.create_engine = _create_engine_sharing_compiled_sql
 
 
 @pytest.fixture(scope="session")
