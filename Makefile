@@ -46,7 +46,8 @@ lint: install
 # passes only on the day it was written fails CI that day) as soon as either has finished. Without PostgreSQL,
 # the SQLite pass and the shifted pass run side by side. Each pass writes test-artifacts/<pass>.log, shown at the end.
 # The PostgreSQL pass leaves out the pure domain tests, which touch no database, and the page sweeps (marker
-# page_sweep), whose findings do not depend on the database: they run once, on SQLite.
+# page_sweep), whose findings do not depend on the database: they run once, on SQLite. It takes no screenshots
+# (PORTAL_TEST_SCREENSHOTS=0): they are for people to look at, and would only overwrite the SQLite pass's.
 test: install browsers faketime translations lint
 	@mkdir -p test-artifacts; \
 	pass() { name=$$1; shift; start=$$(date +%s); "$$@" > test-artifacts/$$name.log 2>&1; \
@@ -55,7 +56,7 @@ test: install browsers faketime translations lint
 	echo "== SQLite$${PORTAL_TEST_POSTGRES_URL:+ and PostgreSQL} side by side, then the clock moved $(SHIFT) =="; \
 	pass sqlite $(BIN)/python -m pytest & \
 	if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
-	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" pass postgres $(BIN)/python -m pytest \
+	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_SCREENSHOTS=0 pass postgres $(BIN)/python -m pytest \
 	    -p no:cacheprovider -m "not domain and not page_sweep" & \
 	  wait -n; \
 	fi; \

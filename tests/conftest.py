@@ -10,7 +10,10 @@ is fixed; the one thing it takes from the real clock is the local day (the time 
 template is built again when the institution's day has turned since (a run crossing midnight, or a moved clock).
 
 Every app a test makes loads its templates' compiled code from one cache for the whole run (`_SharedTemplateCode`):
-compiling the templates again for each fresh app was most of what a short test cost.
+compiling the templates again for each fresh app was most of what a short test cost. Likewise the URL builders
+werkzeug compiles for each route of each app (`_shared_url_builder`): generating and compiling their Python code was
+most of what `create_app` cost. And the SQL that SQLAlchemy compiles, kept per engine, is kept once per kind of
+database for all the apps' engines (`_create_engine_sharing_compiled_sql`).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from support import BUSINESS_DATE, CSRF_RE, PG_URL, Client, settings, sign_in  # noqa: F401 - re-exported
+from werkzeug.routing.rules import Rule
 
 from portal import config as config_module
 from portal import create_app
+from portal import db as portal_db
 from portal.migrations import upgrade
 
 DEMO_SNAPSHOT = "demo_snapshot"  # the PostgreSQL schema holding the demo data's rows
@@ -60,6 +65,66 @@ def _create_jinja_environment_sharing_code(self: Flask):
 
 
 Flask.create_jinja_environment = _create_jinja_environment_sharing_code
+
+_compile_url_builder = Rule._compile_builder
+_URL_BUILDERS: dict[tuple, object] = {}
+
+
+def _shared_url_builder(self: Rule, append_unknown: bool = True):
+    """The URL builder werkzeug compiles for a rule, compiled once per run for every app with that same rule.
+
+    A builder is a plain function of the rule's parsed parts (its `_trace`), its defaults and its converters (what
+    turns a default into URL text), bound to the rule by the caller; it keeps no reference to the rule or the map,
+    so one compiled for an identical rule of another app is the same function."""
+    key = (
+        self.rule,
+        self.subdomain,
+        self.host,
+        self.map.host_matching,
+        self.merge_slashes,
+        tuple(self._trace),
+        tuple(sorted((name, repr(value)) for name, value in (self.defaults or {}).items())),
+        tuple(
+            sorted(
+                (name, type(conv).__module__, type(conv).__qualname__, getattr(conv, "regex", None))
+                for name, conv in self._converters.items()
+            )
+        ),
+        append_unknown,
+    )
+    builder = _URL_BUILDERS.get(key)
+    if builder is None:
+        builder = _URL_BUILDERS[key] = _compile_url_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _shared_url_builder
+
+_create_engine = portal_db.create_engine
+_DIALECTS: dict[tuple[str, str], tuple] = {}  # (dialect, driver) -> an initialized dialect, its compiled SQL
+
+
+def _create_engine_sharing_compiled_sql(url, **kwargs):
+    """An engine as portal.db makes it, compiling its SQL into one cache per kind of database for the whole run.
+
+    SQLAlchemy keeps the SQL it compiled per engine, keyed by the engine's dialect; every test app has an engine
+    of its own, so each test compiled every statement again. An engine made once a dialect of its kind has
+    connected (and so set itself up from the server: version, defaults) takes that dialect and its cache."""
+    engine = _create_engine(url, **kwargs)
+    key = (engine.dialect.name, engine.dialect.driver)
+    shared = _DIALECTS.get(key)
+    if shared is not None:
+        engine.dialect, engine._compiled_cache = shared
+    else:
+
+        @event.listens_for(engine, "connect")
+        def _set_up(_dbapi_connection, _record):  # runs after the dialect's own first-connect set-up
+            _DIALECTS.setdefault(key, (engine.dialect, engine._compiled_cache))
+
+    return engine
+
+
+portal_db.create_engine = _create_engine_sharing_compiled_sql
 
 
 @pytest.fixture(scope="session")

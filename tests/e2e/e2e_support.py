@@ -81,11 +81,18 @@ def new_page(
     return context.new_page()
 
 
+# PORTAL_TEST_SCREENSHOTS=0 leaves the full-page screenshots out (they are for people to look at, not checks):
+# `make test` sets it for the PostgreSQL pass, whose screenshots would only overwrite the SQLite pass's.
+TAKE_SCREENSHOTS = os.environ.get("PORTAL_TEST_SCREENSHOTS", "1") != "0"
+
+
 def shot(page: Page, name: str) -> Path:
-    """A full-page PNG of `page` in test-artifacts/screenshots/ (git-ignored)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """A full-page PNG of `page` in test-artifacts/screenshots/ (git-ignored); its path (not written when
+    PORTAL_TEST_SCREENSHOTS=0)."""
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
     return path
 
 
