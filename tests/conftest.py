@@ -26,13 +26,13 @@ import pytest
 from flask import Flask
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
-from support import BUSINESS_DATE, CSRF_RE, PG_URL, Client, settings, sign_in  # noqa: F401 - re-exported
 from werkzeug.routing.rules import Rule
 
 from portal import config as config_module
 from portal import create_app
 from portal import db as portal_db
 from portal.migrations import upgrade
+from tests.helpers.common import BUSINESS_DATE, CSRF_RE, PG_URL, Client, settings, sign_in  # noqa: F401 - re-exported
 
 DEMO_SNAPSHOT = "demo_snapshot"  # the PostgreSQL schema holding the demo data's rows
 

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from agents_support import (
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.core.models import AuditEvent
+from portal.people.models import Borrower, StaffUser
+from portal.support import help as help_service
+from portal.support.models import AssistedSession, Callback, CallNote, VerificationAttempt
+from tests.helpers.agents import (
     RURAL,
     URBAN,
     add_agent,
@@ -20,13 +27,6 @@ from agents_support import (
     open_sessions,
     staff_client,
 )
-from sqlalchemy import func, select
-
-from portal import clock
-from portal.core.models import AuditEvent
-from portal.people.models import Borrower, StaffUser
-from portal.support import help as help_service
-from portal.support.models import AssistedSession, Callback, CallNote, VerificationAttempt
 
 # The kinds KNOWN_ID_ROUTES in tests/security/test_security_object_access.py gives these routes.
 KINDS = {

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from agents_support import (
+from sqlalchemy import select
+
+from portal.applications import decisions
+from portal.domain import hardship
+from portal.people.models import Borrower, StaffUser
+from tests.helpers.agents import (
     RURAL,
     URBAN,
     application,
@@ -23,12 +28,7 @@ from agents_support import (
     path_of,
     staff_client,
 )
-from sqlalchemy import select
-from support import BUSINESS_DATE
-
-from portal.applications import decisions
-from portal.domain import hardship
-from portal.people.models import Borrower, StaffUser
+from tests.helpers.common import BUSINESS_DATE
 
 HARDSHIP = {"reasons": ["crop_failure"], "duration": "under_6_months", "account": "大水淹了稻田。"}
 BUDGET = {
@@ -116,7 +116,7 @@ def test_the_agent_can_end_the_session(demo):
 
 def test_verifying_another_caller_ends_the_first_session(demo):
     agent = assisting(demo, RURAL)
-    from agents_support import answers, verify_by_questions
+    from tests.helpers.agents import answers, verify_by_questions
 
     verify_by_questions(agent, borrower_id(demo, URBAN), answers(demo, URBAN))
 

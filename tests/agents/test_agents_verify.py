@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import time_machine
-from agents_support import (
+from sqlalchemy import select
+
+from portal import create_app
+from portal.people.models import Borrower
+from portal.support.models import SupportCode
+from tests.helpers.agents import (
     OTHER,
     RURAL,
     URBAN,
@@ -24,12 +29,7 @@ from agents_support import (
     verify_by_code,
     verify_by_questions,
 )
-from sqlalchemy import select
-from support import settings
-
-from portal import create_app
-from portal.people.models import Borrower
-from portal.support.models import SupportCode
+from tests.helpers.common import settings
 
 
 def _borrower(app, phone):
@@ -201,11 +201,11 @@ def test_three_failures_lock_verification_for_30_minutes_even_with_the_right_ans
 
 def test_the_lock_is_per_borrower_and_shared_by_every_agent_and_worker(demo, database_url):
     """Two app instances (two workers) and two agents on one database: 3 failures in all, not 3 each."""
-    from agents_support import add_agent
+    from tests.helpers.agents import add_agent
 
     add_agent(demo)
     second_worker = create_app(settings(database_url))
-    from support import Client
+    from tests.helpers.common import Client
 
     second_worker.test_client_class = Client
     target = borrower_id(demo, URBAN)
@@ -240,7 +240,7 @@ def test_a_success_clears_the_count(demo):
 
 
 def test_only_the_borrower_in_person_can_get_a_support_code(demo):
-    from agents_support import assisting
+    from tests.helpers.agents import assisting
 
     agent = assisting(demo, RURAL)
 

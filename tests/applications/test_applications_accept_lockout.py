@@ -3,7 +3,12 @@ borrower, shared with sign-in and password change, so the accept form cannot be 
 
 from __future__ import annotations
 
-from applications_support import (
+from sqlalchemy import func, select
+
+from portal.core.models import AuditEvent
+from portal.loans.models import ScheduleVersion
+from portal.people.models import Borrower, SignInFailure
+from tests.helpers.applications import (
     PASSWORD,
     URBAN,
     application,
@@ -14,12 +19,7 @@ from applications_support import (
     snapshot,
     text,
 )
-from sqlalchemy import func, select
-from support import sign_in
-
-from portal.core.models import AuditEvent
-from portal.loans.models import ScheduleVersion
-from portal.people.models import Borrower, SignInFailure
+from tests.helpers.common import sign_in
 
 WRONG = "not-the-password"
 KEY = f"borrower:{URBAN}"

@@ -6,7 +6,10 @@ import io
 import re
 
 import pytest
-from applications_support import (
+from sqlalchemy import func, select
+
+from portal.applications.models import Evidence
+from tests.helpers.applications import (
     RURAL,
     URBAN,
     application,
@@ -22,9 +25,6 @@ from applications_support import (
     summary_errors,
     text,
 )
-from sqlalchemy import func, select
-
-from portal.applications.models import Evidence
 
 TEN_MB = 10 * 1024 * 1024
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

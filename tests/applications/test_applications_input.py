@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from applications_support import (
+from sqlalchemy import select
+
+from portal import policies
+from portal.applications.models import Application
+from portal.people.models import Borrower
+from tests.helpers.applications import (
     HOSTILE,
     NUL,
     PASSWORD,
@@ -30,11 +35,6 @@ from applications_support import (
     start,
     submitted,
 )
-from sqlalchemy import select
-
-from portal import policies
-from portal.applications.models import Application
-from portal.people.models import Borrower
 
 OTHER = "13800000004"  # a rural borrower with two loans
 

@@ -6,7 +6,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from applications_support import (
+from sqlalchemy import select
+
+from portal.applications.models import Application
+from portal.core.models import Notification
+from portal.people.models import Borrower
+from tests.helpers.applications import (
     DECISION_DUE,
     DISPOSABLE,
     RURAL,
@@ -30,11 +35,6 @@ from applications_support import (
     submit_budget,
     text,
 )
-from sqlalchemy import select
-
-from portal.applications.models import Application
-from portal.core.models import Notification
-from portal.people.models import Borrower
 
 VARIANTS = [
     pytest.param(URBAN, "urban", "salary_late", "crop_failure", id="urban"),

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from applications_support import (
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.applications import transitions
+from portal.applications.models import Application
+from portal.core.models import AuditEvent
+from portal.domain.lifecycle import OPEN_STATUSES, IllegalTransition
+from portal.loans.models import ScheduleVersion
+from tests.helpers.applications import (
     URBAN,
     application,
     application_count,
@@ -25,14 +33,6 @@ from applications_support import (
     submitted,
     text,
 )
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-
-from portal.applications import transitions
-from portal.applications.models import Application
-from portal.core.models import AuditEvent
-from portal.domain.lifecycle import OPEN_STATUSES, IllegalTransition
-from portal.loans.models import ScheduleVersion
 
 # --- double submits and resuming -------------------------------------------------------------------------
 

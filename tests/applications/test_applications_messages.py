@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from applications_support import URBAN, database, date_long, submitted, text
 from sqlalchemy import select
-from support import sign_in
 
 from portal.applications.models import Application
+from tests.helpers.applications import URBAN, database, date_long, submitted, text
+from tests.helpers.common import sign_in
 
 
 def test_the_dashboard_shows_the_acknowledgement_with_the_reference(demo):

@@ -7,7 +7,15 @@ import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from applications_support import (
+from sqlalchemy import select
+
+from portal import i18n, policies
+from portal.applications import offers, serialisation
+from portal.applications.models import Application
+from portal.core.models import Notification
+from portal.loans.models import ScheduleVersion
+from portal.loans.positions import loan_position
+from tests.helpers.applications import (
     PASSWORD,
     URBAN,
     application,
@@ -30,15 +38,7 @@ from applications_support import (
     submitted,
     text,
 )
-from sqlalchemy import select
-from support import BUSINESS_DATE
-
-from portal import i18n, policies
-from portal.applications import offers, serialisation
-from portal.applications.models import Application
-from portal.core.models import Notification
-from portal.loans.models import ScheduleVersion
-from portal.loans.positions import loan_position
+from tests.helpers.common import BUSINESS_DATE
 
 COUNTER = {
     "kind": "installment_plan",

@@ -7,7 +7,13 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from applications_support import (
+from flask_babel import force_locale, ngettext
+from markupsafe import escape
+
+from portal.applications import serialisation
+from portal.domain.schedule import month_index
+from portal.loans.models import ScheduleVersion
+from tests.helpers.applications import (
     PASSWORD,
     RURAL,
     URBAN,
@@ -27,13 +33,7 @@ from applications_support import (
     submit_budget,
     text,
 )
-from flask_babel import force_locale, ngettext
-from markupsafe import escape
-from support import BUSINESS_DATE
-
-from portal.applications import serialisation
-from portal.domain.schedule import month_index
-from portal.loans.models import ScheduleVersion
+from tests.helpers.common import BUSINESS_DATE
 
 BANK_ACCOUNT = "6228 4801 2345 6789 012"  # config's demo account, shown on the loan page's "How to pay"
 

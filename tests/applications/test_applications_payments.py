@@ -9,8 +9,17 @@ from datetime import date
 from decimal import Decimal
 from html import unescape
 
-from applications_support import application as application_row
-from applications_support import (
+from flask_babel import force_locale
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from portal import i18n
+from portal.applications import calculation, offers, serialisation
+from portal.domain.money import from_fen
+from portal.domain.options import OPTION_KINDS, quote
+from portal.domain.payments import describe
+from tests.helpers.applications import application as application_row
+from tests.helpers.applications import (
     approved,
     database,
     hardship_data,
@@ -21,17 +30,8 @@ from applications_support import (
     start,
     submit_budget,
 )
-from applications_support import loan_number as number_of
-from flask_babel import force_locale
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-from support import staff_sign_in
-
-from portal import i18n
-from portal.applications import calculation, offers, serialisation
-from portal.domain.money import from_fen
-from portal.domain.options import OPTION_KINDS, quote
-from portal.domain.payments import describe
+from tests.helpers.applications import loan_number as number_of
+from tests.helpers.common import staff_sign_in
 
 BUSINESS = "13800000005"  # interest monthly, principal at the end
 URBAN = "13800000001"
@@ -194,12 +194,9 @@ def test_the_offer_and_the_agreement_list_the_offered_payments(app, demo):
 def _domain_strategies():
     """The random loans, plans and pay days of the domain's property tests (tests/domain is not a package)."""
     import importlib.util
-    import sys
     from pathlib import Path
 
     path = Path(__file__).parent.parent / "domain" / "test_domain_options.py"
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))  # its helpers (domain_support), as pytest does for that folder
     spec = importlib.util.spec_from_file_location("domain_options_strategies", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

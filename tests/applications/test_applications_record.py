@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from applications_support import (
+from sqlalchemy import select
+
+from portal.domain import arrears as arrears_rules
+from portal.domain.paynow import pay_now
+from portal.i18n import labels
+from portal.loans.models import Payment, ScheduleLine, ScheduleVersion
+from portal.loans.positions import loan_position
+from portal.policies.models import PolicyPack
+from tests.helpers.applications import (
     PASSWORD,
     URBAN,
     application,
@@ -26,15 +34,7 @@ from applications_support import (
     submitted,
     text,
 )
-from sqlalchemy import select
-from support import BUSINESS_DATE
-
-from portal.domain import arrears as arrears_rules
-from portal.domain.paynow import pay_now
-from portal.i18n import labels
-from portal.loans.models import Payment, ScheduleLine, ScheduleVersion
-from portal.loans.positions import loan_position
-from portal.policies.models import PolicyPack
+from tests.helpers.common import BUSINESS_DATE
 
 MONEY = re.compile(r"[^\d.\-]")
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from applications_support import (
+
+from tests.helpers.applications import (
     hardship_data,
     loan_number,
     reference_of,
@@ -15,7 +16,7 @@ from applications_support import (
     submit_budget,
     text,
 )
-from support_pages import visible_text
+from tests.helpers.pages import visible_text
 
 UP_TO_DATE = "13800000003"
 ARREARS_WORDS = {

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import re
 
-from applications_support import (
+from sqlalchemy import select
+
+from portal.applications import decisions, drafting, offers, serialisation
+from portal.loans.services import ServiceError
+from portal.people.models import StaffUser
+from tests.helpers.applications import (
     URBAN,
     application,
     budget_data,
@@ -26,11 +31,6 @@ from applications_support import (
     summary_errors,
     text,
 )
-from sqlalchemy import select
-
-from portal.applications import decisions, drafting, offers, serialisation
-from portal.loans.services import ServiceError
-from portal.people.models import StaffUser
 
 # Income far below spending: disposable income is negative, so no plan fits.
 SHORT = {"income_wages": "1000", "income_business": "0"}
@@ -303,7 +303,7 @@ def test_the_title_starts_with_error_on_every_step_form_with_errors(demo):
 
 
 def test_staff_find_a_borrowers_own_offer_in_the_queue_and_its_case_asks_for_a_counter_offer(demo):
-    from support import staff_sign_in
+    from tests.helpers.common import staff_sign_in
 
     client, reference = _draft(demo, **SHORT)
     client.submit(f"/applications/{reference}/propose", {"monthly": "800"})

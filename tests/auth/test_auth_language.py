@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from auth_support import code_from, database, enter_code, html_lang, location_path, request_code, sms_bodies
 from sqlalchemy import select
-from support import sign_in
 
 from portal.people.models import Borrower
+from tests.helpers.auth import (
+    code_from,
+    database,
+    enter_code,
+    html_lang,
+    location_path,
+    request_code,
+    sms_bodies,
+)
+from tests.helpers.common import sign_in
 
 PHONE = "13800000001"
 

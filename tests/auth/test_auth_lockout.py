@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from auth_support import (
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.people.models import SignInFailure
+from tests.helpers.auth import (
     PASSWORD,
     WRONG_PASSWORD,
     code_from,
@@ -18,11 +22,7 @@ from auth_support import (
     request_code,
     sms_bodies,
 )
-from sqlalchemy import func, select
-from support import Client, settings, sign_in
-
-from portal import create_app
-from portal.people.models import SignInFailure
+from tests.helpers.common import Client, settings, sign_in
 
 PHONE = "13800000001"
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from auth_support import (
+from sqlalchemy import func, select
+
+from portal.people.models import SignInFailure
+from tests.helpers.auth import (
     PASSWORD,
     WRONG_PASSWORD,
     database,
@@ -13,10 +16,7 @@ from auth_support import (
     location_path,
     translated,
 )
-from sqlalchemy import func, select
-from support import sign_in
-
-from portal.people.models import SignInFailure
+from tests.helpers.common import sign_in
 
 NOT_RIGHT = "The phone number or password is not right. Check them and try again."
 BAD_PHONE = "Enter an 11-digit mobile phone number."

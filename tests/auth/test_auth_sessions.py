@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import time_machine
-from auth_support import (
+from sqlalchemy import select
+
+from portal.people.models import Borrower, StaffUser
+from tests.helpers.auth import (
     COOKIE,
     PASSWORD,
     WRONG_PASSWORD,
@@ -18,10 +21,7 @@ from auth_support import (
     session_data,
     translated,
 )
-from sqlalchemy import select
-from support import sign_in, staff_sign_in
-
-from portal.people.models import Borrower, StaffUser
+from tests.helpers.common import sign_in, staff_sign_in
 
 PHONE = "13800000001"
 

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from auth_support import (
+from sqlalchemy import select
+
+from portal import create_app
+from portal.core.models import Notification
+from portal.people.models import OneTimeCode, mask_phone
+from tests.helpers.auth import (
     code_from,
     database,
     enter_code,
@@ -21,12 +26,7 @@ from auth_support import (
     translated,
     wrong_code,
 )
-from sqlalchemy import select
-from support import Client, settings
-
-from portal import create_app
-from portal.core.models import Notification
-from portal.people.models import OneTimeCode, mask_phone
+from tests.helpers.common import Client, settings
 
 PHONE = "13800000001"
 NOT_RIGHT = "That code is not right or has expired. Check it, or ask for a new code."

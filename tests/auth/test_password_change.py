@@ -10,7 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from auth_support import (
+from sqlalchemy import func, select
+
+from portal.core.models import AuditEvent, Notification
+from portal.people.models import Borrower, SignInFailure, StaffUser
+from tests.helpers.auth import (
     COOKIE,
     PASSWORD,
     WRONG_PASSWORD,
@@ -23,11 +27,7 @@ from auth_support import (
     session_data,
     translated,
 )
-from sqlalchemy import func, select
-from support import sign_in, staff_sign_in
-
-from portal.core.models import AuditEvent, Notification
-from portal.people.models import Borrower, SignInFailure, StaffUser
+from tests.helpers.common import sign_in, staff_sign_in
 
 PHONE = "13800000001"
 RURAL = "13800000002"

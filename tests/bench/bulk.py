@@ -26,10 +26,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from support import postgres_database  # noqa: E402
+sys.path.insert(0, str(ROOT))  # portal, and the suite's shared helpers (tests.helpers)
 
 from portal.domain import arrears as arrears_rules  # noqa: E402
 from portal.domain import options, risk  # noqa: E402
@@ -37,6 +34,7 @@ from portal.domain.hardship import Budget  # noqa: E402
 from portal.domain.money import to_fen  # noqa: E402
 from portal.domain.options import LoanFacts  # noqa: E402
 from portal.domain.schedule import add_months, build_schedule  # noqa: E402
+from tests.helpers.common import postgres_database  # noqa: E402
 
 BORROWERS, LOANS, APPLICATIONS = 100_000, 120_000, 100_000
 TEMPLATES = 1_500

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))  # the suite's shared helpers
+REPOSITORY = Path(__file__).resolve().parents[2]
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))  # the suite's shared helpers (tests.helpers)
 
-from support import counting_statements  # noqa: E402
+from tests.helpers.common import counting_statements  # noqa: E402
 
 PASSWORD = "Demo-pass-2026"  # the demo password, published in the README  # noqa: S105
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

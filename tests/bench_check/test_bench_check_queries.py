@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench_check_support import add_crowd, measure, people, targets
+from tests.helpers.bench_check import add_crowd, measure, people, targets
 
 LIMIT = 10
 

@@ -10,13 +10,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import select
-from support import BUSINESS_DATE, sign_in
-from support_pages import visible_text
 
 from portal import db
 from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, sign_in
+from tests.helpers.pages import visible_text
 
 EXPLAINED = {
     "M0": "The bank records this loan as M0: no payment is late.",

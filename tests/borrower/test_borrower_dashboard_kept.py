@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, text
-from support import BUSINESS_DATE, CSRF_RE, sign_in, statements_of_get
 
 from portal import db, i18n
 from portal.applications.models import Application
@@ -18,6 +17,7 @@ from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 from portal.web.page_cache import PageCache
+from tests.helpers.common import BUSINESS_DATE, CSRF_RE, sign_in, statements_of_get
 
 OVERDUE = "13800000001"  # one overdue loan, no application
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from flask_babel import gettext, ngettext
 from markupsafe import escape
 from sqlalchemy import select
-from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
 from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, sign_in
 
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')
 

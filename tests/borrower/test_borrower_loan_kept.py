@@ -7,13 +7,13 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import select
-from support import BUSINESS_DATE, sign_in, statements_of_get
 
 from portal import db, i18n
 from portal.loans import services
 from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, sign_in, statements_of_get
 
 OVERDUE = "13800000001"  # one overdue loan, no application
 TOTAL_RE = re.compile(r'data-testid="total-to-bring-current">([^<]*)<')

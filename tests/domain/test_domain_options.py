@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from domain_support import shipped_policy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +33,7 @@ from portal.domain.schedule import (
     first_due_after,
     month_index,
 )
+from tests.helpers.domain import shipped_policy
 
 pytestmark = pytest.mark.domain
 

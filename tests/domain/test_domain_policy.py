@@ -5,10 +5,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from domain_support import shipped_policy
 
 from portal.domain.options import OPTION_KINDS
 from portal.domain.policy import Policy, PolicyError
+from tests.helpers.domain import shipped_policy
 
 pytestmark = pytest.mark.domain
 

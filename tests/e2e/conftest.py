@@ -6,7 +6,7 @@ conftest's `_empty_postgres` as soon as the last browser test has run, so tests 
 
 The main conftest is reached through pytest's plugin manager, not `from conftest import ...`: every conftest
 here is a module called "conftest", and inside this file that name is this file itself (a circular import).
-Test modules import shared helpers from `support` (tests/support.py), never from `conftest`.
+Test modules import shared helpers from `tests.helpers` (tests/helpers/), never from `conftest`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, DEMO_BORROWER, DESKTOP, PHONE, LivePortal, new_page
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import create_engine
 from werkzeug.serving import make_server
+
+from tests.helpers.e2e import CHROMIUM, CHROMIUM_ARGS, DEMO_BORROWER, DESKTOP, PHONE, LivePortal, new_page
 
 HERE = Path(__file__).resolve().parent
 MAIN_CONFTEST = HERE.parent / "conftest.py"

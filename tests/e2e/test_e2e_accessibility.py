@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e_support import PHONE, LivePortal, expect_lang, sign_in
 from playwright.sync_api import Page, expect
+
+from tests.helpers.e2e import PHONE, LivePortal, expect_lang, sign_in
 
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}

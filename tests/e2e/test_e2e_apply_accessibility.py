@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e_support import (
+from playwright.sync_api import expect
+
+from tests.helpers.e2e import (
     PHONE,
     LivePortal,
     apply_by_structure,
@@ -22,7 +24,6 @@ from e2e_support import (
     switch_language,
     withdraw_open_applications,
 )
-from playwright.sync_api import expect
 
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+
+from tests.helpers.e2e import (
     PHONE,
     REFERENCE,
     SCREENSHOTS,
@@ -38,13 +40,12 @@ from e2e_support import (
     switch_language,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
 
 INSTALLMENTS = "Pay the overdue amount in installments"
 EXTENSION = "Extend the loan term"
 SEASONAL = "Pay in the months you earn (seasonal plan)"
 FITS = re.compile(r"Fits your budget|Hard to keep up")
-# The tests' business date is 29 November 2026 (tests/support.py); a decision is due 10 days later.
+# The tests' business date is 29 November 2026 (tests/helpers/common.py); a decision is due 10 days later.
 DUE_EN = "9 December 2026"
 
 

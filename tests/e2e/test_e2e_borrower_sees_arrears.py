@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+
+from tests.helpers.e2e import (
     PHONE,
     LivePortal,
     expect_fits_width,
@@ -16,7 +18,6 @@ from e2e_support import (
     sign_in,
     switch_language,
 )
-from playwright.sync_api import Page, expect
 
 
 def check_totals(page: Page, portal: LivePortal, totals: dict, lang: str, *, loan: str | None = None) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.helpers.e2e import (
     PHONE,
     SCREENSHOTS,
     LivePortal,
@@ -16,8 +19,6 @@ from e2e_support import (
     sign_in,
     withdraw_open_applications,
 )
-from playwright.sync_api import expect
-from sqlalchemy import select
 
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW", "en": "en-GB"}
 

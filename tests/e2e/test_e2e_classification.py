@@ -9,7 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal.domain.classification import add_months
+from tests.helpers.e2e import (
     DESKTOP,
     PHONE,
     LivePortal,
@@ -19,10 +23,6 @@ from e2e_support import (
     shot,
     staff_sign_in,
 )
-from playwright.sync_api import expect
-from sqlalchemy import select
-
-from portal.domain.classification import add_months
 
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW", "en": "en-GB"}
 

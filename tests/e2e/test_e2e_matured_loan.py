@@ -5,7 +5,10 @@ stage is said in plain words."""
 from __future__ import annotations
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.helpers.e2e import (
     PHONE,
     LivePortal,
     expect_fits_width,
@@ -15,8 +18,6 @@ from e2e_support import (
     shot,
     sign_in,
 )
-from playwright.sync_api import expect
-from sqlalchemy import select
 
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW", "en": "en-GB"}
 MATURED = "13800000006"

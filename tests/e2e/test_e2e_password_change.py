@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import DEMO_PASSWORD, PHONE, LivePortal, expect_fits_width, expect_lang, shot, sign_in
 from playwright.sync_api import expect
 from sqlalchemy import select
+
+from tests.helpers.e2e import DEMO_PASSWORD, PHONE, LivePortal, expect_fits_width, expect_lang, shot, sign_in
 
 # An up-to-date urban borrower. The live server is shared by every browser test, so the demo password is put
 # back afterwards (and the saved language set, since the switcher saves it).

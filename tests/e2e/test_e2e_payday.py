@@ -18,7 +18,20 @@ from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e_support import (
+from playwright.sync_api import Page, expect
+from test_e2e_apply_journey import (
+    INSTALLMENTS,
+    SEASONAL,
+    Steps,
+    sign_in_in_english,
+    skip_documents,
+    start,
+    tell_hardship,
+    tell_money,
+)
+
+from tests.helpers.common import settings
+from tests.helpers.e2e import (
     PHONE,
     SCREENSHOTS,
     LivePortal,
@@ -30,18 +43,6 @@ from e2e_support import (
     parse_money,
     shot,
     switch_language,
-)
-from playwright.sync_api import Page, expect
-from support import settings
-from test_e2e_apply_journey import (
-    INSTALLMENTS,
-    SEASONAL,
-    Steps,
-    sign_in_in_english,
-    skip_documents,
-    start,
-    tell_hardship,
-    tell_money,
 )
 
 BANK_ACCOUNT = "6228 4801 2345 6789 012"

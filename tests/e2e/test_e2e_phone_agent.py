@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-from e2e_support import (
+from playwright.sync_api import Page, expect
+
+from tests.helpers.e2e import (
     DEMO_PASSWORD,
     SCREENSHOTS,
     LivePortal,
@@ -20,7 +22,6 @@ from e2e_support import (
     start_from_card,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
 
 RURAL = "13800000002"
 

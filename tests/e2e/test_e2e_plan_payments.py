@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+
+from tests.helpers.e2e import (
     DESKTOP,
     LivePortal,
     date_long,
@@ -29,7 +31,6 @@ from e2e_support import (
     staff_sign_in,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
 
 BUSINESS = "13800000005"
 URBAN = "13800000001"

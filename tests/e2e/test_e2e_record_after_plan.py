@@ -23,7 +23,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.helpers.common import settings
+from tests.helpers.e2e import (
     ACCEPT_LANGUAGE,
     DEMO_BORROWER,
     PHONE,
@@ -38,9 +42,6 @@ from e2e_support import (
     sign_in,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
-from sqlalchemy import select
-from support import settings
 
 LANGS = ("zh_Hans", "zh_Hant", "en")
 
@@ -154,14 +155,13 @@ def test_the_confirmation_page_says_to_keep_paying_and_what_falls_due(make_page,
 def offer_with_waiver(portal: LivePortal) -> dict:
     """Borrower 13800000001's installment plan, approved by reviewer1 with the penalty interest waived (through
     the services). Returns the reference and what the waiver forgoes today by the stored ledger."""
-    from e2e_support import arrange_submitted_application
-
     from portal import db
     from portal.applications import decisions
     from portal.applications.models import Application
     from portal.domain import arrears as arrears_rules
     from portal.loans.positions import loan_position
     from portal.people.models import StaffUser
+    from tests.helpers.e2e import arrange_submitted_application
 
     withdraw_open_applications(portal, DEMO_BORROWER)
     reference = arrange_submitted_application(portal, DEMO_BORROWER)

@@ -25,7 +25,20 @@ from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e_support import (
+from playwright.sync_api import Page, expect
+from test_e2e_apply_journey import (
+    EXTENSION,
+    INSTALLMENTS,
+    choose_and_send,
+    sign_in_in_english,
+    skip_documents,
+    start,
+    tell_hardship,
+    tell_money,
+)
+
+from tests.helpers.common import settings
+from tests.helpers.e2e import (
     DESKTOP,
     PHONE,
     SCREENSHOTS,
@@ -46,18 +59,6 @@ from e2e_support import (
     sign_in,
     staff_sign_in,
     switch_language,
-)
-from playwright.sync_api import Page, expect
-from support import settings
-from test_e2e_apply_journey import (
-    EXTENSION,
-    INSTALLMENTS,
-    choose_and_send,
-    sign_in_in_english,
-    skip_documents,
-    start,
-    tell_hardship,
-    tell_money,
 )
 
 AXE = Axe()

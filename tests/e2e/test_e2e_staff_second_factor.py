@@ -10,7 +10,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from tests.helpers.common import DEMO_PASSWORD, free_totp_step, settings, totp_code, totp_secret_of
+from tests.helpers.e2e import (
     DESKTOP,
     SCREENSHOTS,
     LivePortal,
@@ -21,9 +25,6 @@ from e2e_support import (
     shot,
     staff_sign_in,
 )
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
-from support import DEMO_PASSWORD, free_totp_step, settings, totp_code, totp_secret_of
 
 pytestmark = pytest.mark.e2e
 COOKIE = "portal_session"

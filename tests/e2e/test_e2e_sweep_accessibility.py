@@ -1,4 +1,4 @@
-"""axe-core on every page of the page catalog (tests/support_pages.py), for each role, in Simplified Chinese and
+"""axe-core on every page of the page catalog (tests/helpers/pages.py), for each role, in Simplified Chinese and
 English, for urban and rural borrowers: no violations.
 
 One browser; one context per person and language, signed in once through the shared sign-in helpers. Folded
@@ -17,7 +17,10 @@ from itertools import groupby
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e_support import (
+from playwright.sync_api import Browser, expect
+
+from tests.helpers.common import settings
+from tests.helpers.e2e import (
     DESKTOP,
     PHONE,
     LivePortal,
@@ -28,9 +31,7 @@ from e2e_support import (
     sign_in,
     staff_sign_in,
 )
-from playwright.sync_api import Browser, expect
-from support import settings
-from support_pages import PASSWORD, Login, Visit, arrange_catalog_demo, catalog
+from tests.helpers.pages import PASSWORD, Login, Visit, arrange_catalog_demo, catalog
 
 pytestmark = pytest.mark.page_sweep
 

@@ -16,7 +16,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+
+from tests.helpers.common import settings
+from tests.helpers.e2e import (
     DESKTOP,
     PHONE,
     SCREENSHOTS,
@@ -31,8 +34,6 @@ from e2e_support import (
     staff_sign_in,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
-from support import settings
 
 pytestmark = pytest.mark.page_sweep
 

@@ -10,7 +10,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.helpers.e2e import (
     ACCEPT_LANGUAGE,
     PHONE,
     LivePortal,
@@ -21,8 +24,6 @@ from e2e_support import (
     sign_in,
     withdraw_open_applications,
 )
-from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
 PHONE_NUMBER = "13800000001"  # urban, two installments overdue
 ERROR_WORD = {"zh_Hans": "错误：", "zh_Hant": "錯誤：", "en": "Error: "}

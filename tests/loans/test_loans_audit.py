@@ -9,15 +9,15 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from loans_support import database
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
-from support import sign_in, staff_sign_in
 
 from portal.clock import utcnow
 from portal.core import audit
 from portal.core.models import AuditEvent, Notification
 from portal.people.models import Borrower, StaffUser
+from tests.helpers.common import sign_in, staff_sign_in
+from tests.helpers.loans import database
 
 
 def _events(app) -> list[AuditEvent]:

@@ -6,14 +6,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from loans_support import database, first_loan
 from sqlalchemy import func, select
-from support import BUSINESS_DATE, sign_in
 
 from portal import i18n
 from portal.loans import services
 from portal.loans.models import Payment
 from portal.loans.positions import loan_position
+from tests.helpers.common import BUSINESS_DATE, sign_in
+from tests.helpers.loans import database, first_loan
 
 
 def test_the_same_reference_twice_makes_one_payment(demo):

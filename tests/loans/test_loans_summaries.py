@@ -7,14 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from loans_support import database
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from support import BUSINESS_DATE
 
 from portal.loans import services
 from portal.loans.models import Loan, ScheduleVersion
 from portal.loans.positions import loan_positions, loan_summaries
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.loans import database
 
 
 def _restructure_one(session) -> None:

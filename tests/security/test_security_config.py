@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from support import settings
 
 from portal import create_app
 from portal.config import DEV_SECRET, ConfigError
+from tests.helpers.common import settings
 
 PRODUCTION_SECRET = "production-secret-0123456789abcdef"
 
@@ -77,7 +77,7 @@ def test_production_cookies_are_secure_and_https_gets_hsts(production_app):
 
 
 def test_the_same_secret_makes_a_cookie_valid_on_every_worker(demo, database_url):
-    from support import Client, sign_in
+    from tests.helpers.common import Client, sign_in
 
     worker_a = create_app(settings(database_url))
     worker_b = create_app(settings(database_url))

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from security_support import PASSWORD, database, loan_number, row_counts, staff_sign_in
 from sqlalchemy import select
-from support import sign_in
 from werkzeug.routing import IntegerConverter
 
 from portal.people.models import Borrower
+from tests.helpers.common import sign_in
+from tests.helpers.security import PASSWORD, database, loan_number, row_counts, staff_sign_in
 
 # Every field any form might have, so a route that forgot CSRF would have what it needs to act.
 FORM = {

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from security_support import (
+from sqlalchemy import func, select
+
+from portal.applications.models import Application
+from portal.core.models import Notification
+from tests.helpers.common import sign_in, staff_sign_in
+from tests.helpers.security import (
     COOKIE,
     audit_actions,
     case_form,
@@ -16,11 +21,6 @@ from security_support import (
     location_path,
     submitted_case,
 )
-from sqlalchemy import func, select
-from support import sign_in, staff_sign_in
-
-from portal.applications.models import Application
-from portal.core.models import Notification
 
 PHONE = "13800000001"
 

@@ -9,16 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from security_support import (
-    PASSWORD,
-    case_form,
-    case_state,
-    database,
-    submitted_case,
-    table_snapshot,
-)
 from sqlalchemy import select
-from support import sign_in, staff_sign_in
 
 from portal import _RequestIdFilter
 from portal.applications import decisions, offers
@@ -26,6 +17,15 @@ from portal.applications.models import Application
 from portal.clock import business_date
 from portal.loans import services
 from portal.people.models import StaffUser
+from tests.helpers.common import sign_in, staff_sign_in
+from tests.helpers.security import (
+    PASSWORD,
+    case_form,
+    case_state,
+    database,
+    submitted_case,
+    table_snapshot,
+)
 
 PHONE = "13800000001"
 

@@ -4,10 +4,10 @@ at which borrower's data is recorded, SECURITY.md)."""
 
 from __future__ import annotations
 
-from security_support import ROLES, arrange_ids, database, role_client, url_for_rule
 from sqlalchemy import select
 
 from portal.db import Base
+from tests.helpers.security import ROLES, arrange_ids, database, role_client, url_for_rule
 
 ALLOWED_NEW_AUDIT = ("case.viewed", "evidence.viewed")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from security_support import COOKIE
-from support import sign_in
+from tests.helpers.common import sign_in
+from tests.helpers.security import COOKIE
 
-# Every page of the catalog (tests/support_pages.py), for each role, is checked in
+# Every page of the catalog (tests/helpers/pages.py), for each role, is checked in
 # tests/sweeps/test_sweeps_headers.py: the CSP, nosniff, Referrer-Policy, no-store when signed in, cookie flags,
 # and no inline script or event handler.
 

@@ -23,13 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from security_support import PASSWORD
 from sqlalchemy import create_engine
-from support import BUSINESS_DATE, CSRF_RE, settings
 
 from portal import create_app, db
 from portal.demo.world import build_demo
 from portal.migrations import upgrade
+from tests.helpers.common import BUSINESS_DATE, CSRF_RE, settings
+from tests.helpers.security import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "13800000003"

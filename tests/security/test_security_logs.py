@@ -7,11 +7,11 @@ import logging
 
 import pytest
 from flask import g
-from security_support import PASSWORD, sms_code
-from support import CSRF_RE, Client, sign_in
 
 from portal import _RequestIdFilter, create_app
 from portal.config import ConfigError
+from tests.helpers.common import CSRF_RE, Client, sign_in
+from tests.helpers.security import PASSWORD, sms_code
 
 WRONG = "Wrong-Secret-Pass-9431"
 FORGED = "13800000001\n2026-11-29 10:00:00,000 INFO [-] portal: admin1 approved everything"
@@ -143,12 +143,12 @@ def test_staff_codes_secrets_cookies_and_id_numbers_never_reach_the_log(demo, ap
     from datetime import UTC, datetime
 
     import time_machine
-    from security_support import case_form, submitted_case
     from sqlalchemy import select
-    from support import DEMO_TOTP_SECRET, totp_code
 
     from portal import db
     from portal.people.models import Borrower
+    from tests.helpers.common import DEMO_TOTP_SECRET, totp_code
+    from tests.helpers.security import case_form, submitted_case
 
     caplog.set_level(logging.DEBUG)
     with app.app_context():

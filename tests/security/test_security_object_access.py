@@ -11,14 +11,14 @@ import re
 
 import pytest
 from flask import url_for
-from security_support import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 from sqlalchemy import func, select
-from support import BUSINESS_DATE, fill_draft, sign_in
 
 from portal.applications import transitions
 from portal.applications.models import Application, Evidence
 from portal.loans.models import Loan
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, fill_draft, sign_in
+from tests.helpers.security import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 
 OWNER = "13800000001"
 # endpoint -> whose record the URL names. "borrower": one borrower's own record, for that borrower only.

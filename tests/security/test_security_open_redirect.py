@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from security_support import HOSTILE_NEXT, PASSWORD, loan_number, location, sms_code, staff_sign_in
 
 from portal.auth.sessions import safe_next
+from tests.helpers.security import HOSTILE_NEXT, PASSWORD, loan_number, location, sms_code, staff_sign_in
 
 MORE_HOSTILE = [
     "/%2F%2Fevil.example",

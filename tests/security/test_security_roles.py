@@ -7,7 +7,8 @@ Every endpoint of the app must be listed in PAGE_ROLES, so a new page without a 
 from __future__ import annotations
 
 import pytest
-from security_support import ROLES, arrange_ids, location_path, role_client, url_for_rule
+
+from tests.helpers.security import ROLES, arrange_ids, location_path, role_client, url_for_rule
 
 BORROWER = ("borrower",)
 AGENT = ("agent",)

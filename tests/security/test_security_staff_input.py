@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import time_machine
-from security_support import (
+from sqlalchemy import select
+
+from portal.applications.models import Application
+from portal.people.models import StaffUser
+from tests.helpers.common import staff_sign_in
+from tests.helpers.security import (
     arrange_ids,
     case_state,
     database,
@@ -15,11 +20,6 @@ from security_support import (
     role_client,
     submitted_case,
 )
-from sqlalchemy import select
-from support import staff_sign_in
-
-from portal.applications.models import Application
-from portal.people.models import StaffUser
 
 EXTRAS = {
     "status": "active",

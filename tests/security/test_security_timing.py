@@ -8,11 +8,11 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
-from security_support import database
 from sqlalchemy import select
 
 from portal.auth import passwords
 from portal.people.models import Borrower, StaffUser
+from tests.helpers.security import database
 
 WRONG = "Wrong-Pass-Word-2026"
 

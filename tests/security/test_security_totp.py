@@ -12,7 +12,12 @@ import pytest
 import segno
 import time_machine
 from markupsafe import escape
-from security_support import (
+from sqlalchemy import func, select
+
+from portal.auth import totp
+from portal.people.models import SignInFailure, StaffUser
+from tests.helpers.common import DEMO_TOTP_SECRET, SECRET_ON_PAGE_RE, staff_sign_in, totp_code
+from tests.helpers.security import (
     COOKIE,
     PASSWORD,
     audit_actions,
@@ -23,11 +28,6 @@ from security_support import (
     post_decision,
     submitted_case,
 )
-from sqlalchemy import func, select
-from support import DEMO_TOTP_SECRET, SECRET_ON_PAGE_RE, staff_sign_in, totp_code
-
-from portal.auth import totp
-from portal.people.models import SignInFailure, StaffUser
 
 SIX_MINUTES = 6 * 60
 FIELD_ERROR_RE = (

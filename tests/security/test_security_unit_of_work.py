@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import abort
 from sqlalchemy import func, select
-from support import sign_in
 
 import portal
 from portal import db
@@ -16,6 +15,7 @@ from portal.auth import credentials, throttle
 from portal.core import audit
 from portal.core.models import AuditEvent
 from portal.people.models import Borrower, SignInFailure
+from tests.helpers.common import sign_in
 
 PORTAL = Path(portal.__file__).parent
 WRONG = "not-the-password-9"

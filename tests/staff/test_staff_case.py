@@ -7,7 +7,15 @@ import io
 
 from markupsafe import escape
 from sqlalchemy import select
-from staff_support import (
+from werkzeug.datastructures import FileStorage
+
+from portal.applications import evidence, transitions
+from portal.core.models import AuditEvent
+from portal.i18n import labels
+from portal.loans.positions import loan_position
+from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.staff import (
     URBAN,
     application,
     audit_rows,
@@ -25,14 +33,6 @@ from staff_support import (
     table_rows,
     text,
 )
-from support import BUSINESS_DATE
-from werkzeug.datastructures import FileStorage
-
-from portal.applications import evidence, transitions
-from portal.core.models import AuditEvent
-from portal.i18n import labels
-from portal.loans.positions import loan_position
-from portal.people.models import Borrower
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import force_locale
-from staff_support import (
+
+from portal import i18n, policies
+from portal.applications import offers, transitions
+from portal.domain.classification import add_months
+from portal.i18n import labels
+from portal.loans import classification as loan_classes
+from portal.loans import services
+from portal.loans.positions import loan_position
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.staff import (
     URBAN,
     application,
     case_url,
@@ -17,15 +26,6 @@ from staff_support import (
     submitted,
     text,
 )
-from support import BUSINESS_DATE
-
-from portal import i18n, policies
-from portal.applications import offers, transitions
-from portal.domain.classification import add_months
-from portal.i18n import labels
-from portal.loans import classification as loan_classes
-from portal.loans import services
-from portal.loans.positions import loan_position
 
 
 def _restructured(app) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 
-from staff_support import (
+from portal.i18n import labels
+from portal.loans.models import ScheduleVersion
+from tests.helpers.staff import (
     URBAN,
     audit_rows,
     case_url,
@@ -23,9 +25,6 @@ from staff_support import (
     staff_id,
     submitted,
 )
-
-from portal.i18n import labels
-from portal.loans.models import ScheduleVersion
 
 THREADS = 50
 COOKIE = "portal_session"

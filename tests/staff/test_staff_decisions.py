@@ -7,7 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
-from staff_support import (
+
+from portal.applications import decisions, offers, serialisation
+from portal.i18n import labels
+from portal.loans import services
+from portal.loans.models import ScheduleVersion
+from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.staff import (
     PASSWORD,
     URBAN,
     application,
@@ -36,13 +43,6 @@ from staff_support import (
     text,
     update,
 )
-from support import BUSINESS_DATE
-
-from portal.applications import decisions, offers, serialisation
-from portal.i18n import labels
-from portal.loans import services
-from portal.loans.models import ScheduleVersion
-from portal.people.models import Borrower
 
 OFFER_EXPIRES = BUSINESS_DATE + timedelta(days=14)
 COUNTER = {"kind": "installment_plan", "months": "18", "pay_day": "10", "upfront": "", "spread_charges": ""}

@@ -7,7 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from staff_support import (
+
+from portal import clock
+from portal.applications import decisions, offers
+from portal.i18n import labels
+from portal.loans.services import ServiceError
+from portal.people.models import StaffUser
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.staff import (
     BUSINESS,
     RURAL,
     URBAN,
@@ -29,13 +36,6 @@ from staff_support import (
     submitted,
     update,
 )
-from support import BUSINESS_DATE
-
-from portal import clock
-from portal.applications import decisions, offers
-from portal.i18n import labels
-from portal.loans.services import ServiceError
-from portal.people.models import StaffUser
 
 REVIEWER_LIMIT = 50_000_00
 WAIVER_LIMIT = Decimal("500.00")

@@ -8,7 +8,11 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from flask.cli import FlaskGroup
-from staff_support import (
+
+from portal.applications import decisions
+from portal.loans import services
+from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.staff import (
     BUSINESS,
     PASSWORD,
     URBAN,
@@ -26,10 +30,6 @@ from staff_support import (
     staff_client,
     submitted,
 )
-from support import BUSINESS_DATE
-
-from portal.applications import decisions
-from portal.loans import services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTER = {"kind": "installment_plan", "months": "18", "pay_day": "10", "upfront": "", "action": "send"}

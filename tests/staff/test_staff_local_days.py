@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from staff_support import (
+
+from portal import clock
+from portal.applications import decisions
+from tests.helpers.staff import (
     URBAN,
     application,
     borrower_client,
@@ -21,9 +24,6 @@ from staff_support import (
     staff_client,
     submitted,
 )
-
-from portal import clock
-from portal.applications import decisions
 
 # Both moments fall on the UTC date 2026-11-29; in Shanghai (UTC+8) they are on two different days.
 LATE_EVENING = (datetime(2026, 11, 29, 15, 30, tzinfo=UTC), date(2026, 11, 29))  # 23:30 in Shanghai

@@ -8,7 +8,13 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from staff_support import (
+
+from portal.applications import decisions, transitions
+from portal.applications.models import Application
+from portal.loans.positions import loan_position
+from portal.people.models import StaffUser
+from tests.helpers.common import BUSINESS_DATE, statements_of_get
+from tests.helpers.staff import (
     URBAN,
     application,
     crowd,
@@ -21,12 +27,6 @@ from staff_support import (
     submitted,
     text,
 )
-from support import BUSINESS_DATE, statements_of_get
-
-from portal.applications import decisions, transitions
-from portal.applications.models import Application
-from portal.loans.positions import loan_position
-from portal.people.models import StaffUser
 
 BANDS = {  # yuan: [low, high)
     "under_10k": (Decimal("0"), Decimal("10000")),

@@ -21,7 +21,6 @@ from flask_babel import force_locale
 from flask_babel import ngettext as _ngettext
 from markupsafe import escape
 from sqlalchemy import create_engine, func, select, text
-from support import BUSINESS_DATE, PG_URL, Client, settings, sign_in, staff_sign_in, statements_of_get
 
 import portal.staff.outcomes  # noqa: F401 - attaches /staff/outcomes to the staff blueprint before any app is made
 from portal import create_app, db, i18n
@@ -31,6 +30,15 @@ from portal.core import audit
 from portal.demo.cases import build_cases
 from portal.demo.world import build_demo
 from portal.people.models import Borrower, StaffUser
+from tests.helpers.common import (
+    BUSINESS_DATE,
+    PG_URL,
+    Client,
+    settings,
+    sign_in,
+    staff_sign_in,
+    statements_of_get,
+)
 
 PASSWORD = "Demo-pass-2026"
 QUEUE = ("submitted", "in_review", "awaiting_second_approval", "appealed", "info_requested")

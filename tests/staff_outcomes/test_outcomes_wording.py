@@ -13,13 +13,13 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from support import BUSINESS_DATE, staff_sign_in
 
 from portal import db
 from portal.applications.outcomes import Outcomes, Rate
 from portal.applications.queue import QUEUE_STATUSES
 from portal.people.models import StaffUser
 from portal.staff import outcomes
+from tests.helpers.common import BUSINESS_DATE, staff_sign_in
 
 
 def _figures(median: Decimal | None, offered: int = 2, decided: int = 3, kept: int = 3, broken: int = 1):

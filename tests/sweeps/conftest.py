@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
-from support import PG_URL, Client, settings
-from support_pages import Login, Visit, arrange_catalog_demo, catalog, sign_in_as
+
+from tests.helpers.common import PG_URL, Client, settings
+from tests.helpers.pages import Login, Visit, arrange_catalog_demo, catalog, sign_in_as
 
 MAIN_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 

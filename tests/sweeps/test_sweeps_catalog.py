@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from support_pages import EXCLUDED, ROLES, uncatalogued_get_endpoints
+from tests.helpers.pages import EXCLUDED, ROLES, uncatalogued_get_endpoints
 
 
 def test_every_get_route_is_in_the_catalog_or_excluded_with_a_reason(site):
     missing = uncatalogued_get_endpoints(site.app, site.visits)
 
     assert not missing, (
-        f"GET routes with no page in tests/support_pages.py (add a builder, or EXCLUDED): {missing}"
+        f"GET routes with no page in tests/helpers/pages.py (add a builder, or EXCLUDED): {missing}"
     )
     routes = {rule.endpoint for rule in site.app.url_map.iter_rules()}
     assert set(EXCLUDED) <= routes, f"excluded but no longer in the app: {set(EXCLUDED) - routes}"

@@ -3,7 +3,7 @@ urban and rural borrowers, staff of each role and anonymous visitors.
 
 The page's visible text is what counts (text outside scripts and styles, plus the title, alt, aria-label and
 placeholder attributes and the words on input buttons); parts marked as another language (the switcher's
-"English") are left out. English is judged by `support_pages.english_words`, the same rule the browser tests
+"English") are left out. English is judged by `tests.helpers.pages.english_words`, the same rule the browser tests
 use; a raw message id (a %(name)s placeholder, a snake_case code) is a failure too.
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from support_pages import english_words, raw_message_ids, visible_text
+
+from tests.helpers.pages import english_words, raw_message_ids, visible_text
 
 pytestmark = pytest.mark.page_sweep  # every page's wording and headers: SQLite only (Makefile)
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support_pages import visible_text
+
+from tests.helpers.pages import visible_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "i18n"))
 from test_i18n_chinese_punctuation import ascii_punctuation_next_to_chinese, nested_brackets  # noqa: E402

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from support_pages import ANONYMOUS, Visit
+
+from tests.helpers.pages import ANONYMOUS, Visit
 
 pytestmark = pytest.mark.page_sweep  # every page's wording and headers: SQLite only (Makefile)
 
@@ -68,7 +69,7 @@ def test_every_page_sends_the_security_headers(site):
 
 def test_signing_in_sets_only_http_only_same_site_cookies_with_no_store(site):
     """The responses that set the session cookie (each sign-in, and the language switcher) pass the same checks."""
-    from support_pages import ROLES, sign_in_as
+    from tests.helpers.pages import ROLES, sign_in_as
 
     for role, login in ROLES.items():
         client = site.app.test_client()

@@ -31,9 +31,11 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select, text
-from support_pages import ROLES, Login, security_module
 
-CORPUS: list[str] = security_module("hostile_corpus").CORPUS
+from tests.helpers.hostile_corpus import CORPUS as HOSTILE_CORPUS
+from tests.helpers.pages import ROLES, Login
+
+CORPUS: list[str] = HOSTILE_CORPUS
 PER_REQUEST = 3
 EXTRA_FIELDS = 10  # a form with no field of its own gets this many undeclared ones (mass assignment)
 PER_FIELD = 50

@@ -7,7 +7,10 @@ import re
 
 import pytest
 from sqlalchemy import func, select
-from variants_support import (
+
+from portal.applications.models import Application
+from portal.people.models import Borrower
+from tests.helpers.variants import (
     RURAL,
     URBAN,
     audit_rows,
@@ -23,9 +26,6 @@ from variants_support import (
     start,
     text,
 )
-
-from portal.applications.models import Application
-from portal.people.models import Borrower
 
 
 def _list(client, phone: str) -> str:

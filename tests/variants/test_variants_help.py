@@ -7,7 +7,11 @@ import re
 
 import pytest
 from sqlalchemy import select
-from variants_support import (
+
+from portal.core.models import Notification
+from portal.support import help as help_service
+from portal.support.models import HelpRequest
+from tests.helpers.variants import (
     RURAL,
     RURAL_EN,
     URBAN,
@@ -24,10 +28,6 @@ from variants_support import (
     staff_client,
     text,
 )
-
-from portal.core.models import Notification
-from portal.support import help as help_service
-from portal.support.models import HelpRequest
 
 RURAL_HELP = {"help-call-branch", "help-visit", "help-service-point"}
 URBAN_HELP = {"help-call", "help-callback"}

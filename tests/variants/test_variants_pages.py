@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from variants_support import RURAL, URBAN, borrower_client, loan_number, path_of, start, text
 
 from portal.domain import hardship
+from tests.helpers.variants import RURAL, URBAN, borrower_client, loan_number, path_of, start, text
 
 
 def _questions(html: str) -> int:

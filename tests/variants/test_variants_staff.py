@@ -7,7 +7,11 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from variants_support import (
+
+from portal.applications.models import Application
+from portal.loans import services
+from portal.people.models import Borrower, Branch
+from tests.helpers.variants import (
     RURAL,
     audit_rows,
     borrower,
@@ -21,10 +25,6 @@ from variants_support import (
     start,
     submit_with_services,
 )
-
-from portal.applications.models import Application
-from portal.loans import services
-from portal.people.models import Borrower, Branch
 
 
 @pytest.fixture

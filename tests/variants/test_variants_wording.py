@@ -7,10 +7,10 @@ import re
 
 import pytest
 from flask_babel import force_locale
-from variants_support import RURAL, URBAN, borrower_client, text
 
 from portal import i18n
 from portal.cli.i18n import extract_catalog
+from tests.helpers.variants import RURAL, URBAN, borrower_client, text
 
 
 class FakeTranslations:

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from support import sign_in, staff_sign_in
 
 from portal import db
 from portal.applications.models import Application
@@ -17,6 +16,7 @@ from portal.loans.models import Loan
 from portal.people.models import Borrower, StaffUser
 from portal.support import calls as support_calls
 from portal.support.models import AssistedSession, VerificationAttempt
+from tests.helpers.common import sign_in, staff_sign_in
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"

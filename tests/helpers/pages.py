@@ -1,6 +1,6 @@
 """The page catalog: every GET page of the app, per role, with the URL to open it built from the demo data.
 
-Import with `from support_pages import ...` from any test folder (like tests/support.py). The "every page"
+Import with `from tests.helpers.pages import ...` (like tests/helpers/common.py). The "every page"
 sweeps (tests/sweeps/, and the browser sweeps in tests/e2e/) walk this catalog, and
 `uncatalogued_get_endpoints(app)` makes a new GET route without a catalog entry (or a justified exclusion)
 fail the suite.
@@ -17,17 +17,13 @@ How it fits together:
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 
 from sqlalchemy import select
 
-TESTS = Path(__file__).resolve().parent
 PASSWORD = "Demo-pass-2026"
 
 
@@ -71,24 +67,17 @@ AT_ENROLMENT = Login("staff_password", "reviewer2")
 STAFF_ROLES = ("reviewer", "senior_reviewer", "admin")
 
 
-def security_module(name: str):
-    """A helper module of tests/security (security_support, hostile_corpus), importable from any folder."""
-    folder = str(TESTS / "security")
-    if folder not in sys.path:
-        sys.path.append(folder)
-    return importlib.import_module(name)
-
-
 def sign_in_as(client, login: Login):
-    """Sign `client` in as `login`, through the shared helpers (the borrower form in tests/support.py, and
-    staff sign-in, with whatever second factor it needs, in tests/security/security_support.py)."""
-    from support import sign_in
+    """Sign `client` in as `login`, through the shared helpers (the borrower form in tests/helpers/common.py, and
+    staff sign-in, with whatever second factor it needs, in tests/helpers/security.py)."""
+    from tests.helpers.common import sign_in
+    from tests.helpers.security import staff_sign_in as security_staff_sign_in
 
     if login.kind == "borrower":
         response = sign_in(client, login.who, PASSWORD)
         assert response.status_code in (302, 303), f"{login.who} could not sign in: {response.status_code}"
     elif login.kind == "staff":
-        response = security_module("security_support").staff_sign_in(client, login.who)
+        response = security_staff_sign_in(client, login.who)
         assert response.status_code in (302, 303), f"{login.who} could not sign in: {response.status_code}"
     elif login.kind == "code_requested":
         response = client.submit("/sign-in/code", {"phone": login.who})
@@ -379,14 +368,13 @@ def arrange_catalog_demo(session, extra_borrowers: int = 40) -> None:
     offer chosen) for each of the two named borrowers, and an approved offer for 13800000004 (rural). Commits."""
     from decimal import Decimal
 
-    from support import fill_draft
-
     from portal.applications import decisions, drafting, transitions
     from portal.clock import business_date
     from portal.demo.cases import build_cases
     from portal.demo.world import build_demo
     from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower, StaffUser
+    from tests.helpers.common import fill_draft
 
     build_demo(session, extra_borrowers=extra_borrowers)
     session.flush()

@@ -11,7 +11,7 @@ import random
 import sys
 from pathlib import Path
 
-from support import BUSINESS_DATE
+from tests.helpers.common import BUSINESS_DATE
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 if str(BENCH) not in sys.path:

@@ -1,4 +1,4 @@
-"""Helpers shared by the test suites: import them with `from support import ...`.
+"""Helpers shared by the test suites: import them with `from tests.helpers.common import ...`.
 
 (Every folder's conftest.py is a module named `conftest`, so importing from it is ambiguous; this is not.)
 """

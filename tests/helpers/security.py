@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from support import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
 
 from portal import db
 from portal.applications.models import Application, Evidence
 from portal.core.models import AuditEvent, Notification
 from portal.loans.models import Loan, Payment
 from portal.people.models import Borrower, OneTimeCode, SignInFailure
+from tests.helpers.common import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
 
 PASSWORD = "Demo-pass-2026"
 COOKIE = "portal_session"
@@ -130,7 +130,7 @@ def case_state(app, reference: str) -> tuple[str, int, int | None, int | None]:
 
 def case_form(client, reference: str) -> tuple[str, str, str]:
     """Open the case page as a reviewer does: (CSRF token, the version it shows, the page)."""
-    from support import CSRF_RE
+    from tests.helpers.common import CSRF_RE
 
     page = client.get(f"/staff/cases/{reference}")
     assert page.status_code == 200, page.status_code

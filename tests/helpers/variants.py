@@ -14,7 +14,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import select
-from support import BUSINESS_DATE, sign_in, staff_sign_in
 
 from portal import db
 from portal.applications import calculation, drafting, transitions
@@ -23,6 +22,7 @@ from portal.core.models import AuditEvent
 from portal.i18n import vgettext
 from portal.loans.models import Loan
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, sign_in, staff_sign_in
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"

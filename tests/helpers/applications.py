@@ -17,7 +17,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import func, select
-from support import BUSINESS_DATE, sign_in
 
 from portal import db, i18n
 from portal.applications import transitions
@@ -25,6 +24,7 @@ from portal.applications.models import Application
 from portal.core.models import AuditEvent
 from portal.loans.models import Loan
 from portal.people.models import Borrower
+from tests.helpers.common import BUSINESS_DATE, sign_in
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"  # urban, loan in arrears

@@ -22,7 +22,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from markupsafe import escape
 from sqlalchemy import func, select
-from support import CSRF_RE, sign_in, staff_sign_in
 
 from portal import db, i18n
 from portal.applications import calculation, drafting, transitions
@@ -32,6 +31,7 @@ from portal.core.models import AuditEvent, Notification
 from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower, StaffUser
+from tests.helpers.common import CSRF_RE, sign_in, staff_sign_in
 
 PASSWORD = "Demo-pass-2026"
 URBAN = "13800000001"  # urban consumer loan, exposure about 44,000: under a reviewer's 50,000 limit

@@ -1,7 +1,6 @@
 """Helpers for the browser tests: pages, screenshots, signing in, and the figures the pages must show.
 
-Test files import this module by name (`from e2e_support import ...`): pytest puts tests/e2e on sys.path for
-them. Do not import `conftest` from a test file: every conftest here is a module named "conftest", so that
+Test files import this module as `from tests.helpers.e2e import ...`. Do not import `conftest` from a test file: every conftest here is a module named "conftest", so that
 import returns whichever conftest pytest loaded last, not the one you meant.
 """
 
@@ -23,8 +22,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, make_url, select
-from support import drop_postgres_database, postgres_database
 from werkzeug.serving import make_server
+
+from tests.helpers.common import drop_postgres_database, postgres_database
 
 if TYPE_CHECKING:
     from portal.applications.models import Application
@@ -402,9 +402,9 @@ def apply_by_structure(
 
 def english_words(page: Page) -> list[str]:
     """English words in the main content (to spot what a Chinese page leaves untranslated), by the rule the
-    test-client sweep uses (support_pages.english_words): text outside scripts, styles and parts marked as
+    test-client sweep uses (tests.helpers.pages.english_words): text outside scripts, styles and parts marked as
     another language, plus the title, alt, aria-label and placeholder attributes."""
-    from support_pages import english_words as words_in
+    from tests.helpers.pages import english_words as words_in
 
     texts = page.evaluate(
         r"""() => {
@@ -469,8 +469,8 @@ def own_live_portal(
 ) -> Iterator[LivePortal]:
     """The demo portal on a fresh database and a port of its own: a migrated SQLite file in `workdir`, or, when
     PORTAL_TEST_DATABASE_URL is set, a new PostgreSQL database `pg_name` on that server, dropped afterwards.
-    `settings(url)` is the test configuration (tests/support.py's `settings`). `arrange(session)`, if given,
-    builds the data instead of the plain demo (for example support_pages.arrange_catalog_demo)."""
+    `settings(url)` is the test configuration (tests/helpers/common.py's `settings`). `arrange(session)`, if given,
+    builds the data instead of the plain demo (for example tests.helpers.pages.arrange_catalog_demo)."""
     from portal import create_app, db
     from portal.demo.world import build_demo
     from portal.migrations import upgrade
@@ -537,7 +537,7 @@ def staff_sign_in(
     the saved one takes over): the password, then for reviewers, senior reviewers and administrators the code
     their authenticator app would show (pyotp, from the demo secret), and land on their first page
     (`lands_on` when given)."""
-    from support import free_totp_step, totp_code, totp_secret_of
+    from tests.helpers.common import free_totp_step, totp_code, totp_secret_of
 
     page.goto(f"{portal.url}/staff/sign-in")
     expect_lang(page, lang)
@@ -603,13 +603,12 @@ def schedule_versions(portal: LivePortal, loan_number: str) -> list[int]:
 def arrange_submitted_application(portal: LivePortal, phone: str, kind: str = "installment_plan") -> str:
     """A sent application for the borrower's first overdue loan, made through the services (no browser), with a
     budget that fits and the plan's suggested terms. Returns its reference."""
-    from support import fill_draft
-
     from portal import db
     from portal.applications import drafting, transitions
     from portal.loans.positions import loan_position
     from portal.loans.queries import borrower_loans
     from portal.people.models import Borrower
+    from tests.helpers.common import fill_draft
 
     as_of = portal.as_of
     with portal.app.app_context():
@@ -644,9 +643,8 @@ def approved_offer(session, loan, as_of, *, income: Decimal, food: Decimal) -> A
     (no browser, nothing committed): for tests that start from an offer."""
     import secrets
 
-    from support import fill_draft
-
     from portal.applications import drafting, transitions
+    from tests.helpers.common import fill_draft
 
     actor = f"borrower:{loan.borrower_id}"
     row = drafting.start(session, loan, actor=actor, create_key=secrets.token_urlsafe(24), as_of=as_of)
