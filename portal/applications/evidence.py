@@ -77,6 +77,34 @@ def add(
         uploaded_at=utcnow(),
     )
     session.add(item)
+    _changed(
+        session,
+        application,
+        "evidence.added",
+        {"sha256": item.sha256, "size": item.size},
+        actor,
+        channel,
+        on_behalf_of,
+    )
+    return item
+
+
+def _find(session: Session, application: Application, token: str) -> Evidence | None:
+    return session.scalars(
+        select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
+    ).first()
+
+
+def _changed(
+    session: Session,
+    application: Application,
+    action: str,
+    data: dict,
+    actor: str,
+    channel: str,
+    on_behalf_of: str | None,
+) -> None:
+    """The application's files as they are now, and the audit row saying what changed."""
     session.flush()
     session.refresh(application, ["evidence"])
     audit.record(
@@ -84,11 +112,10 @@ def add(
         actor=actor,
         on_behalf_of=on_behalf_of,
         channel=channel,
-        action="evidence.added",
+        action=action,
         subject=f"application:{application.id}",
-        data={"sha256": item.sha256, "size": item.size},
+        data=data,
     )
-    return item
 
 
 def remove(
@@ -101,31 +128,17 @@ def remove(
     on_behalf_of: str | None = None,
 ) -> bool:
     """Remove a file from a draft; False when there is no such file on this application."""
-    item = session.scalars(
-        select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
-    ).first()
+    item = _find(session, application, token)
     if item is None:
         return False
     session.delete(item)
-    session.flush()
-    session.refresh(application, ["evidence"])
-    audit.record(
-        session,
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        channel=channel,
-        action="evidence.removed",
-        subject=f"application:{application.id}",
-        data={"sha256": item.sha256},
-    )
+    _changed(session, application, "evidence.removed", {"sha256": item.sha256}, actor, channel, on_behalf_of)
     return True
 
 
 def stored_file(session: Session, application: Application, token: str) -> StoredFile | None:
     """The application's file under `token`; None when it is not this application's, or purged."""
-    item = session.scalars(
-        select(Evidence).where(Evidence.application_id == application.id, Evidence.token == token)
-    ).first()
+    item = _find(session, application, token)
     if item is None or item.data is None:
         return None
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[item.content_type]

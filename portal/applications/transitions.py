@@ -150,6 +150,33 @@ def submit(
     return True
 
 
+def _applicant_moves(
+    session: Session,
+    application: Application,
+    target: str,
+    told: str,
+    *,
+    role: str,
+    actor: str,
+    channel: str,
+    on_behalf_of: str | None,
+    note: str | None = None,
+) -> None:
+    """A move the applicant makes (or an agent for them): through the lifecycle, audited, and on a call the
+    borrower told once."""
+    move(
+        session,
+        application,
+        target,
+        role=role,
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
+        note=note,
+    )
+    told_by_phone(session, application, told, actor=actor, channel=channel)
+
+
 def withdraw(
     session: Session,
     application: Application,
@@ -159,11 +186,16 @@ def withdraw(
     on_behalf_of: str | None = None,
 ) -> None:
     """The borrower withdraws the application (allowed before a decision)."""
-    role = applicant_role(on_behalf_of)
-    move(
-        session, application, "withdrawn", role=role, actor=actor, channel=channel, on_behalf_of=on_behalf_of
+    _applicant_moves(
+        session,
+        application,
+        "withdrawn",
+        "withdrawn",
+        role=applicant_role(on_behalf_of),
+        actor=actor,
+        channel=channel,
+        on_behalf_of=on_behalf_of,
     )
-    told_by_phone(session, application, "withdrawn", actor=actor, channel=channel)
 
 
 def decline(
@@ -174,17 +206,18 @@ def decline(
     channel: str = "web",
     on_behalf_of: str | None = None,
 ) -> None:
-    """The borrower declines a counter-offer (raises IllegalTransition when it cannot be declined)."""
-    move(
+    """The borrower declines a counter-offer (raises IllegalTransition when it cannot be declined). Only the
+    borrower's role may decline, also when an agent records it for them on a call."""
+    _applicant_moves(
         session,
         application,
+        "declined",
         "declined",
         role="borrower",
         actor=actor,
         channel=channel,
         on_behalf_of=on_behalf_of,
     )
-    told_by_phone(session, application, "declined", actor=actor, channel=channel)
 
 
 def answer_information(
@@ -197,16 +230,15 @@ def answer_information(
     on_behalf_of: str | None = None,
 ) -> None:
     """The borrower answers a request for information; the application goes back to the queue."""
-    role = applicant_role(on_behalf_of)
     application.info_response = answer
-    move(
+    _applicant_moves(
         session,
         application,
         "submitted",
-        role=role,
+        "answered",
+        role=applicant_role(on_behalf_of),
         actor=actor,
         channel=channel,
         on_behalf_of=on_behalf_of,
         note=answer[:200],
     )
-    told_by_phone(session, application, "answered", actor=actor, channel=channel)

@@ -122,6 +122,11 @@ STAFF = [
 ]
 
 
+def _in_each_language(texts: tuple[str, str, str]) -> dict[str, str]:
+    """(Simplified, Traditional, English) as the portal stores a translated name."""
+    return dict(zip(("zh_Hans", "zh_Hant", "en"), texts, strict=True))
+
+
 def add_reference_data(
     session: Session, today: date, password_hash: str
 ) -> tuple[dict[str, Branch], dict[str, LoanProduct]]:
@@ -134,21 +139,21 @@ def add_reference_data(
         branch = Branch(
             code=code,
             kind=kind,
-            name=dict(zip(("zh_Hans", "zh_Hant", "en"), names, strict=True)),
-            address=dict(zip(("zh_Hans", "zh_Hant", "en"), addresses, strict=True)),
+            name=_in_each_language(names),
+            address=_in_each_language(addresses),
             phone=phone,
         )
         if code in SERVICE_POINTS:
             point_name, point_address = SERVICE_POINTS[code]
-            branch.service_point_name = dict(zip(("zh_Hans", "zh_Hant", "en"), point_name, strict=True))
-            branch.service_point_address = dict(zip(("zh_Hans", "zh_Hant", "en"), point_address, strict=True))
+            branch.service_point_name = _in_each_language(point_name)
+            branch.service_point_address = _in_each_language(point_address)
         session.add(branch)
         branches[code] = branch
     for code, method, names, markup, compound in PRODUCTS:
         product = LoanProduct(
             code=code,
             method=method,
-            name=dict(zip(("zh_Hans", "zh_Hant", "en"), names, strict=True)),
+            name=_in_each_language(names),
             penalty_markup_ppm=int(Decimal(markup) * 1_000_000),
             compound_interest=compound,
         )

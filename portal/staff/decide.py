@@ -90,30 +90,29 @@ def _conflict(reference: str):
     return render_case(application, status=409)
 
 
+def _hold_or_let_go(reference: str, service, message: str):
+    """Claim or release: the same form (the version seen), the reviewer as the actor."""
+    form = ClaimForm()
+
+    def act(application):
+        service(db.session, application, current_user.row, seen_version=form.version.data)
+        return message
+
+    return _decide(reference, "claim", form, act)
+
+
 @bp.route("/cases/<reference>/claim", methods=["POST"])
 @staff_required(*REVIEWERS)
 def claim(reference: str):
     """Take the case."""
-    form = ClaimForm()
-
-    def act(application):
-        decisions.claim(db.session, application, current_user.row, seen_version=form.version.data)
-        return _("You hold this case now.")
-
-    return _decide(reference, "claim", form, act)
+    return _hold_or_let_go(reference, decisions.claim, _("You hold this case now."))
 
 
 @bp.route("/cases/<reference>/release", methods=["POST"])
 @staff_required(*REVIEWERS)
 def release(reference: str):
     """Put the case back in the queue."""
-    form = ClaimForm()
-
-    def act(application):
-        decisions.release(db.session, application, current_user.row, seen_version=form.version.data)
-        return _("The case is back in the queue.")
-
-    return _decide(reference, "claim", form, act)
+    return _hold_or_let_go(reference, decisions.release, _("The case is back in the queue."))
 
 
 @bp.route("/cases/<reference>/approve", methods=["POST"])
@@ -129,7 +128,7 @@ def approve(reference: str):
             current_user.row,
             as_of=business_date(),
             seen_version=form.version.data,
-            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            waivers=_waivers(form),
             note=(form.note.data or "").strip() or None,
         )
         if status == "awaiting_second_approval":
@@ -179,6 +178,10 @@ def request_information(reference: str):
     return _decide(reference, "info", form, act)
 
 
+def _waivers(form) -> dict[str, bool]:
+    return {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
+
+
 def _counter_terms(form: CounterForm) -> Terms:
     return Terms(
         months=form.months.data,
@@ -186,6 +189,12 @@ def _counter_terms(form: CounterForm) -> Terms:
         pay_day=form.pay_day.data,
         income_months=tuple(sorted(int(m) for m in form.income_months.data or ())),
         spread_charges=form.spread_charges.data or 1,
+    )
+
+
+def _preview(application: Application, form: CounterForm):
+    return decisions.counter_quote(
+        db.session, application, form.kind.data, _counter_terms(form), business_date(), _waivers(form)
     )
 
 
@@ -198,11 +207,7 @@ def counter(reference: str):
     if request.form.get("action") != "send":
         if not form.validate_on_submit():
             return render_case(application, forms={"counter": form})
-        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
-        preview = decisions.counter_quote(
-            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
-        )
-        return render_case(application, forms={"counter": form}, counter_preview=preview)
+        return render_case(application, forms={"counter": form}, counter_preview=_preview(application, form))
 
     def act(application):
         status = decisions.counter(
@@ -213,7 +218,7 @@ def counter(reference: str):
             seen_version=form.version.data,
             kind=form.kind.data,
             terms=_counter_terms(form),
-            waivers={"penalty": form.waive_penalty.data, "compound": form.waive_compound.data},
+            waivers=_waivers(form),
             note=(form.note.data or "").strip() or None,
         )
         if status == "awaiting_second_approval":
@@ -223,10 +228,7 @@ def counter(reference: str):
     preview = None
     if form.validate_on_submit() and not totp.recently_confirmed():
         # Should the code be asked for, the page comes back with the preview and its send button, as posted.
-        waivers = {"penalty": form.waive_penalty.data, "compound": form.waive_compound.data}
-        preview = decisions.counter_quote(
-            db.session, application, form.kind.data, _counter_terms(form), business_date(), waivers
-        )
+        preview = _preview(application, form)
     return _decide(reference, "counter", form, act, money=True, counter_preview=preview)
 
 

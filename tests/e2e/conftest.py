@@ -12,7 +12,6 @@ Test modules import shared helpers from `tests.helpers` (tests/helpers/), never 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,9 +19,17 @@ from types import ModuleType
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import create_engine
-from werkzeug.serving import make_server
 
-from tests.helpers.e2e import CHROMIUM, CHROMIUM_ARGS, DEMO_BORROWER, DESKTOP, PHONE, LivePortal, new_page
+from tests.helpers.e2e import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_BORROWER,
+    DESKTOP,
+    PHONE,
+    LivePortal,
+    OwnLiveServer,
+    new_page,
+)
 
 HERE = Path(__file__).resolve().parent
 MAIN_CONFTEST = HERE.parent / "conftest.py"
@@ -52,25 +59,7 @@ def main_conftest(config: pytest.Config) -> ModuleType:
     return _main_conftest(config.pluginmanager)
 
 
-class _LiveServer:
-    """A werkzeug server in a daemon thread; `close` stops it and tidies the database, once."""
-
-    def __init__(self, portal: LivePortal, server, thread: threading.Thread, cleanup: Callable[[], None]):
-        self.portal, self._server, self._thread, self._cleanup = portal, server, thread, cleanup
-        self.closed = False
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
-        self.portal.app.extensions["db_engine"].dispose()
-        self._cleanup()
-
-
-_RUNNING: list[_LiveServer] = []
+_RUNNING: list[OwnLiveServer] = []
 
 
 @pytest.hookimpl(wrapper=True)
@@ -120,11 +109,8 @@ def live_portal(
         build_demo(db.session, extra_borrowers=20)
         db.session.commit()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
-    thread.start()
-    portal = LivePortal(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    live = _LiveServer(portal, server, thread, cleanup)
+    live = OwnLiveServer(app, cleanup, name="e2e-live-server")
+    portal = live.portal
     _RUNNING.append(live)
     yield portal
     live.close()
