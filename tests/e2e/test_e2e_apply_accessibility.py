@@ -25,6 +25,9 @@ from tests.helpers.e2e import (
     withdraw_open_applications,
 )
 
+# axe findings come from the pages, not the database: `make test` runs these on SQLite only.
+pytestmark = pytest.mark.page_sweep
+
 AXE = Axe()
 BROWSER_LOCALE = {"zh_Hans": "zh-CN", "en": "en-GB"}
 CHECKED = ("start", "hardship", "money", "evidence", "options", "schedule", "plan", "check", "sent")

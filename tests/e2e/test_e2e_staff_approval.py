@@ -481,6 +481,7 @@ def axe_case(portal: LivePortal) -> str:
     return arrange_submitted_application(portal, "13800000006")
 
 
+@pytest.mark.page_sweep  # axe findings do not depend on the database: SQLite only
 def test_no_axe_violations_on_the_queue(make_page, portal: LivePortal, axe_case: str):
     page = make_page(viewport=DESKTOP, locale="en-GB")
     staff_in_english(page, portal, "reviewer2")
@@ -501,6 +502,7 @@ def open_case_as_holder(page: Page, portal: LivePortal, reference: str) -> None:
     expect(page.get_by_role("button", name="Send the question")).to_be_visible()
 
 
+@pytest.mark.page_sweep  # axe findings do not depend on the database: SQLite only
 def test_no_axe_violations_on_the_case_page(make_page, portal: LivePortal, axe_case: str):
     page = make_page(viewport=DESKTOP, locale="en-GB")
     open_case_as_holder(page, portal, axe_case)
