@@ -68,10 +68,31 @@ def is_reviewer(staff: StaffUser) -> bool:
     return staff.role in REVIEWERS
 
 
-def _staff_move(session: Session, application: Application, target: str, staff: StaffUser, **fields) -> None:
-    """A status change made by a member of staff at the branch (the audit row names them and their role)."""
+def _staff_move(
+    session: Session,
+    application: Application,
+    target: str,
+    staff: StaffUser,
+    *,
+    internal_note: str | None = None,
+    data: dict | None = None,
+    **fields,
+) -> None:
+    """A status change made by a member of staff at the branch (the audit row names them and their role).
+
+    Two kinds of staff text go on the record: `note`, what the borrower is told, and `internal_note`, for staff
+    only; only `Application.decision_note` (the message) and `info_request` ever reach a borrower's page."""
+    if internal_note:
+        data = {**(data or {}), "internal_note": internal_note}
     transitions.move(
-        session, application, target, role=_role(staff), actor=_actor(staff), channel="branch", **fields
+        session,
+        application,
+        target,
+        role=_role(staff),
+        actor=_actor(staff),
+        channel="branch",
+        data=data,
+        **fields,
     )
 
 
@@ -159,17 +180,25 @@ def _offer_made(session: Session, application: Application, staff: StaffUser, as
 
 
 def _send_up(
-    session: Session, application: Application, staff: StaffUser, note: str | None, data: dict
+    session: Session,
+    application: Application,
+    staff: StaffUser,
+    message: str | None,
+    internal_note: str | None,
+    data: dict,
 ) -> str:
-    """Above the decider's authority: record them as the first approver and wait for a senior's second approval."""
+    """Above the decider's authority: record them as the first approver and wait for a senior's second approval.
+    Their message to the borrower is kept for the offer, unless the senior writes another."""
     application.first_approver_id = staff.id
     application.claimed_by_id = None
+    application.decision_note = message
     _staff_move(
         session,
         application,
         "awaiting_second_approval",
         staff,
-        note=note,
+        note=message,
+        internal_note=internal_note,
         data=data,
     )
     return application.status
@@ -183,9 +212,11 @@ def approve(
     as_of: date,
     seen_version: int | None,
     waivers: dict | None = None,
-    note: str | None = None,
+    message: str | None = None,
+    internal_note: str | None = None,
 ) -> str:
-    """Approve (as asked, or the counter-offer a first approver sent up); returns the new status."""
+    """Approve (as asked, or the counter-offer a first approver sent up); returns the new status. `message` is
+    shown to the borrower with the offer; `internal_note` only to staff."""
     check_version(application, seen_version)
     _require_holder(application, staff)
     if not application.counter_terms and not approvable_as_asked(application.option):
@@ -195,18 +226,20 @@ def approve(
     if application.status == "in_review":
         application.waivers = waivers
         if needs_second_approval(session, application, staff, as_of, waivers):
-            return _send_up(session, application, staff, note, {"waivers": waivers})
+            return _send_up(session, application, staff, message, internal_note, {"waivers": waivers})
     quote = offers.offered_quote(session, application, as_of)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
     _offer_made(session, application, staff, as_of)
-    application.decision_note = note
+    if message or application.status != "awaiting_second_approval":
+        application.decision_note = message  # a second approver without words keeps the first one's
     _staff_move(
         session,
         application,
         "approved",
         staff,
-        note=note,
+        note=message,
+        internal_note=internal_note,
         data={"waivers": application.waivers},
     )
     notices.decided(session, application)
@@ -221,9 +254,11 @@ def reject(
     as_of: date,
     seen_version: int | None,
     reason: str,
-    note: str | None = None,
+    message: str | None = None,
+    internal_note: str | None = None,
 ) -> None:
-    """Refuse, with a reason code the borrower is told in plain words."""
+    """Refuse, with a reason code the borrower is told in plain words, and `message` to the borrower;
+    `internal_note` stays with staff."""
     check_version(application, seen_version)
     _require_holder(application, staff)
     if reason not in REJECT_REASONS:
@@ -231,7 +266,7 @@ def reject(
     application.decided_by_id = staff.id
     application.decided_at = utcnow()
     application.decision_reason = reason
-    application.decision_note = note
+    application.decision_note = message
     application.claimed_by_id = None
     evidence.schedule_purge(application, as_of, policies.of(application.policy_pack).evidence_retention_days)
     _staff_move(
@@ -240,7 +275,8 @@ def reject(
         "rejected",
         staff,
         reason=reason,
-        note=note,
+        note=message,
+        internal_note=internal_note,
     )
     notices.decided(session, application)
 
@@ -262,7 +298,8 @@ def counter(
     kind: str,
     terms: Terms,
     waivers: dict | None = None,
-    note: str | None = None,
+    message: str | None = None,
+    internal_note: str | None = None,
 ) -> str:
     """Send a counter-offer (different plan or terms, with waivers if any); returns the new status."""
     check_version(application, seen_version)
@@ -276,18 +313,24 @@ def counter(
     application.counter_terms = {"kind": kind, **serialisation.terms_to_json(quote.terms)}
     application.counter_quote = serialisation.quote_to_json(quote)
     application.waivers = waivers
-    application.decision_note = note
     if needs_second_approval(session, application, staff, as_of, waivers):
         return _send_up(
-            session, application, staff, note, {"counter": application.counter_terms, "waivers": waivers}
+            session,
+            application,
+            staff,
+            message,
+            internal_note,
+            {"counter": application.counter_terms, "waivers": waivers},
         )
+    application.decision_note = message
     _offer_made(session, application, staff, as_of)
     _staff_move(
         session,
         application,
         "countered",
         staff,
-        note=note,
+        note=message,
+        internal_note=internal_note,
         data={"counter": application.counter_terms, "waivers": waivers},
     )
     notices.decided(session, application)
@@ -295,9 +338,15 @@ def counter(
 
 
 def request_information(
-    session: Session, application: Application, staff: StaffUser, *, seen_version: int | None, question: str
+    session: Session,
+    application: Application,
+    staff: StaffUser,
+    *,
+    seen_version: int | None,
+    question: str,
+    internal_note: str | None = None,
 ) -> None:
-    """Ask the borrower for what is missing; the case waits for their answer."""
+    """Ask the borrower for what is missing (the question is what they read); the case waits for their answer."""
     check_version(application, seen_version)
     _require_holder(application, staff)
     if application.status != "in_review":
@@ -310,6 +359,7 @@ def request_information(
         "info_requested",
         staff,
         note=question[:200],
+        internal_note=internal_note,
     )
     notices.decided(session, application)
 

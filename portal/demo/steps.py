@@ -61,6 +61,16 @@ REJECT_WEIGHTS = {
     "loan_not_eligible": 1,
     "other": 1,
 }
+# What the borrower reads with a decision (the notes above and below are staff's, for the record only).
+COUNTER_MESSAGE = "我们按您的收入调整了还款计划，请看看新的方案是否可行。"
+REJECT_MESSAGES = {
+    "no_hardship_shown": "您的申请没有说明遇到了什么困难。如有困难，欢迎补充说明后重新申请。",
+    "information_not_provided": "我们两次请您补充材料，还没有收到，所以这次无法批准。",
+    "not_affordable_even_with_plan": "按您现在的收入，分期后仍难以还款。欢迎来电一起商量其他办法。",
+    "recent_plan_broken_without_change": "上一个还款计划没有履行，情况也没有变化，所以这次无法批准。",
+    "loan_not_eligible": "这笔贷款不符合重新安排还款的条件。",
+    "other": "具体原因我们已经电话告诉您，有疑问请随时来电。",
+}
 REJECT_NOTES = {
     "no_hardship_shown": "申请中没有说明具体困难。",
     "information_not_provided": "两次请借款人补充材料，均未提供。",
@@ -266,7 +276,12 @@ class CaseSteps:
         note = self.rng.choice(NOTES)
         with self.deciding(day):
             status = decisions.approve(
-                self.session, application, staff, as_of=day, seen_version=application.row_version, note=note
+                self.session,
+                application,
+                staff,
+                as_of=day,
+                seen_version=application.row_version,
+                internal_note=note,
             )
         if status == "awaiting_second_approval":
             senior = self.staff["senior1"]
@@ -311,7 +326,8 @@ class CaseSteps:
                         seen_version=application.row_version,
                         kind=kind,
                         terms=terms,
-                        note=self.rng.choice(COUNTER_NOTES),
+                        message=COUNTER_MESSAGE,
+                        internal_note=self.rng.choice(COUNTER_NOTES),
                     )
                 if application.status != "countered":
                     raise Skip()
@@ -330,7 +346,8 @@ class CaseSteps:
                 as_of=day,
                 seen_version=application.row_version,
                 reason=reason,
-                note=REJECT_NOTES[reason],
+                message=REJECT_MESSAGES[reason],
+                internal_note=REJECT_NOTES[reason],
             )
 
     def accept(self, application: Application, day: date) -> None:

@@ -129,7 +129,7 @@ def approve(reference: str):
             as_of=business_date(),
             seen_version=form.version.data,
             waivers=_waivers(form),
-            note=(form.note.data or "").strip() or None,
+            **_staff_texts(form),
         )
         if status == "awaiting_second_approval":
             return _("Above your limit: the case now waits for a senior reviewer's second approval.")
@@ -152,7 +152,7 @@ def reject(reference: str):
             as_of=business_date(),
             seen_version=form.version.data,
             reason=form.reason.data,
-            note=form.note.data.strip(),
+            **_staff_texts(form),
         )
         return _("Rejected. The borrower has been told.")
 
@@ -172,10 +172,20 @@ def request_information(reference: str):
             current_user.row,
             seen_version=form.version.data,
             question=form.question.data.strip(),
+            internal_note=_text(form.internal_note),
         )
         return _("Sent. The case waits for the borrower's answer.")
 
     return _decide(reference, "info", form, act)
+
+
+def _text(field) -> str | None:
+    return (field.data or "").strip() or None
+
+
+def _staff_texts(form) -> dict[str, str | None]:
+    """The decision's two kinds of text: the message the borrower reads and the note only staff read."""
+    return {"message": _text(form.message), "internal_note": _text(form.internal_note)}
 
 
 def _waivers(form) -> dict[str, bool]:
@@ -219,7 +229,7 @@ def counter(reference: str):
             kind=form.kind.data,
             terms=_counter_terms(form),
             waivers=_waivers(form),
-            note=(form.note.data or "").strip() or None,
+            **_staff_texts(form),
         )
         if status == "awaiting_second_approval":
             return _("Above your limit: the counter-offer waits for a senior reviewer's second approval.")

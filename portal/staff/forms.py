@@ -19,6 +19,17 @@ class VersionedForm(PortalForm):
     version = HiddenField(validators=[DataRequired()])
 
 
+def internal_note_field(field_id: str) -> TextAreaField:
+    """Words for staff only: kept in the case's history, never on a borrower's page or in a message."""
+    return TextAreaField(
+        _l("Internal note, for staff only (optional)"),
+        description=_l("Never shown to the borrower. For the record and whoever looks at the case next."),
+        id=field_id,
+        validators=[Optional(), Length(max=1000)],
+        render_kw={"rows": 2, "maxlength": 1000},
+    )
+
+
 class ClaimForm(VersionedForm):
     """Take or release the case."""
 
@@ -30,15 +41,16 @@ class ApproveForm(VersionedForm):
     totp_code = totp_code_field(_l("Confirm with your authenticator code"), "approve-totp", required=False)
     waive_penalty = BooleanField(_l("Waive the penalty interest"), id="approve-waive-penalty")
     waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="approve-waive-compound")
-    note = TextAreaField(
-        _l("Note for the record (optional)"),
+    message = TextAreaField(
+        _l("Message to the borrower (optional)"),
         description=_l(
-            "The borrower sees it on the offer. If the plan is above what they can afford, say why it is offered."
+            "The borrower reads it with the offer. If the plan is above what they can afford, say why it is offered."
         ),
-        id="approve-note",
+        id="approve-message",
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},
     )
+    internal_note = internal_note_field("approve-internal-note")
 
 
 class RejectForm(VersionedForm):
@@ -50,12 +62,14 @@ class RejectForm(VersionedForm):
         choices=[SelectChoice(code, labels.REJECT_REASONS[code]) for code in REJECT_REASONS],
         validators=[InputRequired(message=_l("Choose a reason."))],
     )
-    note = TextAreaField(
-        _l("What to tell the borrower"),
-        id="reject-note",
+    message = TextAreaField(
+        _l("Message to the borrower"),
+        description=_l("The borrower reads it with the decision."),
+        id="reject-message",
         validators=[DataRequired(message=_l("Explain the decision to the borrower.")), Length(max=1000)],
         render_kw={"rows": 3, "maxlength": 1000},
     )
+    internal_note = internal_note_field("reject-internal-note")
 
 
 class InfoForm(VersionedForm):
@@ -63,9 +77,11 @@ class InfoForm(VersionedForm):
 
     question = TextAreaField(
         _l("What do you need from the borrower?"),
+        description=_l("The borrower reads this question."),
         validators=[DataRequired(message=_l("Write what you need.")), Length(max=1000)],
         render_kw={"rows": 3, "maxlength": 1000},
     )
+    internal_note = internal_note_field("info-internal-note")
 
 
 class CounterForm(VersionedForm):
@@ -98,12 +114,14 @@ class CounterForm(VersionedForm):
     )
     waive_penalty = BooleanField(_l("Waive the penalty interest"), id="counter-waive-penalty")
     waive_compound = BooleanField(_l("Waive the interest on overdue interest"), id="counter-waive-compound")
-    note = TextAreaField(
-        _l("What to tell the borrower"),
-        id="counter-note",
+    message = TextAreaField(
+        _l("Message to the borrower (optional)"),
+        description=_l("The borrower reads it with the counter-offer."),
+        id="counter-message",
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 2, "maxlength": 1000},
     )
+    internal_note = internal_note_field("counter-internal-note")
 
 
 class VariantForm(PortalForm):

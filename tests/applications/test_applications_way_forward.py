@@ -146,7 +146,7 @@ def test_an_own_offer_is_sent_then_answered_only_with_a_counter_offer_the_borrow
             seen_version=row.row_version,
             kind="installment_plan",
             terms=terms,
-            note="按您每月800元的能力，分24个月还逾期部分。",
+            message="按您每月800元的能力，分24个月还逾期部分。",
         )
         session.commit()
         offered = offers.offered_quote(session, row, demo.config["BUSINESS_DATE"])

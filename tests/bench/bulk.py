@@ -250,7 +250,7 @@ def _approved(session, loan, borrower, today) -> str:
     senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
     decisions.claim(session, draft, senior, seen_version=draft.row_version)
     decisions.approve(
-        session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}, note=None
+        session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}
     )
     return draft.reference
 

@@ -300,10 +300,8 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     asked = int(months.input_value())
     assert asked > 6, f"asked for an extension of {asked} months"
     months.fill("6")  # a shorter extension than asked: a larger payment, still within the budget
-    # The counter-offer's "What to tell the borrower" label points at another form's field (duplicate id
-    # "note"; see test_each_decision_field_answers_to_its_own_label): the note is the form's only text area.
     form = reviewer.locator("form").filter(has=reviewer.get_by_role("button", name="Preview"))
-    form.locator("textarea").fill(f"We can extend the loan by 6 months rather than {asked}.")
+    form.get_by_label("Message to the borrower (optional)", exact=True).fill(f"We can extend the loan by 6 months rather than {asked}.")
     form.get_by_role("button", name="Preview", exact=True).click()
 
     send = reviewer.get_by_role("button", name="Send the counter-offer", exact=True)

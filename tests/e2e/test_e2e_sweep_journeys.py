@@ -227,7 +227,7 @@ def test_a_reviewer_approves_and_the_borrower_accepts_without_javascript(make_pa
     reviewer.goto(f"{portal.url}/staff/cases/{reference}")
     reviewer.get_by_role("button", name="Take this case", exact=True).click()
     expect(reviewer.get_by_text("You hold this case now.")).to_be_visible()
-    reviewer.get_by_label("Note for the record (optional)").fill("Checked by phone.")
+    reviewer.get_by_label("Internal note, for staff only (optional)").first.fill("Checked by phone.")
     reviewer.get_by_role("button", name="Approve", exact=True).click()
     expect(reviewer.get_by_text("Approved. The borrower has been told.")).to_be_visible()
     reviewer.screenshot(path=str(SCREENSHOTS / "nojs-staff-approved.png"), full_page=True)

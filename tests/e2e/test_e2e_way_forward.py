@@ -78,7 +78,7 @@ def _counter_offer(portal: LivePortal, reference: str, note: str):
             seen_version=row.row_version,
             kind="installment_plan",
             terms=terms,
-            note=note,
+            message=note,
         )
         db.session.commit()
         assert status == "countered"

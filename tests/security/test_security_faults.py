@@ -109,7 +109,7 @@ def test_a_fault_midway_through_approving_leaves_nothing_half_written(
         monkeypatch.setattr(decisions.notices, "decided", _after(decisions.notices.decided, where))
 
     response = reviewer.post(
-        f"/staff/cases/{reference}/approve", data={"csrf_token": token, "version": version, "note": "ok"}
+        f"/staff/cases/{reference}/approve", data={"csrf_token": token, "version": version, "message": "ok"}
     )
 
     _plain_error_page(app, response, portal_log.getvalue())

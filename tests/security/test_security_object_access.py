@@ -366,7 +366,7 @@ def _decision_form(app, token: str, reference: str) -> dict:
         "csrf_token": token,
         "version": str(version),
         "reason": "no_hardship_shown",
-        "note": "Decided by someone who should not.",
+        "message": "Decided by someone who should not.",
         "question": "Who are you?",
         "kind": "installment_plan",
         "months": "12",

@@ -328,7 +328,7 @@ def test_approving_after_five_minutes_asks_for_the_code_keeps_the_form_and_chang
         assert 'id="approve-totp"' in html  # the form asks for the code up front, a plain field (no script)
 
         response = post_decision(
-            client, reference, "approve", {"note": "Checked the payslips.", "waive_penalty": "y"}
+            client, reference, "approve", {"message": "Checked the payslips.", "waive_penalty": "y"}
         )
         page = response.get_data(as_text=True)
 
@@ -345,7 +345,7 @@ def test_approving_after_five_minutes_asks_for_the_code_keeps_the_form_and_chang
         assert "application.approved" not in [a for _w, a in audit_actions(demo)]
 
         confirmed = post_decision(
-            client, reference, "approve", {"note": "Checked the payslips.", "totp_code": totp_code()}
+            client, reference, "approve", {"message": "Checked the payslips.", "totp_code": totp_code()}
         )
 
     assert confirmed.status_code == 303
@@ -405,7 +405,7 @@ def test_sending_a_counter_offer_after_five_minutes_asks_for_the_code_and_keeps_
     with _frozen() as clock:
         client, reference = _holding(demo)
         clock.shift(SIX_MINUTES)
-        terms = {"kind": "installment_plan", "months": "18", "pay_day": "12", "note": "Longer plan."}
+        terms = {"kind": "installment_plan", "months": "18", "pay_day": "12", "message": "Longer plan."}
         preview = post_decision(client, reference, "counter", {**terms, "action": "preview"})
         assert preview.status_code == 200  # a preview gives nothing away: no code needed
         assert 'id="counter-totp"' in preview.get_data(as_text=True)
@@ -456,7 +456,7 @@ def test_rejecting_or_asking_for_information_needs_no_new_code(demo):
         clock.shift(SIX_MINUTES)
 
         response = post_decision(
-            client, reference, "reject", {"reason": "no_hardship_shown", "note": "No change."}
+            client, reference, "reject", {"reason": "no_hardship_shown", "message": "No change."}
         )
 
     assert response.status_code == 303

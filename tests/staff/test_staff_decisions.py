@@ -179,7 +179,7 @@ def test_approving_within_the_limit_makes_an_offer_valid_14_days_and_tells_the_b
     reviewer1, reference = _in_review(demo)
     assert row(demo, reference).amount_fen <= 50_000_00
 
-    response = decide(reviewer1, reference, "approve", {"note": "Plan fits the budget."})
+    response = decide(reviewer1, reference, "approve", {"message": "Plan fits the budget."})
 
     assert response.status_code == 303
     assert path_of(response) == case_url(reference)
@@ -233,7 +233,7 @@ def test_rejecting_with_a_reason_and_a_note_tells_the_borrower_why(demo):
     note = "Your income does not cover even the smallest plan; please call us to talk it over."
 
     response = decide(
-        reviewer1, reference, "reject", {"reason": "not_affordable_even_with_plan", "note": note}
+        reviewer1, reference, "reject", {"reason": "not_affordable_even_with_plan", "message": note}
     )
 
     assert notices_on(follow(reviewer1, response)) == [plain(demo, "Rejected. The borrower has been told.")]
@@ -257,7 +257,7 @@ def test_a_rejection_without_a_note_is_refused_and_changes_nothing(demo):
     reviewer1, reference = _in_review(demo)
     version = row(demo, reference).row_version
 
-    response = decide(reviewer1, reference, "reject", {"reason": "no_hardship_shown", "note": "  "})
+    response = decide(reviewer1, reference, "reject", {"reason": "no_hardship_shown", "message": "  "})
 
     assert response.status_code == 200
     assert text(demo, "Explain the decision to the borrower.") in response.get_data(as_text=True)
@@ -339,7 +339,7 @@ def test_sending_a_counter_offer_shows_the_borrower_both_schedules_and_accepting
     requested_rows = len(row(demo, reference).quote["schedule"])
 
     sent = decide(
-        reviewer1, reference, "counter", {**COUNTER, "action": "send", "note": "A longer plan fits."}
+        reviewer1, reference, "counter", {**COUNTER, "action": "send", "message": "A longer plan fits."}
     )
 
     assert sent.status_code == 303
@@ -475,7 +475,7 @@ def test_an_administrator_reads_cases_but_cannot_decide_them(demo):
                 "csrf_token": token,
                 "version": str(version),
                 "reason": "other",
-                "note": "x",
+                "message": "x",
                 "question": "x",
             },
         )

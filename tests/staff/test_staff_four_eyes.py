@@ -50,7 +50,7 @@ def _reject(app, reference: str, username: str) -> None:
     client = staff_client(app, username)
     claim(client, reference)
     response = decide(
-        client, reference, "reject", {"reason": "no_hardship_shown", "note": "No change shown."}
+        client, reference, "reject", {"reason": "no_hardship_shown", "message": "No change shown."}
     )
     assert row(app, reference).status == "rejected", _notices(client, response)
 
@@ -258,7 +258,7 @@ def test_nobody_approves_what_they_submitted_for_a_borrower(demo):
     assert (stored.status, stored.decided_by_id) == ("in_review", None)
     assert audit_rows(demo, reference, "application.approved") == []
     for action, data in (
-        ("reject", {"reason": "other", "note": "No."}),
+        ("reject", {"reason": "other", "message": "No."}),
         ("information", {"question": "Anything?"}),
     ):
         response = decide(reviewer1, reference, action, data)
@@ -321,7 +321,7 @@ def test_the_senior_who_made_the_first_decision_cannot_decide_the_appeal_another
     refused = decide(senior1, reference, "approve")
 
     assert _notices(senior1, refused) == [label(demo, labels.ERRORS, "same_person")]
-    refused_reject = decide(senior1, reference, "reject", {"reason": "other", "note": "Still no."})
+    refused_reject = decide(senior1, reference, "reject", {"reason": "other", "message": "Still no."})
     assert _notices(senior1, refused_reject) == [label(demo, labels.ERRORS, "same_person")]
     assert row(demo, reference).status == "appealed"
     assert audit_rows(demo, reference, "application.approved") == []
@@ -329,7 +329,7 @@ def test_the_senior_who_made_the_first_decision_cannot_decide_the_appeal_another
     decide(senior1, reference, "release")
     senior2 = staff_client(demo, "senior2")
     claim(senior2, reference)
-    decided = decide(senior2, reference, "approve", {"note": "Hours restored: the plan now fits."})
+    decided = decide(senior2, reference, "approve", {"message": "Hours restored: the plan now fits."})
 
     assert _notices(senior2, decided) == [plain(demo, "Approved. The borrower has been told.")]
     stored = row(demo, reference)

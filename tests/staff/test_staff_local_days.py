@@ -62,7 +62,7 @@ def test_a_rejection_is_stamped_on_its_shanghai_day(live_clock, moment, local_da
     reference = submitted(live_clock, URBAN)
 
     _decided_at(
-        live_clock, moment, reference, "reject", {"reason": "no_hardship_shown", "note": "No change."}
+        live_clock, moment, reference, "reject", {"reason": "no_hardship_shown", "message": "No change."}
     )
 
     stored = row(live_clock, reference)
@@ -78,7 +78,7 @@ def test_the_appeal_window_counts_14_days_from_the_shanghai_day_of_the_rejection
 ):
     reference = submitted(live_clock, URBAN)
     _decided_at(
-        live_clock, moment, reference, "reject", {"reason": "no_hardship_shown", "note": "No change."}
+        live_clock, moment, reference, "reject", {"reason": "no_hardship_shown", "message": "No change."}
     )
     with database(live_clock) as session, live_clock.app_context():
         found = application(session, reference)

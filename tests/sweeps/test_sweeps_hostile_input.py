@@ -111,6 +111,8 @@ VALID = {
     "reason": "情况有变化。",
     "question": "请补充收入证明。",
     "note": "已核实。",
+    "message": "请按新的方案还款。",
+    "internal_note": "已电话核实。",
     "q": "王",
     "upfront": "",
     "months": "12",
