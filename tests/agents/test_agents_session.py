@@ -258,7 +258,9 @@ def test_an_agent_never_decides_every_staff_decision_route_is_404(demo):
     assert agent.get(f"/staff/cases/{reference}").status_code == 404
     for action in ("/claim", "/release", "/approve", "/reject", "/information", "/counter"):
         url = f"/staff/cases/{reference}{action}"
-        response = agent.post(url, data={"csrf_token": token, "version": "1", "reason": "other", "message": "x"})
+        response = agent.post(
+            url, data={"csrf_token": token, "version": "1", "reason": "other", "message": "x"}
+        )
         assert response.status_code == 404, url
     assert agent.get("/staff/queue").status_code == 404
     assert application(demo, reference).row_version == before.row_version

@@ -249,9 +249,7 @@ def _approved(session, loan, borrower, today) -> str:
     transitions.submit(session, draft, actor=f"borrower:{borrower.id}", as_of=today)
     senior = session.scalar(select(StaffUser).where(StaffUser.username == "senior1"))
     decisions.claim(session, draft, senior, seen_version=draft.row_version)
-    decisions.approve(
-        session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={}
-    )
+    decisions.approve(session, draft, senior, as_of=today, seen_version=draft.row_version, waivers={})
     return draft.reference
 
 

@@ -301,7 +301,9 @@ def test_reviewer_counter_offers_and_the_borrower_accepts(make_page, portal: Liv
     assert asked > 6, f"asked for an extension of {asked} months"
     months.fill("6")  # a shorter extension than asked: a larger payment, still within the budget
     form = reviewer.locator("form").filter(has=reviewer.get_by_role("button", name="Preview"))
-    form.get_by_label("Message to the borrower (optional)", exact=True).fill(f"We can extend the loan by 6 months rather than {asked}.")
+    form.get_by_label("Message to the borrower (optional)", exact=True).fill(
+        f"We can extend the loan by 6 months rather than {asked}."
+    )
     form.get_by_role("button", name="Preview", exact=True).click()
 
     send = reviewer.get_by_role("button", name="Send the counter-offer", exact=True)

@@ -125,7 +125,9 @@ def test_the_decision_form_asks_for_the_code_after_five_minutes_and_keeps_what_w
 
     confirm = desk.get_by_label(portal.ui_text("Confirm with your authenticator code", "zh_Hans"), exact=True)
     expect(confirm).to_be_visible()
-    note = desk.get_by_label(portal.ui_text("Message to the borrower (optional)", "zh_Hans"), exact=True).first
+    note = desk.get_by_label(
+        portal.ui_text("Message to the borrower (optional)", "zh_Hans"), exact=True
+    ).first
     note.fill("已核对工资单。")
     approve = desk.locator("form.decision-form").first.get_by_role(
         "button", name=portal.ui_text("Approve", "zh_Hans")
