@@ -22,14 +22,18 @@ EARLIER_PLANS = ("active", "completed", "broken", "accepted")
 
 T = TypeVar("T")
 
+# What makes an application a staff case: the borrower sent it. A draft never sent, its hardship account and its
+# documents, stays the borrower's alone, also once withdrawn.
+IS_CASE = Application.submitted_at.is_not(None)
+
 
 def case(session: Session, reference: str) -> Application | None:
     """The application with its borrower (and their home branch), policy pack and documents, in one statement;
-    None when there is no such application."""
+    None when there is no such case (`IS_CASE`: a draft never sent is the borrower's alone, withdrawn or not)."""
     return (
         session.scalars(
             select(Application)
-            .where(Application.reference == reference)
+            .where(Application.reference == reference, IS_CASE)
             .options(
                 joinedload(Application.borrower).joinedload(Borrower.home_branch),
                 joinedload(Application.policy_pack),
@@ -113,12 +117,12 @@ _MARKS = (
         _LAST_HISTORY,
     )
     .join(Borrower, Borrower.id == Application.borrower_id)
-    .where(Application.reference == bindparam("reference"))
+    .where(Application.reference == bindparam("reference"), IS_CASE)
 )
 
 
 def case_marks(session: Session, reference: str) -> CaseMarks | None:
-    """The case's marks, or None when there is no such application. One statement: the application and its
+    """The case's marks, or None when there is no such case (`IS_CASE`). One statement: the application and its
     borrower by primary key, and the history's newest entry from the partial index that leaves viewings out."""
     row = session.connection().execute(_MARKS, {"reference": reference}).first()
     if row is None:

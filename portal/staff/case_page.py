@@ -26,10 +26,10 @@ from portal.web import page_cache
 
 
 def load_case(reference: str) -> Application:
-    """The case with everything its page shows, or 404 (also for a draft)."""
+    """The case with everything its page shows, or 404 (also for a draft never sent: see `casefile.IS_CASE`)."""
     application = casefile.case(db.session, reference)
-    if application is None or application.status == "draft":
-        abort(404)  # a borrower's unsent draft is theirs alone
+    if application is None:
+        abort(404)
     return application
 
 
@@ -165,8 +165,8 @@ def case(reference: str):
     Every viewing is on the record; the page itself is kept (portal/web/page_cache.py) under a key naming all it
     shows, so a reviewer going back to a case does not read the loans and replay the arrears again."""
     marks = casefile.case_marks(db.session, reference)
-    if marks is None or marks.status == "draft":
-        abort(404)  # a borrower's unsent draft is theirs alone
+    if marks is None:
+        abort(404)  # no such case, or a draft never sent (theirs alone)
     record_viewing(marks.id, marks.borrower_id)
     key = _case_key(marks)
     if key is not None and (page := page_cache.kept(key)) is not None:

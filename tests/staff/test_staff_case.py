@@ -16,6 +16,7 @@ from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 from tests.helpers.common import BUSINESS_DATE
 from tests.helpers.staff import (
+    RURAL,
     URBAN,
     application,
     audit_rows,
@@ -180,3 +181,40 @@ def test_a_borrowers_unsent_draft_is_not_a_case(demo):
         assert client.get(case_url(reference)).status_code == 404, username
 
     assert count(demo, AuditEvent) == before
+
+
+def test_a_withdrawn_draft_never_sent_is_no_case_for_staff_even_without_a_plan(demo):
+    """Issue 17: a withdrawn draft became a readable staff case (hardship account, documents), and one withdrawn
+    before a plan was chosen gave a 500. ASVS 4.2.1: a draft is the borrower's alone."""
+    with database(demo) as session, demo.test_request_context():
+        loan = loan_of(session, URBAN)
+        planned = make_application(session, loan, submit=False)
+        transitions.withdraw(session, planned, actor=f"borrower:{loan.borrower_id}")
+        bare = make_application(session, loan_of(session, RURAL), submit=False)
+        bare.option, bare.quote, bare.terms = None, None, None
+        transitions.withdraw(session, bare, actor=f"borrower:{bare.borrower_id}")
+        session.commit()
+        references = (planned.reference, bare.reference)
+    reviewer1, senior1 = staff_client(demo, "reviewer1"), staff_client(demo, "senior1")
+    before = count(demo, AuditEvent)
+
+    for reference in references:
+        assert row(demo, reference).status == "withdrawn"
+        for client in (reviewer1, senior1):
+            assert client.get(case_url(reference)).status_code == 404, reference
+            assert client.submit(case_url(reference, "claim"), {"version": "1"}).status_code == 404
+        assert reference not in reviewer1.get("/staff/queue").get_data(as_text=True)
+
+    assert count(demo, AuditEvent) == before
+
+
+def test_an_application_withdrawn_after_it_was_sent_stays_a_case(demo):
+    reference = submitted(demo, URBAN)
+    with database(demo) as session:
+        found = application(session, reference)
+        transitions.withdraw(session, found, actor=f"borrower:{found.borrower_id}")
+        session.commit()
+
+    page = staff_client(demo, "reviewer1").get(case_url(reference))
+
+    assert page.status_code == 200
