@@ -1,7 +1,13 @@
 """Evidence files: type decided by content, size and count limited by policy, stored in the database.
 
 Files live in the database (so several app servers share them), under a random token, never in the web root;
-they are served only as attachments with their stored type. They are purged a set time after the decision.
+they are served only as attachments with their stored type. A file must open as what its first bytes say it is
+(`file_check`). Each borrower stores at most `BORROWER_STORAGE_BYTES` in all.
+
+Every file has a purge date while it is kept for nothing: on an unsent draft, `DRAFT_FILE_DAYS` after it was added
+(so an abandoned draft's files go); on a withdrawn application, `WITHDRAWN_FILE_DAYS` after the withdrawal if it
+was never sent, or the policy's retention after it if a reviewer saw it; on a decided one, the policy's retention
+after the decision. Sending an application lifts the draft's dates until a decision sets them again.
 """
 
 from __future__ import annotations
@@ -11,14 +17,19 @@ import secrets
 import unicodedata
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from portal.applications import file_check
 from portal.applications.models import Application, Evidence
-from portal.clock import utcnow
+from portal.clock import business_date, utcnow
 from portal.core import audit
 from portal.core.files import StoredFile
 from portal.loans.services import ServiceError
+
+DRAFT_FILE_DAYS = 60
+WITHDRAWN_FILE_DAYS = 30
+BORROWER_STORAGE_BYTES = 60 * 1024 * 1024  # room for one application's five 10 MB files and a few more
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -66,6 +77,10 @@ def add(
     if len(application.evidence) >= int(policy["evidence_max_files"]):
         raise ServiceError("too_many")
     content_type, _extension = kind
+    if not file_check.opens_as(data, content_type):
+        raise ServiceError("unreadable")
+    if stored_bytes(session, application.borrower_id) + len(data) > BORROWER_STORAGE_BYTES:
+        raise ServiceError("storage_full")
     item = Evidence(
         application_id=application.id,
         token=secrets.token_urlsafe(18),
@@ -75,6 +90,7 @@ def add(
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,
         uploaded_at=utcnow(),
+        purge_after=business_date() + timedelta(days=DRAFT_FILE_DAYS),
     )
     session.add(item)
     _changed(
@@ -143,6 +159,31 @@ def stored_file(session: Session, application: Application, token: str) -> Store
         return None
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[item.content_type]
     return StoredFile(item.data, item.content_type, f"{application.reference}-{item.id}.{extension}")
+
+
+def stored_bytes(session: Session, borrower_id: int) -> int:
+    """What the borrower's files take up now (purged files take nothing)."""
+    return session.scalar(
+        select(func.coalesce(func.sum(Evidence.size), 0))
+        .join(Application, Application.id == Evidence.application_id)
+        .where(Application.borrower_id == borrower_id, Evidence.data.is_not(None))
+    )
+
+
+def keep_while_deciding(application: Application) -> None:
+    """Sent: the files are kept until the decision sets their purge date."""
+    for item in application.evidence:
+        item.purge_after = None
+
+
+def schedule_withdrawn(application: Application, withdrawn_on: date) -> None:
+    """Withdrawn: a draft's files go soon; those a reviewer saw are kept as long as after a decision."""
+    days = (
+        WITHDRAWN_FILE_DAYS
+        if application.submitted_at is None
+        else application.policy_pack.data["evidence_retention_days"]
+    )
+    schedule_purge(application, withdrawn_on, int(days))
 
 
 def schedule_purge(application: Application, decided_on: date, retention_days: int) -> None:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from portal import policies
-from portal.applications import notices
+from portal.applications import evidence, notices
 from portal.applications.calculation import calculator
 from portal.applications.models import Application
 from portal.applications.scoring import stamp_for_queue
@@ -21,7 +21,7 @@ from portal.applications.serialisation import (
     quote_to_json,
     terms_from_json,
 )
-from portal.clock import utcnow
+from portal.clock import business_date, utcnow
 from portal.core import audit
 from portal.domain import lifecycle
 from portal.domain import proposal as proposals
@@ -136,6 +136,7 @@ def submit(
     application.channel = channel
     application.submitted_by = actor
     application.submit_consent_reference = consent_reference
+    evidence.keep_while_deciding(application)
     move(
         session,
         application,
@@ -185,7 +186,8 @@ def withdraw(
     channel: str = "web",
     on_behalf_of: str | None = None,
 ) -> None:
-    """The borrower withdraws the application (allowed before a decision)."""
+    """The borrower withdraws the application (allowed before a decision); its files get their purge date."""
+    evidence.schedule_withdrawn(application, business_date())
     _applicant_moves(
         session,
         application,

@@ -154,6 +154,12 @@ def evidence_error(code: str, policy: dict) -> str:
         "bad_type": _("The file must be a PDF, JPG or PNG."),
         "too_many": _("You can add at most %(count)d files.", count=int(policy["evidence_max_files"])),
         "empty_file": _("The file is empty."),
+        "unreadable": _(
+            "This file could not be opened. Check that it is a whole PDF, JPG or PNG, and try again."
+        ),
+        "storage_full": _(
+            "You have stored as many files with us as we can keep. Remove a file you no longer need, then try again."
+        ),
     }.get(code, _("The file could not be added."))
 
 

@@ -254,6 +254,7 @@ def evidence_step(reference: str):
         form=form,
         delete_form=DeleteForm(),
         policy=policy,
+        draft_file_days=evidence_store.DRAFT_FILE_DAYS,
         **step_context("evidence", application),
     )
 

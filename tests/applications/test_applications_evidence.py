@@ -25,18 +25,14 @@ from tests.helpers.applications import (
     summary_errors,
     text,
 )
+from tests.helpers.files import JPEG, PDF, PNG, pdf_of
 
 TEN_MB = 10 * 1024 * 1024
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 
 
 def _pdf_of(size: int) -> bytes:
-    return (PDF + b"0" * size)[:size]
+    return pdf_of(size)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from tests.helpers.applications import (
     start,
     submitted,
 )
+from tests.helpers.files import PDF
 
 OTHER = "13800000004"  # a rural borrower with two loans
 
@@ -145,7 +146,7 @@ def test_journey_forms_take_only_their_declared_fields(demo):
     token = client.csrf_token(f"{base}/evidence")
     upload = client.post(
         f"{base}/evidence",
-        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf"), **extras},
+        data={"csrf_token": token, "file": (io.BytesIO(PDF), "a.pdf"), **extras},
         content_type="multipart/form-data",
     )
     assert upload.status_code == 303

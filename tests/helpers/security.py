@@ -16,6 +16,7 @@ from portal.core.models import AuditEvent, Notification
 from portal.loans.models import Loan, Payment
 from portal.people.models import Borrower, OneTimeCode, SignInFailure
 from tests.helpers.common import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
+from tests.helpers.files import PNG
 
 PASSWORD = "Demo-pass-2026"
 COOKIE = "portal_session"
@@ -166,7 +167,6 @@ ROLES = {
     "senior_reviewer": "senior1",
     "admin": "admin1",
 }
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
 def role_client(app, role: str):

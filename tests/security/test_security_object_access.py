@@ -18,6 +18,7 @@ from portal.applications.models import Application, Evidence
 from portal.loans.models import Loan
 from portal.people.models import Borrower
 from tests.helpers.common import BUSINESS_DATE, fill_draft, sign_in
+from tests.helpers.files import PNG
 from tests.helpers.security import PASSWORD, database, loan_number, location_path, row_counts, staff_sign_in
 
 OWNER = "13800000001"
@@ -89,7 +90,6 @@ INTRUDERS = [
     "staff:agent1",
     "staff:admin1",
 ]
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
 def test_every_id_route_is_listed(app):

@@ -15,6 +15,7 @@ from portal.i18n import labels
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower
 from tests.helpers.common import BUSINESS_DATE
+from tests.helpers.files import PNG
 from tests.helpers.staff import (
     RURAL,
     URBAN,
@@ -34,8 +35,6 @@ from tests.helpers.staff import (
     table_rows,
     text,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
 def _id_number(app, phone: str) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import select, text
 
+from tests.helpers.files import PDF
 from tests.helpers.hostile_corpus import CORPUS as HOSTILE_CORPUS
 from tests.helpers.pages import ROLES, Login
 
@@ -451,7 +452,7 @@ def hostile_strings_into(sweep: Sweep, endpoint: str) -> None:
         for name, value in plan[i]:
             values.append(value)
             if form["fields"][name]["kind"] == "file":
-                files[name] = (io.BytesIO(b"%PDF-1.4\n%hostile\n"), value.replace("\x00", "") or "x.pdf")
+                files[name] = (io.BytesIO(PDF), value.replace("\x00", "") or "x.pdf")
             else:
                 sent[name] = value
         if form["method"] == "get":
