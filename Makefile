@@ -1,5 +1,4 @@
 # Two commands do everything: `make run` and `make test`. See README.md.
-# bash: the test recipe uses `wait -n`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -41,32 +40,35 @@ lint: install
 	$(BIN)/bandit -q -c pyproject.toml -r portal
 	PORTAL_ENV=development $(FLASK) i18n check
 
-# Three passes on two cores: the SQLite pass and the PostgreSQL pass start side by side, and the time-sensitive
-# folders run again with the whole process's clock moved ahead of the business date (faketime, so a test that
-# passes only on the day it was written fails CI that day) as soon as either has finished. Without PostgreSQL,
-# the SQLite pass and the shifted pass run side by side. Each pass writes test-artifacts/<pass>.log, shown at the end.
-# The PostgreSQL pass leaves out the pure domain tests, which touch no database, and the page sweeps (marker
-# page_sweep), whose findings do not depend on the database: they run once, on SQLite. It takes no screenshots
-# (PORTAL_TEST_SCREENSHOTS=0): they are for people to look at, and would only overwrite the SQLite pass's.
+# Four passes in two lanes, one per core, balanced by their measured times:
+#   browser lane: the browser tests on SQLite (marker e2e), then the shifted pass;
+#   other lane:   the PostgreSQL pass, then everything but the browser tests on SQLite.
+# The shifted pass runs the time-sensitive folders with the whole process's clock moved ahead of the business date
+# (faketime, so a test that passes only on the day it was written fails CI that day).
+# The PostgreSQL pass leaves out the pure domain tests, which touch no database, the page sweeps (marker
+# page_sweep) and the browser tests but a few journeys (marker both_databases): what a browser shows does not
+# depend on the database, and every service the journeys drive is tested on both through the test client. It
+# takes no screenshots (PORTAL_TEST_SCREENSHOTS=0). Each pass writes test-artifacts/<pass>.log, shown at the end.
+PASSES := browser shifted postgres sqlite
 test: install browsers faketime translations lint
 	@mkdir -p test-artifacts; \
 	pass() { name=$$1; shift; start=$$(date +%s); "$$@" > test-artifacts/$$name.log 2>&1; \
 	  echo "$$? $$(( $$(date +%s) - start ))" > test-artifacts/$$name.exit; }; \
 	rm -f test-artifacts/*.exit; \
-	echo "== SQLite$${PORTAL_TEST_POSTGRES_URL:+ and PostgreSQL} side by side, then the clock moved $(SHIFT) =="; \
-	pass sqlite $(BIN)/python -m pytest & \
-	if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
-	  PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_SCREENSHOTS=0 pass postgres $(BIN)/python -m pytest \
-	    -p no:cacheprovider -m "not domain and not page_sweep" & \
-	  wait -n; \
-	fi; \
-	pass shifted $(MAKE) --no-print-directory test-shifted; \
+	echo "== two lanes: browser tests on SQLite, then the clock moved $(SHIFT); $${PORTAL_TEST_POSTGRES_URL:+PostgreSQL, then }the rest on SQLite =="; \
+	( pass browser $(BIN)/python -m pytest -m e2e; \
+	  pass shifted $(MAKE) --no-print-directory test-shifted ) & \
+	( if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
+	    PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_SCREENSHOTS=0 pass postgres $(BIN)/python -m pytest \
+	      -m "not domain and not page_sweep and (not e2e or both_databases)"; \
+	  fi; \
+	  pass sqlite $(BIN)/python -m pytest -m "not e2e" ) & \
 	wait; status=0; \
-	for name in sqlite postgres shifted; do \
+	for name in $(PASSES); do \
 	  [ -f test-artifacts/$$name.exit ] || continue; \
 	  echo "== $$name =="; cat test-artifacts/$$name.log; \
 	done; \
-	for name in sqlite postgres shifted; do \
+	for name in $(PASSES); do \
 	  [ -f test-artifacts/$$name.exit ] || continue; read code seconds < test-artifacts/$$name.exit; \
 	  echo "$$name pass: exit $$code, $${seconds}s"; [ "$$code" -eq 0 ] || status=1; \
 	done; \

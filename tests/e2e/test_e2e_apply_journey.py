@@ -355,6 +355,7 @@ def test_urban_borrower_changes_an_answer_from_the_check_page(make_page, live_po
     expect(figure(page, "Plan")).to_contain_text(EXTENSION)
 
 
+@pytest.mark.both_databases  # an application made through a real browser on each database
 def test_rural_borrower_without_javascript_asks_for_a_seasonal_plan(
     make_page, live_portal: LivePortal, applicant
 ):

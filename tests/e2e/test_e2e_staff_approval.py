@@ -230,6 +230,7 @@ def expect_queue_row(page: Page, portal: LivePortal, reference: str, plan: str) 
 # --- 1. approve, accept ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # a decision and an acceptance through a real browser on each database
 def test_reviewer_approves_and_the_borrower_accepts(make_page, portal: LivePortal):
     phone = "13800000001"
     borrower = make_page(viewport=PHONE, locale="en-GB")
