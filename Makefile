@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 export PORTAL_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install translations run test test-shifted faketime lint browsers clean-db bench
+.PHONY: install translations run test test-browser test-sqlite test-postgres test-shifted faketime lint browsers clean-db bench
 
 install: $(VENV)/.installed
 
@@ -40,30 +40,31 @@ lint: install
 	$(BIN)/bandit -q -c pyproject.toml -r portal
 	PORTAL_ENV=development $(FLASK) i18n check
 
-# Four passes in two lanes, one per core, balanced by their measured times:
-#   browser lane: the browser tests on SQLite (marker e2e), then the shifted pass;
-#   other lane:   the PostgreSQL pass, then everything but the browser tests on SQLite.
-# The shifted pass runs the time-sensitive folders with the whole process's clock moved ahead of the business date
-# (faketime, so a test that passes only on the day it was written fails CI that day).
-# The PostgreSQL pass leaves out the pure domain tests, which touch no database, the page sweeps (marker
-# page_sweep) and the browser tests but a few journeys (marker both_databases): what a browser shows does not
-# depend on the database, and every service the journeys drive is tested on both through the test client. It
-# takes no screenshots (PORTAL_TEST_SCREENSHOTS=0). Each pass writes test-artifacts/<pass>.log, shown at the end.
-PASSES := browser shifted postgres sqlite
+# Four passes on two cores: two lanes each take the next pass from one queue when they are free, longest first
+# (PostgreSQL, the browser tests, the rest on SQLite, the shifted pass), so neither core waits for the other.
+#   test-browser:  the browser tests (marker e2e) on SQLite;
+#   test-sqlite:   everything else on SQLite;
+#   test-postgres: on PostgreSQL (when PORTAL_TEST_POSTGRES_URL is set), all but the pure domain tests, which touch
+#                  no database, the page sweeps (marker page_sweep) and the browser tests but a few journeys (marker
+#                  both_databases): what a browser shows does not depend on the database, and every service the
+#                  journeys drive is tested on both through the test client; no screenshots;
+#   test-shifted:  the time-sensitive folders with the whole process's clock moved ahead of the business date
+#                  (faketime, so a test that passes only on the day it was written fails CI that day).
+# Each pass writes test-artifacts/<pass>.log, shown at the end.
+PASSES := postgres browser sqlite shifted
 test: install browsers faketime translations lint
-	@mkdir -p test-artifacts; \
-	pass() { name=$$1; shift; start=$$(date +%s); "$$@" > test-artifacts/$$name.log 2>&1; \
-	  echo "$$? $$(( $$(date +%s) - start ))" > test-artifacts/$$name.exit; }; \
-	rm -f test-artifacts/*.exit; \
-	echo "== two lanes: browser tests on SQLite, then the clock moved $(SHIFT); $${PORTAL_TEST_POSTGRES_URL:+PostgreSQL, then }the rest on SQLite =="; \
-	( pass browser $(BIN)/python -m pytest -m e2e; \
-	  pass shifted $(MAKE) --no-print-directory test-shifted ) & \
-	( if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
-	    PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_SCREENSHOTS=0 pass postgres $(BIN)/python -m pytest \
-	      -m "not domain and not page_sweep and (not e2e or both_databases)"; \
-	  fi; \
-	  pass sqlite $(BIN)/python -m pytest -m "not e2e" ) & \
-	wait; status=0; \
+	@mkdir -p test-artifacts; rm -f test-artifacts/*.exit; \
+	queue=test-artifacts/.queue; \
+	for name in $(PASSES); do \
+	  [ $$name != postgres ] || [ -n "$$PORTAL_TEST_POSTGRES_URL" ] && echo $$name; \
+	done > $$queue; \
+	echo "== passes on two lanes: $$(echo $$(cat $$queue)) =="; \
+	lane() { \
+	  while name=$$(flock $$queue.lock sh -c 'n=$$(head -n1 "$$1"); [ -n "$$n" ] && sed -i 1d "$$1" && echo "$$n"' _ $$queue); do \
+	    start=$$(date +%s); $(MAKE) --no-print-directory test-$$name > test-artifacts/$$name.log 2>&1; \
+	    echo "$$? $$(( $$(date +%s) - start ))" > test-artifacts/$$name.exit; \
+	  done; }; \
+	lane & lane & wait; status=0; \
 	for name in $(PASSES); do \
 	  [ -f test-artifacts/$$name.exit ] || continue; \
 	  echo "== $$name =="; cat test-artifacts/$$name.log; \
@@ -73,6 +74,17 @@ test: install browsers faketime translations lint
 	  echo "$$name pass: exit $$code, $${seconds}s"; [ "$$code" -eq 0 ] || status=1; \
 	done; \
 	exit $$status
+
+test-browser: install browsers
+	$(BIN)/python -m pytest -m e2e
+
+test-sqlite: install
+	$(BIN)/python -m pytest -m "not e2e"
+
+test-postgres: install
+	@test -n "$$PORTAL_TEST_POSTGRES_URL" || { echo "PORTAL_TEST_POSTGRES_URL is not set" >&2; exit 1; }
+	PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_SCREENSHOTS=0 $(BIN)/python -m pytest \
+	  -m "not domain and not page_sweep and (not e2e or both_databases)"
 
 # The time-sensitive folders with the process clock moved SHIFT ahead (try +7d, +45d, +400d); SQLite.
 SHIFT ?= +400d
