@@ -102,7 +102,7 @@ def audit_verify() -> None:
     and name the rows when anything does not hold."""
     from portal.core import audit_verify
 
-    report = audit_verify.check(db.session)
+    report = audit_verify.check(db.session, current_app.config)
     if not report.breaks:
         click.echo(
             f"Audit trail intact: {report.rows} row(s) ({report.legacy_rows} from before audit keys), "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,14 +32,14 @@ class Report:
     breaks: list[ChainBreak] = field(default_factory=list)
 
 
-def verify(session: Session) -> list[ChainBreak]:
+def verify(session: Session, config) -> list[ChainBreak]:
     """Every break in the trail (the chain, the checkpoints, the viewings); empty when it all holds."""
-    return check(session).breaks
+    return check(session, config).breaks
 
 
-def check(session: Session) -> Report:
-    """Walk the whole chain with the configured keys, then hold it against every checkpoint in the file."""
-    config = current_app.config
+def check(session: Session, config) -> Report:
+    """Walk the whole chain with the keys of `config` (the app's configuration), then hold it against every
+    checkpoint in the file it names."""
     keys = config["AUDIT_KEYS"]
     report = Report()
     breaks = report.breaks

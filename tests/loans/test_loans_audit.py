@@ -194,7 +194,7 @@ def test_writers_at_the_same_moment_each_link_to_the_row_before(app):
     assert len(events) == before + 40
     assert len({e.prev_hash for e in events}) == len(events)
     with database(app) as session:
-        assert verify(session) == []
+        assert verify(session, app.config) == []
 
 
 def test_verify_finds_nothing_wrong_with_an_intact_chain(demo, client):
@@ -203,14 +203,14 @@ def test_verify_finds_nothing_wrong_with_an_intact_chain(demo, client):
     _record_some(demo)
 
     with database(demo) as session:
-        assert verify(session) == []
+        assert verify(session, demo.config) == []
     result = demo.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
 
 
 def test_verify_finds_a_row_changed_behind_the_triggers_back(app, tampered_row):
     with database(app) as session:
-        breaks = verify(session)
+        breaks = verify(session, app.config)
 
     assert [b.event_id for b in breaks] == [tampered_row]
     assert "changed" in breaks[0].problem
@@ -222,7 +222,7 @@ def test_verify_finds_a_deleted_row(app):
     _behind_the_triggers_back(app, delete(table).where(table.c.id == ids[1]))
 
     with database(app) as session:
-        breaks = verify(session)
+        breaks = verify(session, app.config)
 
     assert {b.event_id for b in breaks} == {ids[2]}
 
