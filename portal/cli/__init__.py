@@ -96,12 +96,19 @@ def demo_command(if_empty: bool, extra: int) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _require_audit_keys() -> None:
+    if not current_app.config.get("AUDIT_KEYS"):
+        click.echo("PORTAL_AUDIT_KEYS must be set to check or checkpoint the audit trail (README).", err=True)
+        sys.exit(1)
+
+
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Check the keyed chain of the audit trail against the checkpoint file, and the seals of the viewings; exit 1
     and name the rows when anything does not hold."""
     from portal.core import audit_verify
 
+    _require_audit_keys()
     report = audit_verify.check(db.session, current_app.config)
     if not report.breaks:
         click.echo(
@@ -123,6 +130,7 @@ def audit_checkpoint() -> None:
     schedule; every commit that writes audit rows adds one too)."""
     from portal.core import audit
 
+    _require_audit_keys()
     if not current_app.config.get("AUDIT_CHECKPOINTS"):
         click.echo("No checkpoint file configured (PORTAL_AUDIT_CHECKPOINTS).", err=True)
         sys.exit(1)

@@ -17,6 +17,7 @@ def _production(database_url, **extra) -> dict:
         "PORTAL_ENV": "production",
         "SECRET_KEY": PRODUCTION_SECRET,
         "AUDIT_KEYS": PRODUCTION_AUDIT_KEYS,
+        "AUDIT_CHECKPOINTS": None,  # none in the repository's instance/
         "DATABASE_URL": database_url,
     }
     base.update(extra)
