@@ -161,7 +161,9 @@ def start_gunicorn(url: str, port: int, **settings: str) -> subprocess.Popen:
         "PORTAL_ENV": "production",
         "PORTAL_SECRET_KEY": SECRET_KEY,
         "PORTAL_AUDIT_KEYS": "bench:" + SECRET_KEY,
-        "PORTAL_AUDIT_CHECKPOINTS": str(OUT / "audit-checkpoints.jsonl"),  # written as in production, kept apart
+        "PORTAL_AUDIT_CHECKPOINTS": str(
+            OUT / "audit-checkpoints.jsonl"
+        ),  # written as in production, kept apart
         "PORTAL_DATABASE_URL": url,
         "PORTAL_BUSINESS_DATE": TODAY.isoformat(),
         "PORTAL_SMS_SENDER": "masked-log",
