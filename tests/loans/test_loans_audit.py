@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 from portal.clock import utcnow
 from portal.core import audit
 from portal.core.audit_verify import verify
-from portal.core.models import AuditEvent, Notification
+from portal.core.models import AuditEvent, Notification, ViewRecord
 from portal.people.models import Borrower, StaffUser
 from tests.helpers.common import sign_in, staff_sign_in
 from tests.helpers.loans import database
@@ -232,3 +232,31 @@ def test_the_audit_verify_command_exits_1_and_names_the_changed_row(app, tampere
 
     assert result.exit_code == 1
     assert f"row {tampered_row}" in result.output
+
+
+def test_the_database_refuses_to_change_or_delete_a_viewing(app):
+    with app.test_request_context():
+        audit.record_view(actor="staff:1", action="case.viewed", subject="application:1", channel="branch")
+    views = ViewRecord.__table__
+    with database(app) as session:
+        with pytest.raises(DatabaseError):
+            session.execute(update(views).values(actor="staff:2"))
+        session.rollback()
+        with pytest.raises(DatabaseError):
+            session.execute(delete(views))
+        session.rollback()
+        assert session.scalars(select(ViewRecord.actor)).all() == ["staff:1"]
+
+
+def test_audit_commands_say_when_the_audit_keys_are_missing(database_url):
+    from portal import create_app
+    from tests.helpers.common import settings
+
+    keyless = create_app(settings(database_url, AUDIT_KEYS={}, AUDIT_KEY_ID=None))
+    try:
+        for command in ("verify", "checkpoint"):
+            result = keyless.test_cli_runner().invoke(args=["audit", command])
+            assert result.exit_code == 1
+            assert "PORTAL_AUDIT_KEYS must be set" in result.output
+    finally:
+        keyless.extensions["db_engine"].dispose()
