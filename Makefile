@@ -106,4 +106,4 @@ bench: install browsers translations
 	BENCH_SCALE=$(or $(BENCH_SCALE),1) $(BIN)/python tests/bench/run.py
 
 clean-db:
-	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm
+	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm instance/audit-checkpoints.jsonl

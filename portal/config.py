@@ -7,6 +7,7 @@ an unsafe production configuration.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from datetime import date, timedelta
@@ -16,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ENV_PREFIX = "PORTAL_"
 DEV_SECRET = "dev-only-secret-key-not-for-production"  # refused outside development below  # noqa: S105  # nosec B105
+# The audit trail's development key (id "dev"); refused in production like DEV_SECRET.
+DEV_AUDIT_KEYS = "dev:dev-only-audit-key-not-for-production"  # noqa: S105  # nosec B105
+AUDIT_KEY_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,16}")
+MIN_AUDIT_KEY_LENGTH = 16
 
 
 class ConfigError(RuntimeError):
@@ -80,8 +85,18 @@ def load(overrides: dict | None = None) -> dict:
         "PAGE_CACHE_SECONDS": 60,
         "INSTITUTION_PHONE": _env("INSTITUTION_PHONE", "400-800-9600"),
         "BANK_ACCOUNT": _env("BANK_ACCOUNT", "6228 4801 2345 6789 012"),
+        # The audit trail's keys, "id:secret,id:secret": the first seals new rows, the others only verify older ones
+        # (rotation, README). Never stored in the database.
+        "AUDIT_KEYS": _env("AUDIT_KEYS", DEV_AUDIT_KEYS if development else None),
+        # The append-only file of the trail's checkpoints (row count and head, sealed with the key). Tests keep
+        # none unless they set one.
+        "AUDIT_CHECKPOINTS": _env(
+            "AUDIT_CHECKPOINTS",
+            None if env == "testing" else str(ROOT / "instance" / "audit-checkpoints.jsonl"),
+        ),
     }
     config.update(overrides)
+    _audit_keys(config)
     if not config["SECRET_KEY"]:
         if not _maintenance_command():
             raise ConfigError(
@@ -92,6 +107,32 @@ def load(overrides: dict | None = None) -> dict:
     if config["PORTAL_ENV"] == "production" and config["SECRET_KEY"] == DEV_SECRET:
         raise ConfigError("the development secret key cannot be used in production")
     return config
+
+
+def _audit_keys(config: dict) -> None:
+    """Parse AUDIT_KEYS into {id: key bytes} and AUDIT_KEY_ID (the first id, which seals new rows)."""
+    raw = config["AUDIT_KEYS"]
+    if isinstance(raw, dict):  # already parsed (an app made from another's configuration)
+        return
+    if not raw:
+        if not _maintenance_command():
+            raise ConfigError("PORTAL_AUDIT_KEYS must be set outside development (id:secret, README)")
+        # `flask i18n check` and the like touch no audit row; a command that does is refused by the trail itself.
+        config["AUDIT_KEYS"], config["AUDIT_KEY_ID"] = {}, None
+        return
+    keys: dict[str, bytes] = {}
+    for item in raw.split(","):
+        key_id, _, secret = item.strip().partition(":")
+        if not AUDIT_KEY_ID_RE.fullmatch(key_id) or key_id in keys:
+            raise ConfigError(
+                f"PORTAL_AUDIT_KEYS: key ids are 1-16 letters, digits, _ . - and unique: {key_id!r}"
+            )
+        if len(secret) < MIN_AUDIT_KEY_LENGTH:
+            raise ConfigError(f"PORTAL_AUDIT_KEYS: the key {key_id!r} is shorter than {MIN_AUDIT_KEY_LENGTH}")
+        keys[key_id] = secret.encode()
+    if config["PORTAL_ENV"] == "production" and raw == DEV_AUDIT_KEYS:
+        raise ConfigError("the development audit key cannot be used in production")
+    config["AUDIT_KEYS"], config["AUDIT_KEY_ID"] = keys, next(iter(keys))
 
 
 MAINTENANCE_COMMANDS = ("i18n", "db", "audit", "notify", "daily", "demo", "routes")

@@ -54,11 +54,15 @@ db_cli = AppGroup("db", help="Database schema.")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the latest migration."""
     from portal import policies
+    from portal.core import audit
     from portal.migrations import upgrade
 
     upgrade(current_app.extensions["db_engine"])
     added = policies.load(db.session)
     click.echo(f"Database is at the latest schema; {added} new policy pack(s) loaded.")
+    legacy = audit.seal_legacy(db.session)
+    if legacy:
+        click.echo(f"Audit trail: {legacy} row(s) from before audit keys anchored by a keyed row.")
 
 
 @db_cli.command("revision")
@@ -92,18 +96,46 @@ def demo_command(if_empty: bool, extra: int) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _require_audit_keys() -> None:
+    if not current_app.config.get("AUDIT_KEYS"):
+        click.echo("PORTAL_AUDIT_KEYS must be set to check or checkpoint the audit trail (README).", err=True)
+        sys.exit(1)
+
+
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain of the audit trail; exit 1 and name the rows when it does not hold."""
+    """Check the keyed chain of the audit trail against the checkpoint file, and the seals of the viewings; exit 1
+    and name the rows when anything does not hold."""
+    from portal.core import audit_verify
+
+    _require_audit_keys()
+    report = audit_verify.check(db.session, current_app.config)
+    if not report.breaks:
+        click.echo(
+            f"Audit trail intact: {report.rows} row(s) ({report.legacy_rows} from before audit keys), "
+            f"{report.checkpoints} checkpoint(s) held, {report.views} viewing(s)."
+        )
+        return
+    for item in report.breaks:
+        click.echo(
+            item.problem if item.event_id is None else f"row {item.event_id}: {item.problem}", err=True
+        )
+    click.echo(f"Audit trail NOT intact: {len(report.breaks)} problem(s).", err=True)
+    sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append the chain's head (row count and hash, sealed with the key) to the checkpoint file (run on a
+    schedule; every commit that writes audit rows adds one too)."""
     from portal.core import audit
 
-    breaks = audit.verify(db.session)
-    if not breaks:
-        click.echo("Audit trail intact.")
-        return
-    for item in breaks:
-        click.echo(f"row {item.event_id}: {item.problem}", err=True)
-    sys.exit(1)
+    _require_audit_keys()
+    if not current_app.config.get("AUDIT_CHECKPOINTS"):
+        click.echo("No checkpoint file configured (PORTAL_AUDIT_CHECKPOINTS).", err=True)
+        sys.exit(1)
+    rows, head = audit.checkpoint(db.session)
+    click.echo(f"Checkpoint written: {rows} row(s), head {head[:16]}.")
 
 
 notify_cli = AppGroup("notify", help="The notification outbox.")
@@ -123,14 +155,17 @@ def notify_send() -> None:
 @with_appcontext
 @unit_of_work
 def daily_command() -> None:
-    """The day's housekeeping: expire unanswered offers, mark plans broken or completed, purge old evidence."""
+    """The day's housekeeping: expire unanswered offers, mark plans broken or completed, purge old evidence;
+    then checkpoint the audit trail."""
     from portal.applications import decisions, evidence
     from portal.clock import business_date
+    from portal.core import audit
 
     today = business_date()
     expired = decisions.expire_offers(db.session, today)
     plans = decisions.check_plans(db.session, today)
     purged = evidence.purge_due(db.session, today)
+    db.after_commit(audit.checkpoint)  # the day's head, outside the database, once its work is committed
     click.echo(
         f"{today.isoformat()}: {expired} offer(s) expired, {plans['broken']} plan(s) broken, "
         f"{plans['completed']} completed, {purged} document(s) purged."

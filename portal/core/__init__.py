@@ -1,1 +1,1 @@
-"""What every feature writes through: the hash-chained audit trail, the outbox and notices to borrowers."""
+"""What every feature writes through: the keyed audit trail, the outbox and notices to borrowers."""

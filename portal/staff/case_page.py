@@ -124,8 +124,9 @@ CASE_SCHEDULES = ("requested", "current")
 
 
 def record_viewing(application_id: int, borrower_id: int, action: str = "case.viewed") -> None:
-    """Who viewed which borrower's case (or one of its documents) goes on the record, the page staying a read."""
-    audit.record_in_own_transaction(
+    """Who viewed which borrower's case (or one of its documents) goes on the record, the page staying a read
+    (the record of viewings, off the chain: page views never wait for one another)."""
+    audit.record_view(
         actor=current_user.actor,
         action=action,
         subject=f"application:{application_id}",

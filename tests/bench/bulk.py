@@ -108,6 +108,7 @@ def demo_part(url: str, business_date: date, *, fresh: bool = True, extra: int =
             "DATABASE_URL": url,
             "BUSINESS_DATE": business_date,
             "SMS_SENDER": "memory",
+            "AUDIT_CHECKPOINTS": None,  # a throw-away data set: no checkpoints in the repository's instance/
         }
     )
     with app.app_context():
@@ -776,7 +777,9 @@ def check_stamps(url: str, today: date, sample: int = 5) -> list[str]:
     from portal.applications import scoring
     from portal.applications.models import Application
 
-    app = create_app({"PORTAL_ENV": "development", "DATABASE_URL": url, "BUSINESS_DATE": today})
+    app = create_app(
+        {"PORTAL_ENV": "development", "DATABASE_URL": url, "BUSINESS_DATE": today, "AUDIT_CHECKPOINTS": None}
+    )
     problems = []
     with app.app_context():
         rows = db.session.scalars(

@@ -160,6 +160,10 @@ def start_gunicorn(url: str, port: int, **settings: str) -> subprocess.Popen:
         **settings,
         "PORTAL_ENV": "production",
         "PORTAL_SECRET_KEY": SECRET_KEY,
+        "PORTAL_AUDIT_KEYS": "bench:" + SECRET_KEY,
+        "PORTAL_AUDIT_CHECKPOINTS": str(
+            OUT / "audit-checkpoints.jsonl"
+        ),  # written as in production, kept apart
         "PORTAL_DATABASE_URL": url,
         "PORTAL_BUSINESS_DATE": TODAY.isoformat(),
         "PORTAL_SMS_SENDER": "masked-log",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.applications.models import Application
-from portal.core.models import AuditEvent, Notification
+from portal.core.models import AuditEvent, Notification, ViewRecord
 from portal.loans.models import Loan
 from portal.people.models import Borrower, StaffUser
 from portal.support import calls as support_calls
@@ -128,12 +128,14 @@ def new_key() -> str:
 
 
 def audit_rows(app, *, action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
+    """Audit rows, oldest first (viewings come from their own record, off the chain)."""
+    model = ViewRecord if action and action.endswith(".viewed") else AuditEvent
     with database(app) as session:
-        query = select(AuditEvent).order_by(AuditEvent.id)
+        query = select(model).order_by(model.id)
         if action:
-            query = query.where(AuditEvent.action == action)
+            query = query.where(model.action == action)
         if subject:
-            query = query.where(AuditEvent.subject == subject)
+            query = query.where(model.subject == subject)
         return list(session.scalars(query))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.applications.models import Application, Evidence
-from portal.core.models import AuditEvent, Notification
+from portal.core.models import AuditEvent, Notification, ViewRecord
 from portal.loans.models import Loan, Payment
 from portal.people.models import Borrower, OneTimeCode, SignInFailure
 from tests.helpers.common import fill_draft, sign_in, staff_sign_in  # noqa: F401 - staff_sign_in: the one staff sign-in helper
@@ -82,6 +82,7 @@ def row_counts(app) -> dict[str, int]:
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
             for model in (
                 AuditEvent,
+                ViewRecord,
                 Notification,
                 OneTimeCode,
                 Payment,

@@ -27,7 +27,7 @@ from portal import db, i18n
 from portal.applications import calculation, drafting, transitions
 from portal.applications.models import Application
 from portal.clock import business_date, utcnow
-from portal.core.models import AuditEvent, Notification
+from portal.core.models import AuditEvent, Notification, ViewRecord
 from portal.loans.models import Loan
 from portal.loans.positions import loan_position
 from portal.people.models import Borrower, StaffUser
@@ -188,12 +188,12 @@ def update(app, reference: str, **fields) -> None:
 
 
 def audit_rows(app, reference: str, action: str) -> list[AuditEvent]:
+    """The case's audit rows of one action (viewings come from their own record, off the chain)."""
+    model = ViewRecord if action.endswith(".viewed") else AuditEvent
     with database(app) as session:
         subject = f"application:{application(session, reference).id}"
         rows = session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.subject == subject, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
+            select(model).where(model.subject == subject, model.action == action).order_by(model.id)
         ).all()
         session.expunge_all()
         return list(rows)

@@ -9,10 +9,17 @@ from portal.config import DEV_SECRET, ConfigError
 from tests.helpers.common import settings
 
 PRODUCTION_SECRET = "production-secret-0123456789abcdef"
+PRODUCTION_AUDIT_KEYS = "prod1:production-audit-key-0123456789"
 
 
 def _production(database_url, **extra) -> dict:
-    base = {"PORTAL_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "DATABASE_URL": database_url}
+    base = {
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": PRODUCTION_SECRET,
+        "AUDIT_KEYS": PRODUCTION_AUDIT_KEYS,
+        "AUDIT_CHECKPOINTS": None,  # none in the repository's instance/
+        "DATABASE_URL": database_url,
+    }
     base.update(extra)
     return base
 
@@ -48,6 +55,7 @@ def test_production_is_the_default_environment(database_url, monkeypatch):
 
 def test_the_secret_key_comes_from_the_environment(database_url, monkeypatch):
     monkeypatch.setenv("PORTAL_SECRET_KEY", PRODUCTION_SECRET)
+    monkeypatch.setenv("PORTAL_AUDIT_KEYS", PRODUCTION_AUDIT_KEYS)
     application = create_app({"PORTAL_ENV": "production", "DATABASE_URL": database_url})
     try:
         assert application.secret_key == PRODUCTION_SECRET

@@ -52,6 +52,8 @@ def test_production_never_writes_a_sign_in_code_to_the_log(demo, database_url, c
             {
                 "PORTAL_ENV": "production",
                 "SECRET_KEY": "production-secret-0123456789",
+                "AUDIT_KEYS": "prod1:production-audit-key-0123456789",
+                "AUDIT_CHECKPOINTS": None,
                 "DATABASE_URL": database_url,
             }
         )
