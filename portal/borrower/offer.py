@@ -63,7 +63,7 @@ def offer_code(reference: str):
         refusal = limits.sms_code(current_user.row.phone, client_address())
         if refusal is not None:
             form = AcceptForm()
-            form.code.errors.append(credentials.too_many_codes_message(refusal.retry_after))
+            form.code.errors = [credentials.too_many_codes_message(refusal.retry_after)]
             return credentials.locked_response(_offer_page(application, form), refusal.retry_after)
         notices.confirmation_code(
             db.session, current_user.row, codes.issue(db.session, current_user.row, "accept")
