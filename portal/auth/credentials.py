@@ -1,11 +1,11 @@
 """The one credential service: every password, sign-in code and authenticator code is checked here.
 
-A password check from a client (IP address) is first counted under that client's limit (`limits.password_check`),
-before anything is looked up or hashed. Every check is then counted under the sign-in lockout (`throttle`, one
-database counter per account and kind of secret) before the secret is looked at, and answers ok, not ok, or
-locked with the seconds to wait. What it writes lives in transactions of its
-own (`db.own_transaction`): the counted attempt, a spent code try, a refusal on the audit trail, and, after a
-right answer, the cleared count and a stronger hash. All of it stands whatever becomes of the request's work.
+A sign-in's password check is first counted under its client's limit (`limits.password_check`, the client's IP
+address given by the view), before anything is hashed. Every check is then counted under the sign-in lockout
+(`throttle`, one database counter per account and kind of secret) before the secret is looked at, and answers ok,
+not ok, or locked with the seconds to wait. What it writes lives in transactions of its own
+(`db.own_transaction`): the counted attempt, a spent code try, a refusal on the audit trail, and, after a right
+answer, the cleared count and a stronger hash. All of it stands whatever becomes of the request's work.
 """
 
 from __future__ import annotations

@@ -43,7 +43,9 @@ def _ask_to_accept(client, reference: str):
 def _accept_code(app) -> str:
     with database(app) as session:
         body = session.scalars(
-            select(Notification.body).where(Notification.kind == "accept_code").order_by(Notification.id.desc())
+            select(Notification.body)
+            .where(Notification.kind == "accept_code")
+            .order_by(Notification.id.desc())
         ).first()
     return re.search(r"(?<!\d)(\d{6})(?!\d)", body).group(1)
 
@@ -80,7 +82,9 @@ def test_asking_for_an_accept_code_again_within_the_minute_is_refused_at_the_cod
     assert _notifications(demo, "accept_code") == 1
 
 
-def test_wrong_accept_codes_count_toward_the_lockout_and_then_refuse_the_right_code_until_the_window_passes(demo):
+def test_wrong_accept_codes_count_toward_the_lockout_and_then_refuse_the_right_code_until_the_window_passes(
+    demo,
+):
     """ASVS 2.2.1 / 2.7.x: wrong text-message codes typed to accept an offer count under the borrower's code
     lockout (here spread over two codes, so it is the lockout and not one code's own tries that stops it): after
     five, even the right code is refused (429) and nothing is accepted, until the 15 minutes have passed."""
@@ -105,9 +109,9 @@ def test_wrong_accept_codes_count_toward_the_lockout_and_then_refuse_the_right_c
         assert all_field_errors(refused.get_data(as_text=True)) == [translated(demo, LOCKED, minutes=14)]
         assert snapshot(demo, reference)["status"] == "approved"
         with database(demo) as session:
-            assert session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("%locked"))).all() == [
-                "application.accept_locked"
-            ]
+            assert session.scalars(
+                select(AuditEvent.action).where(AuditEvent.action.like("%locked"))
+            ).all() == ["application.accept_locked"]
 
         clock.shift(timedelta(minutes=14))  # 15 minutes after the first wrong code
         _ask_to_accept(client, reference)

@@ -66,7 +66,9 @@ def test_a_phone_gets_at_most_five_codes_an_hour_and_ten_a_day_whoever_asks(demo
             clock.shift(timedelta(minutes=1))
 
     assert len(sent_at) == 10
-    busiest_hour = max(sum(1 for t in sent_at if first <= t < first + timedelta(hours=1)) for first in sent_at)
+    busiest_hour = max(
+        sum(1 for t in sent_at if first <= t < first + timedelta(hours=1)) for first in sent_at
+    )
     assert busiest_hour == 5
     assert min(b - a for a, b in zip(sent_at, sent_at[1:], strict=False)) >= timedelta(minutes=1)
 
@@ -82,7 +84,9 @@ def test_one_client_texting_thirty_numbers_is_stopped_at_its_limit_and_raises_th
 
     assert len(_sent_to(demo)) == limit
     assert statuses == [302] * limit + [429] * (30 - limit)
-    alarms = [r for r in caplog.records if r.levelno == logging.WARNING and "sms_codes.client_limit" in r.message]
+    alarms = [
+        r for r in caplog.records if r.levelno == logging.WARNING and "sms_codes.client_limit" in r.message
+    ]
     assert len(alarms) == 30 - limit
     assert "203.0.113.7" in alarms[0].message
     # Another client is not held back by this one.
