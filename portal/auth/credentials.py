@@ -53,8 +53,9 @@ def check_password(
     """Check `password` against `row.password_hash` (`row` None: nobody, checked against a dummy hash all the
     same, so the answer takes as long). A right password clears the count and, if needed, is rehashed. `client`
     (the IP address, from the view) is throttled first, so a flood of attempts costs no hashing."""
+    counted = None
     if client is not None:
-        refusal = limits.password_check(client)
+        refusal, counted = limits.password_check(client)
         if refusal is not None:
             return Outcome(False, refusal.retry_after)
     _ticket, locked = _reserve(account_key, refused)
@@ -65,6 +66,8 @@ def check_password(
         return Outcome(False)
     with own_transaction() as session:
         throttle.succeeded(session, account_key)
+        if counted is not None:
+            limits.forget(session, counted)
         if new_hash:
             model = type(row)
             session.execute(update(model).where(model.id == row.id).values(password_hash=new_hash))

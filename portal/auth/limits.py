@@ -4,8 +4,9 @@
   wherever; from one client (IP address) and in all, limits that stop one attacker texting many numbers. Every
   request for a code is counted, whether or not the number is a customer's, so a refusal tells nothing about who
   is one.
-- Password checks (`password_check`): from one client, a few dozen in a few minutes, whatever the account, counted
-  before any argon2 hashing, so attempts on made-up numbers cannot be used to tie up the servers.
+- Password checks (`password_check`): from one client, a few dozen wrong ones in a few minutes, whatever the
+  account, counted before any argon2 hashing, so attempts on made-up numbers cannot be used to tie up the servers
+  (a right password is taken back off the count).
 
 The numbers live in the configuration (`SMS_CODE_LIMITS`, `SIGN_IN_CLIENT_LIMITS`). Counting and recording happen
 in one transaction of their own holding a lock (as `throttle` does), so racing workers cannot both take the last
@@ -59,33 +60,45 @@ def sms_code(phone: str, client: str) -> Refusal | None:
     ]
     with own_transaction() as session:
         throttle.lock(session, "sms-codes")  # one lock for all three counts: no order to deadlock on
-        refusal = _take(session, scopes)
+        refusal, _counted = _take(session, scopes)
     _alarm("sms", refusal, client)
     return refusal
 
 
-def password_check(client: str) -> Refusal | None:
-    """Count a password check from `client`; a refusal (before any hashing) when the client's limit is reached."""
+def password_check(client: str) -> tuple[Refusal | None, int | None]:
+    """Count a password check from `client`: a refusal (before any hashing) when the client's limit is reached,
+    else the id of the counted check, for `forget` to take back when the password was right (only wrong ones use
+    up the client's allowance, so a branch's staff all signing in from one address are not held back)."""
     key = f"sign-in-client:{client}"
     with own_transaction() as session:
         throttle.lock(session, key)
-        refusal = _take(session, [("client", key, current_app.config["SIGN_IN_CLIENT_LIMITS"])])
+        refusal, counted = _take(session, [("client", key, current_app.config["SIGN_IN_CLIENT_LIMITS"])])
+        session.flush()
+        counted_id = counted[0].id if counted else None
     _alarm("sign_in", refusal, client)
-    return refusal
+    return refusal, counted_id
 
 
-def _take(session: Session, scopes: list[tuple[str, str, Rules]]) -> Refusal | None:
+def forget(session: Session, event_id: int) -> None:
+    """Take back a counted password check that turned out right."""
+    session.execute(delete(RateEvent).where(RateEvent.id == event_id))
+
+
+def _take(session: Session, scopes: list[tuple[str, str, Rules]]) -> tuple[Refusal | None, list[RateEvent]]:
+    """The refusal when any scope is full, else the request counted under every scope (the rows added)."""
     now = real_utcnow()  # read once the lock is held
     waits = [(_wait(session, key, rules, now), scope) for scope, key, rules in scopes]
     refused = [(seconds, scope) for seconds, scope in waits if seconds > 0]
     if refused:
         seconds, scope = max(refused)
-        return Refusal(scope, seconds)
+        return Refusal(scope, seconds), []
+    counted = []
     for _scope, key, rules in scopes:
         longest = max(window for window, _limit in rules)
         session.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= now - longest))
-        session.add(RateEvent(key=key, at=now))
-    return None
+        counted.append(RateEvent(key=key, at=now))
+    session.add_all(counted)
+    return None, counted
 
 
 def _wait(session: Session, key: str, rules: Rules, now: datetime) -> int:

@@ -84,3 +84,17 @@ def test_the_throttle_of_one_client_leaves_the_others_alone(demo, client, counte
 
     assert response.status_code == 302
     assert counted.calls == flooded + 1
+
+
+def test_right_passwords_do_not_use_up_the_clients_allowance(demo, app, counted):
+    """ASVS 2.2.1: only wrong passwords use up a client's allowance, so many people signing in from one address
+    (a branch, a shared connection) are not held back by it."""
+    for _ in range(_throttle(demo) + 5):
+        signed = app.test_client().submit(
+            "/sign-in",
+            {"phone": "13800000001", "password": "Demo-pass-2026"},
+            environ_base={"REMOTE_ADDR": "203.0.113.52"},
+        )
+        assert signed.status_code == 302
+
+    assert counted.calls == _throttle(demo) + 5
