@@ -69,9 +69,19 @@ def load(overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         # The cookie is written when the session changes (the idle clock moves once a minute), not on every page.
         "SESSION_REFRESH_EACH_REQUEST": False,
-        # Sign-in throttling (SECURITY.md): 5 failures in 15 minutes lock the account for the rest of the window.
+        # Sign-in throttling (SECURITY.md): 5 failures in 15 minutes lock the account for the rest of the window
+        # (passwords and codes are counted apart: guessing one does not lock the other).
         "LOCKOUT_FAILURES": 5,
         "LOCKOUT_WINDOW": timedelta(minutes=15),
+        # Password checks from one client (IP address), whatever the account: counted before any hashing.
+        "SIGN_IN_CLIENT_LIMITS": ((timedelta(minutes=5), 30),),
+        # Text-message codes (sign-in and accepting an offer), as (window, most allowed) pairs: to one phone, from
+        # one client (IP address) and in all. A client or global limit reached raises an alarm in the log.
+        "SMS_CODE_LIMITS": {
+            "phone": ((timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(days=1), 10)),
+            "client": ((timedelta(hours=1), 10), (timedelta(days=1), 30)),
+            "all": ((timedelta(hours=1), 500),),
+        },
         "OTP_TTL": timedelta(minutes=5),
         "OTP_MAX_TRIES": 5,
         # An evidence file may be 10 MB; the form around it adds a little. The file limit itself is checked exactly.

@@ -17,6 +17,13 @@ from portal.people.models import Borrower, StaffUser
 from portal.support.models import AssistedSession
 
 
+def client_address() -> str:
+    """The address the request came from: the client the sign-in and text-message limits count per. Only the
+    characters an IPv4 or IPv6 address has are kept (it is written to the log when a limit trips)."""
+    address = request.remote_addr or ""
+    return "".join(c for c in address[:64] if c.isalnum() or c in ".:%-_") or "unknown"
+
+
 @dataclass(frozen=True)
 class Acting:
     """The borrower this request is about, who acts, for whom, and through which channel."""

@@ -1,5 +1,10 @@
 """Sign-in lockout, counted in the database so every worker and every server shares one count.
 
+A borrower has two counters: one for the password (`borrower_key`) and one for text-message codes
+(`borrower_code_key`), so guessing the password never closes the route of proving the phone. Codes can only be
+guessed while one is live, and each is sent to the owner's phone under `limits`; an attempt with no live code to
+check is not counted (`release`), so nobody can lock the code route without texting the owner.
+
 Counting the attempts in the window and recording this one happen in one transaction that holds the account's
 lock (SQLite: the write lock `BEGIN IMMEDIATE` takes for a POST; PostgreSQL: a transaction-scoped advisory lock on
 the account key), so however many workers race, exactly `LOCKOUT_FAILURES` attempts in a window reach the
@@ -21,8 +26,15 @@ from portal.people.models import SignInFailure
 
 
 def borrower_key(phone: str) -> str:
-    """The lockout counter of a borrower's password, sign-in codes and password change (one count for all)."""
+    """The lockout counter of a borrower's password: at sign-in, to accept an offer and to change it."""
     return f"borrower:{phone}"
+
+
+def borrower_code_key(phone: str) -> str:
+    """The lockout counter of a borrower's text-message codes (sign-in and accepting an offer), kept apart from
+    the password's: someone guessing the password locks the password route, while the owner can still sign in by
+    proving they hold the phone."""
+    return f"borrower-code:{phone}"
 
 
 def staff_key(username: str) -> str:
@@ -39,8 +51,8 @@ class Ticket:
     retry_after: int
 
 
-def _lock(session: Session, account_key: str) -> None:
-    """Serialise attempts on one account until this transaction ends."""
+def lock(session: Session, account_key: str) -> None:
+    """Serialise attempts on one account (or one limit's count) until this transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": account_key})
     else:
@@ -59,7 +71,7 @@ def reserve(account_key: str) -> Ticket:
 
 
 def _reserve(session: Session, account_key: str) -> Ticket:
-    _lock(session, account_key)
+    lock(session, account_key)
     now = real_utcnow()  # read once the lock is held: no attempt counted below is later than this
     window = current_app.config["LOCKOUT_WINDOW"]
     limit = current_app.config["LOCKOUT_FAILURES"]
@@ -87,3 +99,8 @@ def _reserve(session: Session, account_key: str) -> Ticket:
 def succeeded(session: Session, account_key: str) -> None:
     """A correct sign-in clears the account's failures (in the request's unit of work)."""
     session.execute(delete(SignInFailure).where(SignInFailure.account_key == account_key))
+
+
+def release(session: Session, row_id: int) -> None:
+    """Uncount a reserved attempt that had nothing to check (no live code): it could not have guessed anything."""
+    session.execute(delete(SignInFailure).where(SignInFailure.id == row_id))

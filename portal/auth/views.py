@@ -7,7 +7,8 @@ from flask_babel import force_locale
 from flask_login import current_user
 
 from portal import db
-from portal.auth import codes, credentials, sign_ins, throttle, totp
+from portal.auth import codes, credentials, limits, sign_ins, throttle, totp
+from portal.auth.access import client_address
 from portal.auth.forms import (
     CodeRequestForm,
     CodeSignInForm,
@@ -48,6 +49,7 @@ def sign_in():
             borrower,
             form.password.data,
             refused={"actor": key, "action": "sign_in.locked", "subject": key},
+            client=client_address(),
         )
         if checked.locked:
             return _too_many(checked.retry_after, "auth/sign_in.html", form)
@@ -67,17 +69,22 @@ def request_code():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        # Counted whether or not the number is ours, so a refusal tells nothing about who is a customer.
+        refusal = limits.sms_code(form.phone.data, client_address())
+        if refusal is not None:
+            form.phone.errors.append(credentials.too_many_codes_message(refusal.retry_after))
+            body = render_template("auth/request_code.html", form=form)
+            return credentials.locked_response(body, refusal.retry_after)
         borrower = directory.borrower_by_phone(db.session, form.phone.data)
         if borrower is not None:
             code = codes.issue(db.session, borrower, "sign_in")
-            if code is not None:
-                with force_locale(borrower.locale):
-                    body = _(
-                        "Your sign-in code is %(code)s. It is valid for 5 minutes. Never tell anyone this code.",
-                        code=code,
-                    )
-                outbox.queue(db.session, borrower, kind="sign_in_code", body=body, urgent=True)
-                outbox.deliver_urgent_once_committed()
+            with force_locale(borrower.locale):
+                body = _(
+                    "Your sign-in code is %(code)s. It is valid for 5 minutes. Never tell anyone this code.",
+                    code=code,
+                )
+            outbox.queue(db.session, borrower, kind="sign_in_code", body=body, urgent=True)
+            outbox.deliver_urgent_once_committed()
         # The same answer whether or not the number is ours: the page must not reveal who is a customer.
         session["otp_phone"] = form.phone.data
         return redirect(url_for("auth.enter_code", next=form.next.data or None))
@@ -94,10 +101,11 @@ def enter_code():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        key = throttle.borrower_key(phone)
+        # The code route has its own lockout: a password guessed wrong elsewhere never closes it.
+        key = throttle.borrower_code_key(phone)
         borrower = directory.borrower_by_phone(db.session, phone)
         checked = credentials.check_code(
-            key, lambda own: borrower is not None and codes.check(own, borrower, "sign_in", form.code.data)
+            key, lambda own: codes.check(own, borrower, "sign_in", form.code.data) if borrower else None
         )
         if checked.locked:
             return _too_many(checked.retry_after, "auth/enter_code.html", form)
@@ -123,7 +131,10 @@ def staff_sign_in():
         key = throttle.staff_key(form.username.data)
         staff = directory.staff_by_username(db.session, form.username.data)
         checked = credentials.check_password(
-            key, staff if staff is not None and staff.active else None, form.password.data
+            key,
+            staff if staff is not None and staff.active else None,
+            form.password.data,
+            client=client_address(),
         )
         if checked.locked:
             return _too_many(checked.retry_after, "auth/staff_sign_in.html", form)

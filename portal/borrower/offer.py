@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from portal import db
 from portal.applications import calculation, notices, offers, serialisation, transitions
-from portal.auth import codes, credentials, throttle
-from portal.auth.access import borrower_required, borrower_self_required
+from portal.auth import codes, credentials, limits, throttle
+from portal.auth.access import borrower_required, borrower_self_required, client_address
 from portal.borrower import bp
 from portal.borrower.forms import AcceptForm, AgentAcceptForm, DeleteForm
 from portal.borrower.journey import acting, by_agent, own_application
@@ -60,9 +60,14 @@ def offer_code(reference: str):
     if not DeleteForm().validate_on_submit():
         abort(400)
     if application.status in ("approved", "countered"):
-        code = codes.issue(db.session, current_user.row, "accept")
-        if code is not None:
-            notices.confirmation_code(db.session, current_user.row, code)
+        refusal = limits.sms_code(current_user.row.phone, client_address())
+        if refusal is not None:
+            form = AcceptForm()
+            form.code.errors = [credentials.too_many_codes_message(refusal.retry_after)]
+            return credentials.locked_response(_offer_page(application, form), refusal.retry_after)
+        notices.confirmation_code(
+            db.session, current_user.row, codes.issue(db.session, current_user.row, "accept")
+        )
         flash(_("We sent a 6-digit code to your phone. It is valid for 5 minutes."), "info")
     return redirect(url_for("borrower.offer", reference=reference) + "#accept", code=303)
 
@@ -99,11 +104,20 @@ def accept(reference: str):
             if not confirmed:
                 form.password.errors.append(_("That password is not right."))
         elif form.code.data:
-            # A spent try stays spent (the credential service spends it in a transaction of its own).
-            confirmed = credentials.check_code(
-                throttle.borrower_key(current_user.row.phone),
+            # Counted under the borrower's code lockout, as at sign-in by code; a spent try stays spent (the
+            # credential service spends it in a transaction of its own).
+            checked = credentials.check_code(
+                throttle.borrower_code_key(current_user.row.phone),
                 lambda own: codes.check(own, current_user.row, "accept", form.code.data),
-            ).ok
+                refused={
+                    "action": "application.accept_locked",
+                    "subject": f"application:{application.id}",
+                    **acting(),
+                },
+            )
+            if checked.locked:
+                return _offer_locked(application, form, checked.retry_after, field="code")
+            confirmed = checked.ok
             if not confirmed:
                 form.code.errors.append(_("That code is not right or has expired. Ask for a new one."))
         else:
@@ -133,10 +147,10 @@ def accept(reference: str):
     return _offer_page(application, form)
 
 
-def _offer_locked(application, form, retry_after: int):
-    """The offer page, refused with 429 and Retry-After while the borrower's password is locked; the message sits
-    at the password field, where this form reports its errors."""
-    form.password.errors.append(credentials.locked_message(retry_after))
+def _offer_locked(application, form, retry_after: int, field: str = "password"):
+    """The offer page, refused with 429 and Retry-After while the borrower's password (or code) is locked; the
+    message sits at the field that was used."""
+    getattr(form, field).errors.append(credentials.locked_message(retry_after))
     return credentials.locked_response(_offer_page(application, form), retry_after)
 
 

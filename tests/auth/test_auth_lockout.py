@@ -21,6 +21,7 @@ from tests.helpers.auth import (
     location_path,
     request_code,
     sms_bodies,
+    wrong_code,
 )
 from tests.helpers.common import Client, settings, sign_in
 
@@ -108,17 +109,49 @@ def test_the_same_number_typed_differently_shares_one_count(demo, client):
     assert sign_in(client, PHONE, PASSWORD).status_code == 429
 
 
-def test_the_lock_also_stops_sign_in_by_sms_code(demo, client, app):
+def test_a_locked_out_owner_can_still_sign_in_with_a_text_message_code(demo, client, app):
+    """ASVS 2.2.1: anti-automation must not become a denial of service: someone guessing the password (five
+    wrong) locks the password route only; the owner proves the phone with a code and is in, while the password
+    route stays locked."""
     _fail(client, 5)
-    sms = app.test_client()
-    request_code(sms, PHONE)
+    owner = app.test_client()
+    request_code(owner, PHONE)
     code = code_from(sms_bodies(demo, PHONE)[0])
 
-    response = enter_code(sms, code)
+    response = enter_code(owner, code)
 
-    assert response.status_code == 429
-    assert 0 < _retry_after(response) <= 900
-    assert not is_signed_in(sms)
+    assert response.status_code == 302
+    assert location_path(response) == "/"
+    assert is_signed_in(owner)
+    assert sign_in(app.test_client(), PHONE, PASSWORD).status_code == 429
+
+
+def test_wrong_codes_lock_the_code_route_but_not_the_password(demo, client, app):
+    """ASVS 2.8.x / 2.2.1: wrong text-message codes have their own counted lockout, apart from the password's."""
+    request_code(client, PHONE)
+    code = code_from(sms_bodies(demo, PHONE)[0])
+    for _ in range(5):
+        assert enter_code(client, wrong_code(code)).status_code == 200
+
+    assert enter_code(client, code).status_code == 429
+    assert sign_in(app.test_client(), PHONE, PASSWORD).status_code == 302
+
+
+def test_codes_typed_with_no_code_sent_do_not_count(demo, client, app):
+    """ASVS 2.2.1: nobody can lock the code route without a code being sent to the owner's phone: attempts with
+    no live code to check are not counted."""
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        request_code(client, PHONE)
+        code = code_from(sms_bodies(demo, PHONE)[0])
+        clock.shift(timedelta(minutes=6))  # the code has expired: nothing left to guess
+        for _ in range(10):
+            assert enter_code(client, code).status_code == 200
+
+        owner = app.test_client()
+        request_code(owner, PHONE)
+        fresh = code_from(sms_bodies(demo, PHONE)[-1])
+
+        assert enter_code(owner, fresh).status_code == 302
 
 
 def test_lock_on_one_account_does_not_lock_another(demo, client, app):
