@@ -1,7 +1,7 @@
 """rate limits: text-message codes per phone, per client and in all; password checks per client
 
 Revision ID: codes_rate_events
-Revises: audit_history
+Revises: audit_keyed
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "codes_rate_events"
-down_revision = "audit_history"
+down_revision = "audit_keyed"
 branch_labels = None
 depends_on = None
 
