@@ -93,6 +93,9 @@ def load(overrides: dict | None = None) -> dict:
         # Rendered dashboards kept per worker (portal/web/page_cache.py): how many, and for how long at most. 0 keeps none.
         "PAGE_CACHE_SIZE": int(_env("PAGE_CACHE_SIZE", "512")),
         "PAGE_CACHE_SECONDS": 60,
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (nginx, haproxy): the client's
+        # address is read that many hops back, so the per-client limits count clients, not the proxy. 0 trusts none.
+        "PROXY_HOPS": int(_env("PROXY_HOPS", "0")),
         "INSTITUTION_PHONE": _env("INSTITUTION_PHONE", "400-800-9600"),
         "BANK_ACCOUNT": _env("BANK_ACCOUNT", "6228 4801 2345 6789 012"),
         # The audit trail's keys, "id:secret,id:secret": the first seals new rows, the others only verify older ones
