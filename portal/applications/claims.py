@@ -65,11 +65,11 @@ def lapsed(application: Application) -> bool:
 
 
 def lapses_at(application: Application) -> datetime | None:
-    """When the claim lapses (aware, in the institution's zone), or None when the case is not claimed."""
+    """When the claim lapses (as a stored naive-UTC moment), or None when the case is not claimed."""
     if application.claimed_by_id is None or application.claimed_at is None:
         return None
     local = local_time(application.claimed_at).replace(tzinfo=None)
-    return workhours.add(local, lapse_hours(application)).replace(tzinfo=institution_zone())
+    return _stored(workhours.add(local, lapse_hours(application)))
 
 
 @lru_cache(maxsize=64)
