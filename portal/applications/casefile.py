@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import String, bindparam, cast, func, literal, select, text
@@ -16,6 +17,7 @@ from portal.applications.models import Application
 from portal.core.models import HISTORY_SQL, AuditEvent
 from portal.loans.models import Loan
 from portal.people.models import Borrower
+from portal.policies.models import PolicyPack
 
 # The statuses of a loan's plans that came to something: accepted, in force, completed or broken.
 EARLIER_PLANS = ("active", "completed", "broken", "accepted")
@@ -94,6 +96,8 @@ class CaseMarks:
     view_version: int
     borrower_shown: tuple  # the borrower's own details on the page: name, variant, occupation, home branch
     last_history_id: int  # the newest entry of the case's history (viewings left out), 0 when none
+    claimed_at: datetime | None = None  # whether the claim still holds changes the page (claims.marks_live)
+    pack: tuple = ()  # the policy pack's (variant, version): its claim lifetime
 
 
 # The statement is built once: a kept case page runs it on every view.
@@ -115,8 +119,12 @@ _MARKS = (
         Borrower.occupation,
         Borrower.home_branch_id,
         _LAST_HISTORY,
+        Application.claimed_at,
+        PolicyPack.variant,
+        PolicyPack.version,
     )
     .join(Borrower, Borrower.id == Application.borrower_id)
+    .join(PolicyPack, PolicyPack.id == Application.policy_pack_id)
     .where(Application.reference == bindparam("reference"), IS_CASE)
 )
 
@@ -135,4 +143,6 @@ def case_marks(session: Session, reference: str) -> CaseMarks | None:
         view_version=row[4],
         borrower_shown=tuple(row[5:9]),
         last_history_id=row[9],
+        claimed_at=row[10],
+        pack=(row[11], row[12]),
     )

@@ -14,10 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import policies
-from portal.applications import calculation, evidence, notices, offers, serialisation, transitions
+from portal.applications import calculation, claims, evidence, notices, offers, serialisation, transitions
+from portal.applications.appeals import appeal, can_appeal, final
+from portal.applications.claims import claim, reassign, release, staff_member
+from portal.applications.deciding import REVIEWERS, Conflict, check_version, is_appeal, is_reviewer
+from portal.applications.deciding import actor as actor_of
+from portal.applications.deciding import staff_move as _staff_move
+from portal.applications.limits import limits_of, needs_second_approval, waived_amounts
 from portal.applications.models import Application
-from portal.clock import local_date, utcnow
-from portal.domain import arrears as arrears_rules
+from portal.clock import utcnow
 from portal.domain.lifecycle import BEING_DECIDED
 from portal.domain.money import from_fen
 from portal.domain.options import Terms
@@ -25,6 +30,23 @@ from portal.domain.proposal import approvable_as_asked
 from portal.loans import positions
 from portal.loans.services import ServiceError
 from portal.people.models import StaffUser
+
+__all__ = [
+    "REVIEWERS",
+    "Conflict",
+    "appeal",
+    "can_appeal",
+    "check_version",
+    "claim",
+    "final",
+    "is_reviewer",
+    "limits_of",
+    "needs_second_approval",
+    "reassign",
+    "release",
+    "staff_member",
+    "waived_amounts",
+]
 
 REJECT_REASONS = (
     "no_hardship_shown",
@@ -34,100 +56,8 @@ REJECT_REASONS = (
     "loan_not_eligible",
     "other",
 )
-# The staff roles that decide applications.
-REVIEWERS = ("reviewer", "senior_reviewer")
-
-
-class Conflict(ServiceError):
-    """Someone else changed the application first; nothing was applied."""
-
-    def __init__(self):
-        super().__init__("conflict")
-
-
-def check_version(application: Application, seen_version: int | None) -> None:
-    """Refuse to decide on a version other than the one the decider saw."""
-    try:
-        seen = int(str(seen_version))
-    except ValueError:
-        seen = None  # a tampered field is treated like a stale one
-    if seen != application.row_version:
-        raise Conflict()
-
-
-def _actor(staff: StaffUser) -> str:
-    return f"staff:{staff.id}"
-
-
-def _role(staff: StaffUser) -> str:
-    return "senior_reviewer" if staff.role == "senior_reviewer" else "reviewer"
-
-
-def is_reviewer(staff: StaffUser) -> bool:
-    """Whether this member of staff decides applications at all."""
-    return staff.role in REVIEWERS
-
-
-def _staff_move(
-    session: Session,
-    application: Application,
-    target: str,
-    staff: StaffUser,
-    *,
-    internal_note: str | None = None,
-    data: dict | None = None,
-    **fields,
-) -> None:
-    """A status change made by a member of staff at the branch (the audit row names them and their role).
-
-    Two kinds of staff text go on the record: `note`, what the borrower is told, and `internal_note`, for staff
-    only; only `Application.decision_note` (the message) and `info_request` ever reach a borrower's page."""
-    if internal_note:
-        data = {**(data or {}), "internal_note": internal_note}
-    transitions.move(
-        session,
-        application,
-        target,
-        role=_role(staff),
-        actor=_actor(staff),
-        channel="branch",
-        data=data,
-        **fields,
-    )
-
-
-def claim(session: Session, application: Application, staff: StaffUser, *, seen_version: int | None) -> None:
-    """Take the case: a submitted application moves to review; a case held by someone else is refused."""
-    if not is_reviewer(staff):
-        raise ServiceError("not_allowed")
-    check_version(application, seen_version)
-    if application.claimed_by_id not in (None, staff.id) and application.status in BEING_DECIDED:
-        raise ServiceError("claimed_by_other")
-    application.claimed_by_id = staff.id
-    application.claimed_at = utcnow()
-    if application.status == "submitted":
-        _staff_move(session, application, "in_review", staff)
-    elif application.status == "in_review":
-        session.flush()  # a case put back in the queue, taken up again
-    elif application.status in ("awaiting_second_approval", "appealed"):
-        if staff.role != "senior_reviewer":
-            raise ServiceError("senior_only")
-        session.flush()
-    else:
-        raise ServiceError("not_claimable")
-
-
-def release(
-    session: Session, application: Application, staff: StaffUser, *, seen_version: int | None
-) -> None:
-    """Put the case back for anyone to take."""
-    check_version(application, seen_version)
-    if application.claimed_by_id != staff.id:
-        raise ServiceError("not_yours")
-    application.claimed_by_id = None
-    application.claimed_at = None
-    application.updated_at = utcnow()
-    session.flush()
+# Where a decision can be made from: a first decision, an appeal, or the second approval.
+DECIDING = ("in_review", "appealed")
 
 
 def _require_holder(application: Application, staff: StaffUser) -> None:
@@ -135,38 +65,22 @@ def _require_holder(application: Application, staff: StaffUser) -> None:
         raise ServiceError("not_allowed")
     if application.status not in BEING_DECIDED:
         raise ServiceError("not_decidable")
-    if application.claimed_by_id != staff.id:
-        raise ServiceError("claim_first")
-    if _actor(staff) in (application.created_by, application.submitted_by):
+    if claims.holder_id(application) != staff.id:
+        raise ServiceError("claim_first")  # nobody holds it, someone else does, or one's own claim has lapsed
+    if actor_of(staff) in (application.created_by, application.submitted_by):
         raise ServiceError("own_submission")  # nobody decides what they started or sent for a borrower
-    if application.status in ("awaiting_second_approval", "appealed"):
+    if application.status in ("awaiting_second_approval", "appealed") or is_appeal(application):
         if staff.role != "senior_reviewer":
             raise ServiceError("senior_only")
         if staff.id in (application.first_approver_id, application.decided_by_id):
             raise ServiceError("same_person")  # the second approval and appeals need someone new
 
 
-def waived_amounts(
-    session: Session, application: Application, as_of: date, waivers: dict
-) -> dict[str, Decimal]:
-    """What the chosen waivers forgo as of a date."""
-    report = positions.loan_position(session, application.loan, as_of).report
-    found = arrears_rules.waivable(report)
-    return {k: v for k, v in found.items() if waivers.get(k)}
-
-
-def needs_second_approval(
-    session: Session, application: Application, staff: StaffUser, as_of: date, waivers: dict
-) -> bool:
-    """Above the decider's approval limit, or a waiver above the policy's reviewer limit."""
-    if staff.role == "senior_reviewer" and application.status == "in_review":
-        limit_ok = application.amount_fen <= staff.approval_limit_fen
-        return not limit_ok
-    if application.status != "in_review":
-        return False
-    waiver_total = sum(waived_amounts(session, application, as_of, waivers).values(), Decimal("0.00"))
-    waiver_limit = policies.of(application.policy_pack).reviewer_waiver_limit
-    return application.amount_fen > staff.approval_limit_fen or waiver_total > waiver_limit
+def _waiver_data(session: Session, application: Application, as_of: date) -> dict:
+    """The waivers for the record: which, and what each forgoes on the day (in yuan, to the fen)."""
+    waivers = application.waivers or {}
+    amounts = waived_amounts(session, application, as_of, waivers) if waivers else {}
+    return {"waivers": waivers, "waived": {k: str(v) for k, v in amounts.items()}}
 
 
 def _offer_made(session: Session, application: Application, staff: StaffUser, as_of: date) -> None:
@@ -223,10 +137,12 @@ def approve(
         # The borrower proposed an amount, not a priced plan: there is no schedule to approve as asked.
         raise ServiceError("counter_offer_needed")
     waivers = {k: bool(v) for k, v in (waivers or {}).items() if v}
-    if application.status == "in_review":
+    if application.status in DECIDING:
         application.waivers = waivers
         if needs_second_approval(session, application, staff, as_of, waivers):
-            return _send_up(session, application, staff, message, internal_note, {"waivers": waivers})
+            return _send_up(
+                session, application, staff, message, internal_note, _waiver_data(session, application, as_of)
+            )
     quote = offers.offered_quote(session, application, as_of)
     if not quote.available:
         raise ServiceError(quote.reasons[0] if quote.reasons else "option_unavailable")
@@ -240,7 +156,7 @@ def approve(
         staff,
         note=message,
         internal_note=internal_note,
-        data={"waivers": application.waivers},
+        data=_waiver_data(session, application, as_of),
     )
     notices.decided(session, application)
     return application.status
@@ -304,7 +220,7 @@ def counter(
     """Send a counter-offer (different plan or terms, with waivers if any); returns the new status."""
     check_version(application, seen_version)
     _require_holder(application, staff)
-    if application.status != "in_review":
+    if application.status not in DECIDING:
         raise ServiceError("not_decidable")
     waivers = {k: bool(v) for k, v in (waivers or {}).items() if v}
     quote = counter_quote(session, application, kind, terms, as_of, waivers)
@@ -320,7 +236,7 @@ def counter(
             staff,
             message,
             internal_note,
-            {"counter": application.counter_terms, "waivers": waivers},
+            {"counter": application.counter_terms, **_waiver_data(session, application, as_of)},
         )
     application.decision_note = message
     _offer_made(session, application, staff, as_of)
@@ -331,7 +247,7 @@ def counter(
         staff,
         note=message,
         internal_note=internal_note,
-        data={"counter": application.counter_terms, "waivers": waivers},
+        data={"counter": application.counter_terms, **_waiver_data(session, application, as_of)},
     )
     notices.decided(session, application)
     return application.status
@@ -349,7 +265,7 @@ def request_information(
     """Ask the borrower for what is missing (the question is what they read); the case waits for their answer."""
     check_version(application, seen_version)
     _require_holder(application, staff)
-    if application.status != "in_review":
+    if application.status not in DECIDING:
         raise ServiceError("not_decidable")
     application.info_request = question
     application.info_response = None
@@ -362,46 +278,6 @@ def request_information(
         internal_note=internal_note,
     )
     notices.decided(session, application)
-
-
-def can_appeal(application: Application, as_of: date) -> bool:
-    """A rejection can be appealed within the policy's window (14 days by default)."""
-    if application.status != "rejected" or application.decided_at is None:
-        return False
-    window = policies.of(application.policy_pack).appeal_days
-    return as_of <= local_date(application.decided_at) + timedelta(days=window)
-
-
-def appeal(
-    session: Session,
-    application: Application,
-    *,
-    actor: str,
-    as_of: date,
-    note: str,
-    channel: str = "web",
-    on_behalf_of: str | None = None,
-) -> None:
-    """The borrower asks for a rejection to be looked at again, within the policy's appeal window."""
-    window = policies.of(application.policy_pack).appeal_days
-    if application.status != "rejected" or application.decided_at is None:
-        raise ServiceError("not_appealable")
-    if as_of > local_date(application.decided_at) + timedelta(days=window):
-        raise ServiceError("appeal_window_closed")
-    application.claimed_by_id = None
-    # An appeal is a new decision to make, with its own due date.
-    application.decision_due = as_of + timedelta(days=policies.of(application.policy_pack).sla_days)
-    transitions.move(
-        session,
-        application,
-        "appealed",
-        role=transitions.applicant_role(on_behalf_of),
-        actor=actor,
-        channel=channel,
-        on_behalf_of=on_behalf_of,
-        note=note[:200],
-    )
-    transitions.told_by_phone(session, application, "appealed", actor=actor, channel=channel)
 
 
 def expire_offers(session: Session, today: date) -> int:

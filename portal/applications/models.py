@@ -117,6 +117,8 @@ class Application(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     first_approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # When the borrower appealed a rejection: one appeal per decision, and a rejection on appeal is final.
+    appealed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Dates.
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -52,6 +52,10 @@ def history(session: Session, application: Application) -> History:
         )
     )
     actors = {application.submitted_by, *(e.actor for e in rows), *(e.on_behalf_of for e in rows)}
+    # A senior's release or reassignment names the previous and the new holder.
+    actors |= {
+        (e.data or {}).get(k) for e in rows if e.action.startswith("case.") for k in ("previous", "holder")
+    }
     ids = set()
     for actor in actors:
         kind, _, ident = (actor or "").partition(":")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import and_, bindparam, case, func, not_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from portal.applications import claims
 from portal.applications.models import Application
 from portal.domain.hardship import VARIANTS
 from portal.domain.options import OPTION_KINDS
@@ -118,7 +119,7 @@ class QueuePage:
     more: bool = False  # more than TOTAL_CAP applications match
 
 
-def _where(filters: Filters, staff_id: int, today: date) -> list:
+def _where(filters: Filters, staff_id: int, today: date, live) -> list:
     if filters.status:
         conditions = [Application.status == filters.status]
     else:
@@ -142,10 +143,10 @@ def _where(filters: Filters, staff_id: int, today: date) -> list:
         conditions.append(Application.amount_fen >= low)
         if high is not None:
             conditions.append(Application.amount_fen < high)
-    if filters.holder == "mine":
-        conditions.append(Application.claimed_by_id == staff_id)
+    if filters.holder == "mine":  # a lapsed claim holds nothing (claims.py)
+        conditions.append(and_(Application.claimed_by_id == staff_id, live))
     elif filters.holder == "unassigned":
-        conditions.append(Application.claimed_by_id.is_(None))
+        conditions.append(not_(live))
     if filters.late:
         conditions.append(Application.decision_due < today)
     return conditions
@@ -175,7 +176,8 @@ def branch_choices(session: Session) -> list[tuple[str, dict]]:
 def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> QueuePage:
     """Rows of one page (borrower, branch and holder joined in), the total, and the next page's cursor."""
     column, ascending = SORTS[filters.sort]
-    conditions = _where(filters, staff_id, today)
+    live = claims.live_claim_condition()
+    conditions = _where(filters, staff_id, today, live)
     # Counted up to TOTAL_CAP: beyond that "more than 1,000" is all a reviewer needs (a day's work is a few
     # dozen cases), and counting 100,000 rows, or even 10,000, on every page view would cost more than the page.
     # The count rides along on every row of the page's own statement (both databases work out an uncorrelated
@@ -193,7 +195,8 @@ def page(session: Session, filters: Filters, *, staff_id: int, today: date) -> Q
             *QUEUE_COLUMNS,
             Borrower.name.label("borrower_name"),
             Branch.name.label("branch_name"),
-            HOLDER.name.label("holder_name"),
+            case((live, HOLDER.name), else_=None).label("holder_name"),
+            case((live, None), else_=HOLDER.name).label("lapsed_holder_name"),
             counted.label("total"),
         )
         .join(Borrower, Borrower.id == Application.borrower_id)

@@ -93,6 +93,11 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("rejected", "appealed"): _BORROWER,
     ("appealed", "approved"): _SENIOR,
     ("appealed", "rejected"): _SENIOR,
+    # A senior deciding an appeal has a reviewer's choices: another plan, a question, or a second approval
+    # above their own limits.
+    ("appealed", "countered"): _SENIOR,
+    ("appealed", "info_requested"): _SENIOR,
+    ("appealed", "awaiting_second_approval"): _SENIOR,
     **{(status, "withdrawn"): _BORROWER for status in sorted(WITHDRAWABLE)},
 }
 

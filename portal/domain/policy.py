@@ -45,9 +45,19 @@ _LATER_FIELDS = {
     "keep_paying_while_deciding": True,
     "upfront_due_days": 7,
 }
+# Fields added in version 3 of the packs: a senior reviewer's waiver authority and how long a claim on a case
+# lasts without action. Packs 1 and 2 read with these values; a pack from version 3 on must name them.
+_VERSION_3_FIELDS = {
+    "senior_waiver_limit": "5000.00",
+    "claim_lapse_working_hours": 8,
+}
 _TEXT_FIELDS = frozenset({"variant", "options", "observation_floor", "observation_breach_floor"})
 
-_DECIMAL_FIELDS = frozenset({"affordability_share", "min_arrears", "reviewer_waiver_limit"})
+_DECIMAL_FIELDS = frozenset(
+    {"affordability_share", "min_arrears", "reviewer_waiver_limit", "senior_waiver_limit"}
+)
+# A claim lasts at most a working week (5 days of 8 working hours) without action.
+CLAIM_LAPSE_CEILING_HOURS = 40
 _BOOL_FIELDS = frozenset({"evidence_required", "keep_paying_while_deciding"})
 
 
@@ -92,6 +102,11 @@ class Policy:
     # An installment plan's upfront payment is due this many days after the offer is accepted (or on the
     # plan's first pay day if that is sooner). Version 2 on.
     upfront_due_days: int = 7
+    # Waivers a senior reviewer may grant alone; above it a second senior approves (four eyes). Version 3 on.
+    senior_waiver_limit: Decimal = Decimal("5000.00")
+    # A reviewer's claim on a case lapses after this many working hours without a decision (the case counts as
+    # back in the queue). Version 3 on.
+    claim_lapse_working_hours: int = 8
 
     def __post_init__(self) -> None:
         """Check every field's type and range; raise PolicyError naming the first field that is wrong."""
@@ -145,6 +160,14 @@ class Policy:
             "observation_breach_floor", max(OBSERVATION_BREACH_FLOOR, self.observation_floor, key=_rank)
         )
         self._check_range("upfront_due_days", 1, UPFRONT_DUE_CEILING_DAYS)
+        self._check_money("senior_waiver_limit")
+        if self.senior_waiver_limit < self.reviewer_waiver_limit:
+            raise PolicyError("senior_waiver_limit must be at least reviewer_waiver_limit")
+        self._check_range("claim_lapse_working_hours", 1, CLAIM_LAPSE_CEILING_HOURS)
+
+    def waiver_limit(self, role: str) -> Decimal:
+        """What a member of staff in `role` may waive alone on one application."""
+        return self.senior_waiver_limit if role == "senior_reviewer" else self.reviewer_waiver_limit
 
     def _check_tier(self, name: str, lowest: str) -> None:
         """Raise PolicyError unless ``name`` is a tier at least as bad as ``lowest`` (a pack may only be stricter)."""
@@ -190,16 +213,19 @@ class Policy:
         missing = [
             name
             for name in names
-            if name not in data and not (name in _LATER_FIELDS and _written_before_them(data.get("version")))
+            if name not in data
+            and not (name in _LATER_FIELDS and _written_before_them(data.get("version")))
+            and not (name in _VERSION_3_FIELDS and _written_before_them(data.get("version"), 3))
         ]
         if missing:
             raise PolicyError(f"policy pack is missing {', '.join(missing)}")
         extra = sorted(str(key) for key in data if key not in names)
         if extra:
             raise PolicyError(f"policy pack has unknown fields {', '.join(extra)}")
-        values = {**{name: value for name, value in _LATER_FIELDS.items() if name not in data}, **data}
+        later = {**_LATER_FIELDS, **_VERSION_3_FIELDS}
+        values = {**{name: value for name, value in later.items() if name not in data}, **data}
         for name in _DECIMAL_FIELDS:
-            values[name] = _decimal(name, data[name])
+            values[name] = _decimal(name, values[name])
         options = data["options"]
         if isinstance(options, str) or not isinstance(options, list | tuple):
             raise PolicyError("options must be a list of option kinds")
@@ -215,9 +241,10 @@ class Policy:
         return data
 
 
-def _written_before_them(version: object) -> bool:
-    """True for a pack numbered below 2, written before the later fields (a bad number is refused later)."""
-    return not (isinstance(version, int) and not isinstance(version, bool) and version >= 2)
+def _written_before_them(version: object, since: int = 2) -> bool:
+    """True for a pack numbered below `since`, written before the fields added then (a bad number is refused
+    later)."""
+    return not (isinstance(version, int) and not isinstance(version, bool) and version >= since)
 
 
 def _rank(tier: object) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,6 +29,12 @@ def pack_files() -> list[dict]:
         Policy.from_dict(data)  # refuse a malformed pack before it reaches the database
         packs.append(data)
     return packs
+
+
+@lru_cache(maxsize=1)
+def pack_files_cached() -> tuple[dict, ...]:
+    """The pack files as read once per process (they ship with the code and never change while it runs)."""
+    return tuple(pack_files())
 
 
 def load(session: Session) -> int:

@@ -6,7 +6,7 @@ from flask import abort, render_template, session
 from flask_login import current_user
 
 from portal import db, policies
-from portal.applications import calculation, casefile, offers, queries, serialisation
+from portal.applications import calculation, casefile, claims, limits, offers, queries, serialisation
 from portal.applications.decisions import REVIEWERS
 from portal.applications.models import Application
 from portal.auth import totp
@@ -16,12 +16,21 @@ from portal.core import audit
 from portal.domain import arrears as arrears_rules
 from portal.domain.lifecycle import BEING_DECIDED
 from portal.domain.options import OPTION_KINDS
-from portal.i18n import current_language
+from portal.i18n import current_language, labels, listing
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.loans import classification as loan_classes
 from portal.loans.positions import loan_position, loan_positions
 from portal.staff import bp
-from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
+from portal.staff.forms import (
+    ApproveForm,
+    ClaimForm,
+    CounterForm,
+    InfoForm,
+    ReassignForm,
+    RejectForm,
+    VariantForm,
+)
 from portal.web import page_cache
 
 
@@ -53,13 +62,19 @@ def render_case(
         "claim": ClaimForm(formdata=None, version=version),
         "variant": VariantForm(formdata=None, variant=borrower.variant),
     }
+    open_kinds = None
     if can_decide:  # the decision forms are shown only to the reviewer holding the case
+        open_kinds = _open_kinds(application, as_of)
         defaults |= {
             "approve": ApproveForm(formdata=None, version=version),
             "reject": RejectForm(formdata=None, version=version),
             "info": InfoForm(formdata=None, version=version),
-            "counter": _counter_form_for(application, version),
+            "counter": _counter_form_for(application, version, open_kinds),
         }
+    if _can_reassign(application):
+        reassign = ReassignForm(formdata=None, version=version)
+        reassign.to.choices = reassign_choices(application)
+        defaults["reassign"] = reassign
     defaults.update(forms or {})
     policy = policies.of(application.policy_pack)
     budget = calculation.budget_of(application)
@@ -72,6 +87,7 @@ def render_case(
     offered = None
     if application.status in ("awaiting_second_approval", "approved", "countered"):
         offered = offers.offered_quote(db.session, application, as_of)
+    staff = current_user.row
     return render_template(
         "staff/case.html",
         a=application,
@@ -92,17 +108,38 @@ def render_case(
         waivable=arrears_rules.waivable(current.report),
         can_decide=can_decide,
         reconfirm=not totp.recently_confirmed(),
+        # Waivers with what each forgoes today, wherever a waiver is shown (the borrower's offer page agrees).
+        waived=offers.offer_waivers(application, current.report),
+        holder_id=claims.holder_id(application),
+        claim_lapsed=claims.lapsed(application),
+        claim_lapses_at=claims.lapses_at(application),
+        my_limits=limits.limits_of(staff, application) if staff.role in REVIEWERS else None,
+        above_my_limit=staff.role in REVIEWERS and limits.above_approval_limit(staff, application),
+        open_kinds=open_kinds,
+        open_plans=listing(labels.OPTIONS[k] for k in open_kinds or ()),
+        case_events=CASE_EVENTS,
     ), status
 
 
-def _counter_form_for(application: Application, version: int) -> CounterForm:
+# Staff-only entries of a case's history (the borrower's page leaves them out).
+CASE_EVENTS = {
+    "case.released": _l("Case put back in the queue by a senior reviewer"),
+    "case.reassigned": _l("Case given to another reviewer by a senior reviewer"),
+}
+
+
+def _open_kinds(application: Application, as_of) -> list[str]:
+    """The plans the loan can have today under the application's pack (a matured loan cannot be extended...)."""
+    quotes = calculation.calculator(db.session, application, as_of).quote_all()
+    return [quote.kind for quote in quotes if quote.available]
+
+
+def _counter_form_for(application: Application, version: int, open_kinds: list[str]) -> CounterForm:
     form = CounterForm(formdata=None, version=version)
     terms = application.terms or {}
-    # A proposal is answered with a real plan: start from the first one the policy offers.
-    offered = policies.of(application.policy_pack).options
-    form.kind.data = (
-        application.option if application.option in OPTION_KINDS else (offered or OPTION_KINDS)[0]
-    )
+    # A proposal, or a plan the loan can no longer have, is answered with one it can: the first one open.
+    offered = open_kinds or policies.of(application.policy_pack).options
+    form.kind.data = application.option if application.option in offered else (offered or OPTION_KINDS)[0]
     form.months.data = terms.get("months")
     form.pay_day.data = terms.get("pay_day")
     form.spread_charges.data = terms.get("spread_charges")
@@ -116,8 +153,25 @@ def _can_decide(application: Application) -> bool:
     return (
         staff.role in REVIEWERS
         and application.status in BEING_DECIDED
-        and application.claimed_by_id == staff.id
+        and claims.holder_id(application) == staff.id
     )
+
+
+def _can_reassign(application: Application) -> bool:
+    """A senior reviewer may release or reassign a case someone else holds (or held, before it lapsed)."""
+    staff = current_user.row
+    return (
+        staff.role == "senior_reviewer"
+        and application.status in BEING_DECIDED
+        and application.claimed_by_id not in (None, staff.id)
+    )
+
+
+def reassign_choices(application: Application) -> list[tuple[str, str]]:
+    """Nobody (back in the queue), then each reviewer who may hold the case."""
+    return [("", _("Nobody: put it back in the queue"))] + [
+        (str(member.id), member.name) for member in claims.candidates(db.session, application)
+    ]
 
 
 CASE_SCHEDULES = ("requested", "current")
@@ -189,6 +243,7 @@ def _case_key(marks: casefile.CaseMarks) -> tuple | None:
         return None
     return (
         "staff.case",
+        claims.marks_live(marks.claimed_at, marks.pack),
         current_user.row.id,
         current_user.role,
         totp.recently_confirmed(),

@@ -17,10 +17,21 @@ from portal.domain.options import Terms
 from portal.i18n import gettext as _
 from portal.i18n import labels
 from portal.loans.services import ServiceError
-from portal.staff import bp
+from portal.staff import bp, refusals
 from portal.staff.borrowers import move_to_variant
-from portal.staff.case_page import load_case, render_case
-from portal.staff.forms import ApproveForm, ClaimForm, CounterForm, InfoForm, RejectForm, VariantForm
+from portal.staff.case_page import load_case, reassign_choices, render_case
+from portal.staff.forms import (
+    ApproveForm,
+    ClaimForm,
+    CounterForm,
+    InfoForm,
+    ReassignForm,
+    RejectForm,
+    VariantForm,
+)
+
+# Decision forms with typed text: a refused one comes back as posted, never losing the message or the note.
+KEPT_FORMS = ("approve", "reject", "info", "counter")
 
 
 def _decide(reference: str, form_name: str, form, action, *, money: bool = False, **page):
@@ -44,14 +55,15 @@ def _decide(reference: str, form_name: str, form, action, *, money: bool = False
         message = casefile.decide(db.session, application, action)
     except decisions.Conflict:
         db.session.rollback()
-        return _conflict(reference)
+        return _conflict(reference, form_name, form, **page)
     except (ServiceError, lifecycle.IllegalTransition) as error:
         db.session.rollback()
         code = getattr(error, "code", "not_decidable")
-        flash(
-            str(labels.ERRORS.get(code, labels.UNAVAILABLE.get(code, labels.ERRORS["not_decidable"]))),
-            "error",
-        )
+        flash(refusals.staff_message(code), "error")
+        if form_name in KEPT_FORMS:
+            # Everything typed comes back as posted (the version is still the one shown: nothing changed).
+            db.session.expire_all()
+            return render_case(load_case(reference), forms={form_name: form}, **page)
         return redirect(url_for("staff.case", reference=reference), code=303)
     if message:
         flash(message, "info")
@@ -83,11 +95,17 @@ def _reconfirm(application: Application, form_name: str, form, **page):
     return render_case(application, forms={form_name: form}, **page)
 
 
-def _conflict(reference: str):
+def _conflict(reference: str, form_name: str, form, **page):
+    """Someone changed the case first: the latest version, with what was typed kept (to check and send again)."""
     db.session.expire_all()
     application = load_case(reference)
     flash(str(labels.ERRORS["conflict"]), "error")
-    return render_case(application, status=409)
+    kept = {}
+    if form_name in KEPT_FORMS:
+        form.version.data = application.row_version
+        kept[form_name] = form
+    page.pop("counter_preview", None)  # worked out on the old figures
+    return render_case(application, forms=kept, status=409)
 
 
 def _hold_or_let_go(reference: str, service, message: str):
@@ -113,6 +131,23 @@ def claim(reference: str):
 def release(reference: str):
     """Put the case back in the queue."""
     return _hold_or_let_go(reference, decisions.release, _("The case is back in the queue."))
+
+
+@bp.route("/cases/<reference>/reassign", methods=["POST"])
+@staff_required("senior_reviewer")
+def reassign(reference: str):
+    """A senior reviewer puts the case back in the queue or gives it to another reviewer, whoever holds it."""
+    form = ReassignForm()
+    form.to.choices = reassign_choices(load_case(reference))
+
+    def act(application):
+        to = decisions.staff_member(db.session, int(form.to.data)) if form.to.data else None
+        decisions.reassign(db.session, application, current_user.row, seen_version=form.version.data, to=to)
+        if to is None:
+            return _("The case is back in the queue.")
+        return _("The case now belongs to %(name)s.", name=to.name)
+
+    return _decide(reference, "reassign", form, act)
 
 
 @bp.route("/cases/<reference>/approve", methods=["POST"])

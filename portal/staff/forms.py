@@ -34,6 +34,19 @@ class ClaimForm(VersionedForm):
     """Take or release the case."""
 
 
+class ReassignForm(VersionedForm):
+    """A senior reviewer puts a case back in the queue or gives it to another reviewer, whoever holds it.
+    The choices (nobody, then each reviewer who may hold the case) are set by the view."""
+
+    to = SelectField(
+        _l("Give the case to"),
+        id="reassign-to",
+        choices=[],
+        validate_choice=True,
+        validators=[Optional()],
+    )
+
+
 class ApproveForm(VersionedForm):
     """Approve, optionally waiving penalty and compound interest."""
 

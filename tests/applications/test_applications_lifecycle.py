@@ -293,7 +293,7 @@ def test_move_makes_a_legal_transition_with_one_audit_row(demo):
         "staff:1",
         "submitted",
         "in_review",
-        2,  # the newest pack (version 2 added the observation period, keep-paying and upfront_due_days)
+        3,  # the newest pack (version 3 added the senior waiver limit and the claim lifetime)
     )
 
 

@@ -57,6 +57,9 @@ EDGES = {
     ("rejected", "appealed"): BORROWER,
     ("appealed", "approved"): SENIOR,
     ("appealed", "rejected"): SENIOR,
+    ("appealed", "countered"): SENIOR,  # a senior deciding an appeal has a reviewer's choices
+    ("appealed", "info_requested"): SENIOR,
+    ("appealed", "awaiting_second_approval"): SENIOR,  # above the senior's own limits
     ("draft", "withdrawn"): BORROWER,
     ("submitted", "withdrawn"): BORROWER,
     ("in_review", "withdrawn"): BORROWER,

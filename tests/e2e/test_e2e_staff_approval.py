@@ -204,7 +204,11 @@ def take_case(page: Page, holder: str) -> None:
     page.get_by_role("button", name="Take this case", exact=True).click()
     expect(flash(page, "You hold this case now.")).to_be_visible()
     expect(case_status(page)).to_have_text("In review")
-    expect(figure(page, "Held by")).to_have_text(holder)
+    # The holder, and when the claim lapses without action (8 working hours, issue 17 item 8).
+    expect(figure(page, "Held by")).to_have_text(
+        re.compile(rf"^{re.escape(holder)}\s*until .+, unless acted on$")
+    )
+    expect(page.locator("#my-limits")).to_contain_text("Your limits: approve up to ")
 
 
 def staff_name(portal: LivePortal, username: str) -> str:

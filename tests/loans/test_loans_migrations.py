@@ -22,5 +22,5 @@ def test_db_upgrade_command_is_idempotent_and_loads_the_policy_packs(app):
     again = runner.invoke(args=["db", "upgrade"])
 
     assert first.exit_code == 0, first.output
-    assert "4 new policy pack(s)" in first.output  # version 1 and 2 of each variant
+    assert "6 new policy pack(s)" in first.output  # versions 1, 2 and 3 of each variant
     assert again.exit_code == 0 and "0 new policy pack(s)" in again.output

@@ -56,6 +56,7 @@ KNOWN_ID_ROUTES = {
     "staff.case": "staff_case",
     "staff.claim": "staff_case",
     "staff.release": "staff_case",
+    "staff.reassign": "staff_case",
     "staff.approve": "staff_case",
     "staff.reject": "staff_case",
     "staff.request_information": "staff_case",

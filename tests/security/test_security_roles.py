@@ -85,6 +85,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "staff.case_schedule": CASE_READERS,
     "staff.claim": DECIDERS,
     "staff.release": DECIDERS,
+    "staff.reassign": ("senior_reviewer",),  # release or reassign a case whoever holds it
     "staff.approve": DECIDERS,
     "staff.reject": DECIDERS,
     "staff.request_information": DECIDERS,

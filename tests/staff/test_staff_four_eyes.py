@@ -42,6 +42,9 @@ WAIVER_LIMIT = Decimal("500.00")
 
 
 def _notices(client, response) -> list[str]:
+    """The notices a decision leaves: on the page it redirects to, or on the form that came back refused."""
+    if response.status_code == 200:  # a refused decision form comes back with everything typed
+        return notices_on(response.get_data(as_text=True))
     return notices_on(follow(client, response))
 
 
