@@ -41,7 +41,21 @@ class Notification(Base):
 HISTORY_SQL = "action NOT LIKE '%.viewed'"
 
 
-class AuditEvent(Base):
+class _Entry:
+    """What every audit record says: when, who (and for whom), through which channel, what, about what."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditEvent(_Entry, Base):
     """Append-only, HMAC-chained record of every action (the database refuses UPDATE and DELETE).
 
     `hash` is HMAC-SHA256 under the key `key_id` names (configuration, never the database) of the row and the
@@ -59,34 +73,16 @@ class AuditEvent(Base):
             postgresql_where=text(HISTORY_SQL),
         ),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
-    actor: Mapped[str] = mapped_column(String(64))
-    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(8))
-    action: Mapped[str] = mapped_column(String(48))
-    subject: Mapped[str | None] = mapped_column(String(64), index=True)
-    request_id: Mapped[str | None] = mapped_column(String(36))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str | None] = mapped_column(String(16))
 
 
-class ViewRecord(Base):
+class ViewRecord(_Entry, Base):
     """Who viewed which borrower's data: insert-only (the database refuses UPDATE and DELETE) and each row sealed
     on its own (HMAC under `key_id`), but not chained, so recording a page view takes no lock on the chain's head
     and page views never wait for one another."""
 
     __tablename__ = "audit_views"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
-    actor: Mapped[str] = mapped_column(String(64))
-    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(8))
-    action: Mapped[str] = mapped_column(String(48))
-    subject: Mapped[str | None] = mapped_column(String(64), index=True)
-    request_id: Mapped[str | None] = mapped_column(String(36))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
     key_id: Mapped[str] = mapped_column(String(16))
     mac: Mapped[str] = mapped_column(String(64))
