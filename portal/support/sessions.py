@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.clock import real_utcnow, utcnow
-from portal.core import audit
+from portal.clock import local_time, real_utcnow, utcnow
+from portal.core import audit, outbox
+from portal.i18n import gettext as _
 from portal.people.models import Borrower, StaffUser
 from portal.support.models import AssistedSession
 
@@ -67,7 +70,22 @@ def start_session(
     audit_call(
         session, agent, borrower.id, "assist.started", {"session": assisted.id, "verified_by": verified_by}
     )
+    _tell_borrower(session, borrower, assisted)
     return assisted
+
+
+def _tell_borrower(session: Session, borrower: Borrower, assisted: AssistedSession) -> None:
+    """The borrower is told at once (quiet hours do not hold it) that our staff can now act for them: if they are
+    not on a call with us, someone else answered the questions."""
+    with force_locale(borrower.locale):
+        body = _(
+            "Our phone staff can now help with your loans for you, until %(time)s, because a caller was checked as "
+            "you. If you are not on a call with us, call us straight away on %(phone)s.",
+            time=f"{local_time(assisted.expires_at):%H:%M}",
+            phone=current_app.config["INSTITUTION_PHONE"],
+        )
+    outbox.queue(session, borrower, kind="assist_started", body=body, channel="sms", urgent=True)
+    outbox.queue(session, borrower, kind="assist_started", body=body, channel="portal")
 
 
 def open_sessions(session: Session, agent_id: int) -> list[AssistedSession]:

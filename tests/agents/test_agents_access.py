@@ -38,6 +38,8 @@ KINDS = {
     "agents.add_callback": "agent_borrower",
     "agents.callback_done": "agent_own",
     "agents.end_session": "agent_own",
+    "agents.reveal_callback_number": "agent_own",
+    "agents.reveal_request_number": "agent_own",
 }
 
 
@@ -68,7 +70,7 @@ def _outsider(app, who: str):
         client = borrower_client(app, who.split(":")[1])
         return client, client.csrf_token("/")
     client = staff_client(app, who.split(":")[1])
-    return client, client.csrf_token("/staff/borrowers")
+    return client, client.csrf_token("/staff/account/password")
 
 
 def _try(app, routes, who, client, token) -> list[str]:
