@@ -77,11 +77,12 @@ def start_session(
 def _tell_borrower(session: Session, borrower: Borrower, assisted: AssistedSession) -> None:
     """The borrower is told at once (quiet hours do not hold it) that our staff can now act for them: if they are
     not on a call with us, someone else answered the questions."""
+    until = f"{local_time(assisted.expires_at):%H:%M}"
     with force_locale(borrower.locale):
         body = _(
             "Our phone staff can now help with your loans for you, until %(time)s, because a caller was checked as "
             "you. If you are not on a call with us, call us straight away on %(phone)s.",
-            time=f"{local_time(assisted.expires_at):%H:%M}",
+            time=until,
             phone=current_app.config["INSTITUTION_PHONE"],
         )
     outbox.queue(session, borrower, kind="assist_started", body=body, channel="sms", urgent=True)
