@@ -196,7 +196,13 @@ def verify_code(borrower_id: int):
     form = CodeForm()
     if not form.validate_on_submit():
         return _verify_page(borrower, code_form=form)
-    result = support_calls.verify_with_code(db.session, current_user.row, borrower, form.code.data)
+    result = support_calls.verify_with_code(
+        db.session,
+        current_user.row,
+        borrower,
+        form.code.data,
+        help_phone=current_app.config["INSTITUTION_PHONE"],
+    )
     return _after_attempt(borrower, result, "support_code", code_form=form)
 
 
@@ -215,6 +221,7 @@ def verify_questions(borrower_id: int):
         id_last4=form.id_last4.data,
         birth_date=form.birth_date.data,
         last_payment=form.last_payment.amount,
+        help_phone=current_app.config["INSTITUTION_PHONE"],
     )
     return _after_attempt(borrower, result, "questions", questions_form=form)
 

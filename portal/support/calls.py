@@ -94,7 +94,9 @@ def locks(session: Session, agent_id: int, borrower_id: int) -> dict[str, int]:
     return {method: locked_for(session, agent_id, borrower_id, method) for method in METHODS}
 
 
-def _attempt(session: Session, agent: StaffUser, borrower: Borrower, method: str, check) -> Verification:
+def _attempt(
+    session: Session, agent: StaffUser, borrower: Borrower, method: str, check, help_phone: str
+) -> Verification:
     """Reserve a try (in a transaction of its own, so every worker counts it), then check it; refuse without
     checking when locked. A refusal and a failed try stay on the record whatever becomes of the request."""
     from portal.db import own_transaction
@@ -131,14 +133,22 @@ def _attempt(session: Session, agent: StaffUser, borrower: Borrower, method: str
             return Verification(False, locked_for=locked, tries_left=left)
     session.get(VerificationAttempt, attempt_id).outcome = "ok"
     audit.record(session, action="verification.passed", **fields)
-    assisted = start_session(session, agent, borrower, verified_by=method)
+    assisted = start_session(session, agent, borrower, verified_by=method, help_phone=help_phone)
     return Verification(True, assisted=assisted)
 
 
-def verify_with_code(session: Session, agent: StaffUser, borrower: Borrower, code: str) -> Verification:
-    """Verify the caller by the support code they read from their portal."""
+def verify_with_code(
+    session: Session, agent: StaffUser, borrower: Borrower, code: str, *, help_phone: str
+) -> Verification:
+    """Verify the caller by the support code they read from their portal (`help_phone`: for the borrower's
+    message that a session opened)."""
     return _attempt(
-        session, agent, borrower, "support_code", lambda: use_support_code(session, borrower, code)
+        session,
+        agent,
+        borrower,
+        "support_code",
+        lambda: use_support_code(session, borrower, code),
+        help_phone,
     )
 
 
@@ -161,6 +171,7 @@ def verify_with_answers(
     id_last4: str,
     birth_date: date | None,
     last_payment: Decimal | None,
+    help_phone: str,
 ) -> Verification:
     """Verify the caller by what only the borrower should know: all three answers must be right, and a borrower
     who never paid cannot be verified this way (see the module's notes)."""
@@ -174,4 +185,4 @@ def verify_with_answers(
         )
         return right_id and right_birth and right_payment
 
-    return _attempt(session, agent, borrower, "questions", check)
+    return _attempt(session, agent, borrower, "questions", check, help_phone)

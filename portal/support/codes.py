@@ -35,6 +35,11 @@ def _key() -> bytes:
     return current_app.config["SECRET_KEY"].encode()
 
 
+def keyed_digest(text: str) -> str:
+    """A keyed hash of `text` (the server's key), for what must be recognisable on the record but not readable."""
+    return hmac.new(_key(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def code_hash(code: str, borrower_id: int) -> str:
     """The keyed hash a code is checked against."""
     return hmac.new(_key(), f"support:{borrower_id}:{code}".encode(), hashlib.sha256).hexdigest()

@@ -11,13 +11,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +22,7 @@ from portal.clock import real_utcnow
 from portal.core import audit
 from portal.loans.models import Loan
 from portal.people.models import Borrower, StaffUser
+from portal.support.codes import keyed_digest
 from portal.support.models import AgentSearch
 from portal.support.sessions import agent_actor
 
@@ -101,8 +99,7 @@ def refused_for(session: Session, agent_id: int) -> int:
 def _fingerprint(kind: str, *parts: object) -> str:
     """A keyed hash of what was searched for: repeated guesses show on the record, the values do not."""
     text = "\x1f".join([kind, *(str(part) for part in parts)])
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"agent-search:{text}".encode(), hashlib.sha256).hexdigest()[:16]
+    return keyed_digest(f"agent-search:{text}")[:16]
 
 
 def search(

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.clock import local_time, real_utcnow, utcnow
-from portal.core import audit, outbox
-from portal.i18n import gettext as _
+from portal.core import audit, notices
 from portal.people.models import Borrower, StaffUser
 from portal.support.models import AssistedSession
 
@@ -52,9 +49,11 @@ def audit_call(
 
 
 def start_session(
-    session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str
+    session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str, help_phone: str | None = None
 ) -> AssistedSession:
-    """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time)."""
+    """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time); the borrower
+    is told at once, with the number to call (`help_phone`) if it was not them. Only a history written after the
+    fact (the demo's, a test's arrangement) passes no number and tells nobody."""
     for other in open_sessions(session, agent.id):
         end_session(session, agent, other, how="replaced")
     assisted = AssistedSession(
@@ -70,23 +69,11 @@ def start_session(
     audit_call(
         session, agent, borrower.id, "assist.started", {"session": assisted.id, "verified_by": verified_by}
     )
-    _tell_borrower(session, borrower, assisted)
-    return assisted
-
-
-def _tell_borrower(session: Session, borrower: Borrower, assisted: AssistedSession) -> None:
-    """The borrower is told at once (quiet hours do not hold it) that our staff can now act for them: if they are
-    not on a call with us, someone else answered the questions."""
-    until = f"{local_time(assisted.expires_at):%H:%M}"
-    with force_locale(borrower.locale):
-        body = _(
-            "Our phone staff can now help with your loans for you, until %(time)s, because a caller was checked as "
-            "you. If you are not on a call with us, call us straight away on %(phone)s.",
-            time=until,
-            phone=current_app.config["INSTITUTION_PHONE"],
+    if help_phone is not None:
+        notices.assisted_session_started(
+            session, borrower, f"{local_time(assisted.expires_at):%H:%M}", help_phone
         )
-    outbox.queue(session, borrower, kind="assist_started", body=body, channel="sms", urgent=True)
-    outbox.queue(session, borrower, kind="assist_started", body=body, channel="portal")
+    return assisted
 
 
 def open_sessions(session: Session, agent_id: int) -> list[AssistedSession]:
