@@ -48,7 +48,7 @@ def clock(moment) -> str:
     return f"{local_time(moment):%H:%M}" if moment else ""
 
 
-def _home_page(revealed: dict | None = None):
+def _home_page(revealed: dict | None = None, dial: tuple | None = None):
     agent = current_user.row
     today = business_date()
     return render_template(
@@ -62,6 +62,7 @@ def _home_page(revealed: dict | None = None):
         form=ActionForm(),
         local_time=local_time,
         revealed=revealed or {},
+        dial=dial,
     )
 
 
@@ -90,14 +91,15 @@ def reveal_callback_number(callback_id: int):
 @bp.route("/help-requests/<int:request_id>/number", methods=["POST"])
 @agent_required
 def reveal_request_number(request_id: int):
-    """The whole number of a borrower who asked us to call back (open requests only), audited."""
+    """The whole number of a borrower who asked for help (open requests only), audited; from the agent's page or
+    the requests page, it comes back on the agent's page."""
     row = db.session.get(HelpRequest, request_id)
-    if row is None or row.kind != "callback" or row.status != "open":
+    if row is None or row.status != "open":
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
     phone = support_notes.reveal_number(db.session, current_user.row, row.borrower, f"help:{row.id}")
-    return _home_page(revealed={f"help:{row.id}": phone})
+    return _home_page(revealed={f"help:{row.id}": phone}, dial=(row.borrower.name, phone))
 
 
 @bp.route("/find", methods=["GET", "POST"])
