@@ -186,9 +186,10 @@ def test_a_number_to_dial_is_masked_until_revealed_on_the_record(demo):
     agent = staff_client(demo)
 
     listed = agent.get("/agent/").get_data(as_text=True)
+    requests_page = agent.get("/staff/help-requests").get_data(as_text=True)
     revealed = agent.submit(f"/agent/help-requests/{request_id}/number", {}, page="/agent/")
 
-    assert URBAN not in listed
+    assert URBAN not in listed and URBAN not in requests_page
     assert revealed.status_code == 200 and URBAN in revealed.get_data(as_text=True)
     [audit] = audit_rows(demo, action="phone.revealed")
     assert audit.actor.startswith("staff:") and audit.data == {"for": f"help:{request_id}"}
