@@ -23,7 +23,7 @@ class DayField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(str(_l("Enter the date like 1972-09-03."))) from exc
+            raise ValueError(str(_l("Enter the date like 1985-01-31."))) from exc
 
 
 class ClockField(TimeField):
@@ -37,10 +37,8 @@ class ClockField(TimeField):
 
 
 class FindForm(PortalForm):
-    """Find a caller: by phone number, by loan number, or by name and birth date (exact matches only)."""
-
-    class Meta:
-        csrf = False  # a search changes nothing; as a GET form a search is a URL
+    """Find a caller: by phone number, by loan number, or by name and birth date (exact matches only). Posted, not
+    a GET: each search is counted and audited, and a phone number or birth date does not belong in an address."""
 
     phone = StringField(
         _l("Phone number"),
@@ -59,7 +57,7 @@ class FindForm(PortalForm):
     )
     birth_date = DayField(
         _l("Birth date"),
-        description=_l("With the name, for example 1972-09-03."),
+        description=_l("With the name, for example 1985-01-31."),
         validators=[Optional()],
         widget=TextInput(),  # typed as on the ID card, not picked from a calendar
         render_kw={"autocomplete": "off", "maxlength": 10},
@@ -107,16 +105,29 @@ class QuestionsForm(PortalForm):
     )
     birth_date = DayField(
         _l("Birth date"),
-        description=_l("For example 1972-09-03."),
-        validators=[DataRequired(message=_l("Enter the birth date, for example 1972-09-03."))],
+        description=_l("For example 1985-01-31."),
+        validators=[DataRequired(message=_l("Enter the birth date, for example 1985-01-31."))],
         widget=TextInput(),
         render_kw={"autocomplete": "off", "maxlength": 10},
     )
     last_payment = MoneyField(
         _l("Amount of the last payment"),
-        description=_l("In yuan, for example 1563.98. Enter 0 if they never paid."),
+        description=_l(
+            "In yuan, for example 1563.98. If the caller has never paid, ask for a support code instead."
+        ),
         required=True,
     )
+
+    def validate_last_payment(self, field) -> None:
+        """No payment is no answer: anyone can say 0, so a caller who never paid is verified by a support code."""
+        if self.last_payment.amount is not None and self.last_payment.amount <= 0:
+            raise ValidationError(
+                str(
+                    _l(
+                        "The questions need the amount of a payment. If the caller has never paid, ask for a support code."
+                    )
+                )
+            )
 
 
 class NoteForm(PortalForm):

@@ -24,7 +24,9 @@ from portal.people.models import Borrower
 from portal.support import calls as support_calls
 from portal.support import help as help_requests
 from portal.support import notes as support_notes
+from portal.support import search as support_search
 from portal.support import sessions as support_sessions
+from portal.support.models import HelpRequest
 
 # Borrowers' own call-back requests shown on the agent's page; the rest are on the requests page.
 AGENT_PAGE_REQUESTS = 10
@@ -46,10 +48,7 @@ def clock(moment) -> str:
     return f"{local_time(moment):%H:%M}" if moment else ""
 
 
-@bp.route("/")
-@agent_required
-def home():
-    """Today's callbacks, recent calls with their notes, open assisted sessions."""
+def _home_page(revealed: dict | None = None, dial: tuple | None = None):
     agent = current_user.row
     today = business_date()
     return render_template(
@@ -62,24 +61,79 @@ def home():
         asked_limit=AGENT_PAGE_REQUESTS,
         form=ActionForm(),
         local_time=local_time,
+        revealed=revealed or {},
+        dial=dial,
     )
 
 
-@bp.route("/find")
+@bp.route("/")
+@agent_required
+def home():
+    """Today's callbacks, recent calls with their notes, open assisted sessions; numbers masked."""
+    return _home_page()
+
+
+@bp.route("/callbacks/<int:callback_id>/number", methods=["POST"])
+@agent_required
+def reveal_callback_number(callback_id: int):
+    """The whole number to dial for one of the agent's own callbacks, shown on this response only, and audited."""
+    callback = support_notes.own_callback(db.session, current_user.row.id, callback_id)
+    if callback is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    phone = support_notes.reveal_number(
+        db.session, current_user.row, callback.borrower, f"callback:{callback.id}"
+    )
+    return _home_page(revealed={f"callback:{callback.id}": phone})
+
+
+@bp.route("/help-requests/<int:request_id>/number", methods=["POST"])
+@agent_required
+def reveal_request_number(request_id: int):
+    """The whole number of a borrower who asked for help (open requests only), audited; from the agent's page or
+    the requests page, it comes back on the agent's page."""
+    row = db.session.get(HelpRequest, request_id)
+    if row is None or row.status != "open":
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    phone = support_notes.reveal_number(db.session, current_user.row, row.borrower, f"help:{row.id}")
+    return _home_page(revealed={f"help:{row.id}": phone}, dial=(row.borrower.name, phone))
+
+
+@bp.route("/find", methods=["GET", "POST"])
 @agent_required
 def find():
-    """Find a caller by phone, loan number, or name and birth date; before verification: name and masked phone."""
-    form = FindForm(request.args)
-    results = None
-    if form.has_query() and form.validate():
-        results = support_calls.find_borrowers(
+    """Find a caller by phone, loan number, or name and birth date; before verification: name and masked phone.
+    Searches are posted: each is counted (a few per 10 minutes per agent) and audited (portal.support.search)."""
+    form = FindForm() if request.method == "POST" else FindForm(formdata=None)
+    results, status = None, 200
+    if request.method == "POST" and form.validate_on_submit() and form.has_query():
+        outcome = support_search.search(
             db.session,
+            current_user.row,
             phone=form.phone.data or "",
             loan_number=(form.loan.data or "").strip().upper(),
             name=(form.name.data or "").strip(),
             birth_date=form.birth_date.data,
         )
-    return render_template("agents/find.html", form=form, results=results)
+        if outcome.refused_for:
+            minutes = (outcome.refused_for + 59) // 60
+            form.phone.errors.append(
+                _(
+                    "You have searched many times in a few minutes. Try again in %(minutes)d minutes.",
+                    minutes=minutes,
+                )
+            )
+            body = render_template("agents/find.html", form=form, results=None)
+            return credentials.locked_response(body, outcome.refused_for)
+        results = outcome.found
+    elif request.method == "POST" and not form.errors and not form.has_query():
+        form.phone.errors.append(
+            _("Enter the phone number, the loan number, or the name with the birth date.")
+        )
+    return render_template("agents/find.html", form=form, results=results), status
 
 
 def _borrower_or_404(borrower_id: int) -> Borrower:
@@ -89,19 +143,23 @@ def _borrower_or_404(borrower_id: int) -> Borrower:
     return borrower
 
 
-def _verify_page(borrower: Borrower, code_form=None, questions_form=None, status: int = 200, message=None):
-    locked = support_calls.locked_for(db.session, borrower.id)
+def _verify_page(
+    borrower: Borrower, code_form=None, questions_form=None, status: int = 200, message=None, method: str = ""
+):
+    """The verify page; each route shows its own lock (this agent's, for this borrower)."""
+    locked = support_calls.locks(db.session, current_user.row.id, borrower.id)
     body = render_template(
         "agents/verify.html",
         b=borrower,
         code_form=code_form or CodeForm(formdata=None),
         questions_form=questions_form or QuestionsForm(formdata=None),
-        locked_minutes=(locked + 59) // 60 if locked else 0,
+        code_locked=(locked["support_code"] + 59) // 60,
+        questions_locked=(locked["questions"] + 59) // 60,
         message=message,
     )
-    if locked and status == 429:
+    if method and locked.get(method) and status == 429:
         # The one refusal of a locked check (sign-in's too): the page, 429 and Retry-After.
-        return credentials.locked_response(body, locked)
+        return credentials.locked_response(body, locked[method])
     return current_app.make_response((body, status))
 
 
@@ -112,7 +170,7 @@ def verify(borrower_id: int):
     return _verify_page(_borrower_or_404(borrower_id))
 
 
-def _after_attempt(borrower: Borrower, result, code_form=None, questions_form=None):
+def _after_attempt(borrower: Borrower, result, method: str, code_form=None, questions_form=None):
     if result.verified:
         flash(
             _(
@@ -124,9 +182,9 @@ def _after_attempt(borrower: Borrower, result, code_form=None, questions_form=No
         )
         return redirect(url_for("agents.borrower", borrower_id=borrower.id), code=303)
     if result.locked_for:
-        return _verify_page(borrower, code_form, questions_form, status=429)
+        return _verify_page(borrower, code_form, questions_form, status=429, method=method)
     message = _(
-        "That did not match. %(left)d more tries before verification is locked for 30 minutes.",
+        "That did not match. %(left)d more tries before this way of checking is locked for you for 30 minutes.",
         left=result.tries_left,
     )
     return _verify_page(borrower, code_form, questions_form, status=200, message=message)
@@ -140,8 +198,14 @@ def verify_code(borrower_id: int):
     form = CodeForm()
     if not form.validate_on_submit():
         return _verify_page(borrower, code_form=form)
-    result = support_calls.verify_with_code(db.session, current_user.row, borrower, form.code.data)
-    return _after_attempt(borrower, result, code_form=form)
+    result = support_calls.verify_with_code(
+        db.session,
+        current_user.row,
+        borrower,
+        form.code.data,
+        help_phone=current_app.config["INSTITUTION_PHONE"],
+    )
+    return _after_attempt(borrower, result, "support_code", code_form=form)
 
 
 @bp.route("/borrowers/<int:borrower_id>/verify/questions", methods=["POST"])
@@ -159,8 +223,9 @@ def verify_questions(borrower_id: int):
         id_last4=form.id_last4.data,
         birth_date=form.birth_date.data,
         last_payment=form.last_payment.amount,
+        help_phone=current_app.config["INSTITUTION_PHONE"],
     )
-    return _after_attempt(borrower, result, questions_form=form)
+    return _after_attempt(borrower, result, "questions", questions_form=form)
 
 
 def _assisted_for(borrower_id: int):

@@ -262,19 +262,10 @@ class SupportCodeForm(PortalForm):
 
 
 class AgentAcceptForm(PortalForm):
-    """An agent accepts the offer for the borrower on a call, with the reference of the borrower's spoken consent."""
+    """An agent accepts the offer for the borrower on a call, once the borrower has said yes on the recorded call;
+    the portal gives that consent its reference (portal.support.consent), nothing is typed."""
 
-    consent_reference = StringField(
-        _l("Consent reference"),
-        description=_l(
-            "The call recording number under which the borrower said yes, for example CALL-20261129-0042."
-        ),
-        validators=[
-            DataRequired(message=_l("Enter the consent reference.")),
-            Regexp(r"^[A-Za-z0-9-]{4,40}$", message=_l("Use 4 to 40 letters, digits or dashes.")),
-        ],
-        render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false"},
-    )
+    by_phone = True  # the pages show the agent's wording
     upfront_due = HiddenField()  # as on AcceptForm
 
 

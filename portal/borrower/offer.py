@@ -10,7 +10,12 @@ from flask_login import current_user
 from portal import db
 from portal.applications import calculation, notices, offers, serialisation, transitions
 from portal.auth import codes, credentials, limits, throttle
-from portal.auth.access import borrower_required, borrower_self_required, client_address
+from portal.auth.access import (
+    borrower_required,
+    borrower_self_required,
+    client_address,
+    live_assisted_session,
+)
 from portal.borrower import bp
 from portal.borrower.forms import AcceptForm, AgentAcceptForm, DeleteForm
 from portal.borrower.journey import acting, by_agent, own_application
@@ -19,6 +24,7 @@ from portal.domain.lifecycle import IllegalTransition
 from portal.i18n import date_long
 from portal.i18n import gettext as _
 from portal.loans.services import ServiceError
+from portal.support import consent as support_consent
 
 
 def _offer_page(application, form):
@@ -160,7 +166,13 @@ def _accept_for_borrower(application, as_of):
     form = AgentAcceptForm()
     if not form.validate_on_submit():
         return _offer_page(application, form)
-    consent = form.consent_reference.data.strip()
+    consent = support_consent.issue(
+        db.session,
+        current_user.row,
+        live_assisted_session(),
+        action="accept",
+        subject=f"application:{application.id}",
+    )
     try:
         offers.accept(
             db.session,
@@ -178,6 +190,10 @@ def _accept_for_borrower(application, as_of):
         flash(_("This offer can no longer be accepted. Please look at the application's status."), "info")
         return redirect(url_for("borrower.application", reference=application.reference), code=303)
     flash(_("Done. The borrower's new repayment schedule is in force."), "info")
+    flash(
+        _("Consent reference %(reference)s is on the record: read it to the borrower.", reference=consent),
+        "info",
+    )
     return redirect(url_for("borrower.application", reference=application.reference, accepted=1), code=303)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from portal import db
 from portal.applications import calculation, drafting, serialisation, transitions
-from portal.auth.access import borrower_required
+from portal.auth.access import borrower_required, live_assisted_session
 from portal.borrower import bp
 from portal.borrower.forms import AgentSubmitForm, ProposalForm, SubmitForm, plan_form
 from portal.borrower.journey import (
@@ -26,6 +27,7 @@ from portal.domain.options import OPTION_KINDS, Terms
 from portal.i18n import gettext as _
 from portal.i18n import labels, money
 from portal.loans.services import ServiceError
+from portal.support import consent as support_consent
 from portal.support import help as help_service
 
 
@@ -240,7 +242,17 @@ def check_step(reference: str):
     form = AgentSubmitForm() if by_agent() else SubmitForm()
     missing = transitions.missing_for_submit(application)
     if form.validate_on_submit() and not missing:
-        consent = form.consent_reference.data.strip() if by_agent() else None
+        consent = (
+            support_consent.issue(
+                db.session,
+                current_user.row,
+                live_assisted_session(),
+                action="submit",
+                subject=f"application:{application.id}",
+            )
+            if by_agent()
+            else None
+        )
         try:
             transitions.submit(
                 db.session,
@@ -254,6 +266,14 @@ def check_step(reference: str):
             db.session.rollback()
             flash(str(labels.UNAVAILABLE.get(error.code, labels.UNAVAILABLE["option_unavailable"])), "info")
             return redirect(url_for("borrower.options_step", reference=reference), code=303)
+        if consent:
+            flash(
+                _(
+                    "Consent reference %(reference)s is on the record: read it to the borrower.",
+                    reference=consent,
+                ),
+                "info",
+            )
         return redirect(url_for("borrower.application", reference=reference, sent=1), code=303)
     return render_template(
         "borrower/apply/check.html",

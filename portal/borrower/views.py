@@ -19,7 +19,7 @@ from portal.i18n import current_language, page_variant
 from portal.i18n import gettext as _
 from portal.loans import queries as loan_queries
 from portal.loans.positions import loan_position, loan_summaries
-from portal.support import calls as support_calls
+from portal.support import codes as support_codes
 from portal.web import page_cache
 
 SCHEDULE_PAGE = 60  # installments on one page of a schedule version
@@ -33,13 +33,11 @@ def dashboard():
     as_of = business_date()
     who = acting()
     support_code = None
-    if not who.by_agent and "support_code" in session:
-        shown = session["support_code"]
-        live = support_calls.live_support_code(db.session, who.borrower.id, shown.get("id"))
-        if live is None:
-            session.pop("support_code")  # used, replaced or expired: nothing left to show
-        else:
-            support_code = {"code": shown.get("code"), "expires_at": live.expires_at}
+    if not who.by_agent and "support_code_id" in session:
+        # The cookie names the code's row only; the digits are read from the server, sealed (portal.support.codes).
+        support_code = support_codes.shown_code(db.session, who.borrower.id, session["support_code_id"])
+        if support_code is None:
+            session.pop("support_code_id")  # used, replaced or expired: nothing left to show
     key = _kept_key(who, as_of) if support_code is None else None
     if key is not None and (page := page_cache.kept(key)) is not None:
         return page
@@ -89,9 +87,9 @@ def support_code():
     """A 6-digit code to read to our phone staff (10 minutes, once); shown on the dashboard, kept only hashed."""
     if not SupportCodeForm().validate_on_submit():
         abort(400)
-    row, code = support_calls.issue_support_code(db.session, current_user.row)
-    # Only this browser's signed cookie holds the code, so the dashboard can show it again until it expires.
-    session["support_code"] = {"id": row.id, "code": code}
+    row, _code = support_codes.issue_support_code(db.session, current_user.row)
+    # The signed cookie is readable by whoever holds it: it names the code's row, never the code itself.
+    session["support_code_id"] = row.id
     flash(_("Here is your support code. Read it to our staff only while you are on a call with us."), "info")
     return redirect(url_for("borrower.dashboard") + "#support-code", code=303)
 

@@ -53,3 +53,17 @@ def password_changed(session: Session, borrower: Borrower, help_phone: str) -> N
         )
     outbox.queue(session, borrower, kind="password_changed", body=body, channel="sms", urgent=True)
     outbox.queue(session, borrower, kind="password_changed", body=body, channel="portal")
+
+
+def assisted_session_started(session: Session, borrower: Borrower, until: str, help_phone: str) -> None:
+    """A phone agent can act for the borrower from now until `until` (HH:MM): a text message at once (quiet hours do
+    not hold it: if the caller was not them, they must know now) and an in-portal message."""
+    with force_locale(borrower.locale):
+        body = _(
+            "Our phone staff can now help with your loans for you, until %(time)s, because a caller was checked as "
+            "you. If you are not on a call with us, call us straight away on %(phone)s.",
+            time=until,
+            phone=help_phone,
+        )
+    outbox.queue(session, borrower, kind="assist_started", body=body, channel="sms", urgent=True)
+    outbox.queue(session, borrower, kind="assist_started", body=body, channel="portal")

@@ -352,7 +352,8 @@ class CaseSteps:
 
     def accept(self, application: Application, day: date) -> None:
         phone = self.rng.random() < 0.2
-        extra = {"consent_reference": f"CALL-{day:%Y%m%d}-{self.rng.randint(1000, 9999)}"} if phone else {}
+        # Shaped as the portal issues them (portal.support.consent), with the draws as before: the story is unchanged.
+        extra = {"consent_reference": f"CR-{day:%y%m}{self.rng.randint(1000, 9999)}"} if phone else {}
         confirmation = "phone" if phone else self.rng.choice(("password", "sms_code"))
         with self.moment(day, hours=(8, 21)):
             offers.accept(

@@ -30,9 +30,10 @@ def move_to_variant(borrower: Borrower, variant: str) -> None:
 
 
 @bp.route("/borrowers")
-@staff_required()
+@staff_required(*REVIEWERS, "admin")
 def borrowers():
-    """Borrowers of every branch, searchable by name or phone and filterable by branch, newest first."""
+    """Borrowers of every branch, searchable by name or phone and filterable by branch, newest first. Not for phone
+    agents: they find one caller at a time by an exact match, and see nothing more until the caller is verified."""
     return _borrowers_page()
 
 

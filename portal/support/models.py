@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base
@@ -22,6 +22,9 @@ class SupportCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
+    # The code sealed under the server's key (nonce and masked digits), so the borrower's own dashboard can show
+    # it again while it lives without the session cookie holding it; cleared when the code is spent.
+    code_sealed: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     # Set when the code was used to verify a caller, or replaced by a newer code.
@@ -33,13 +36,44 @@ class VerificationAttempt(Base):
     """One try at verifying a caller as a borrower, counted in the database (3 failures lock for 30 minutes)."""
 
     __tablename__ = "verification_attempts"
-    __table_args__ = (Index("ix_verification_attempts_borrower_at", "borrower_id", "at"),)
+    __table_args__ = (
+        Index("ix_verification_attempts_borrower_at", "borrower_id", "at"),
+        Index("ix_verification_attempts_agent_borrower_at", "agent_id", "borrower_id", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     method: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(DateTime)
     outcome: Mapped[str] = mapped_column(String(8))  # pending, ok, failed
+
+
+class AgentSearch(Base):
+    """One search for a caller by an agent, counted in the database (a few per 10 minutes, per agent)."""
+
+    __tablename__ = "agent_searches"
+    __table_args__ = (Index("ix_agent_searches_agent_at", "agent_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # phone, loan, name_birth
+    at: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(8))  # pending, done, refused
+    results: Mapped[int | None] = mapped_column(Integer)
+
+
+class ConsentReference(Base):
+    """The reference of a borrower's spoken consent to one action an agent takes for them on a call: issued by the
+    portal, bound to the assisted session, the borrower and the action, never typed in (so never replayed)."""
+
+    __tablename__ = "consent_references"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("assisted_sessions.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    action: Mapped[str] = mapped_column(String(16))  # submit, accept
+    subject: Mapped[str] = mapped_column(String(64))  # what the action is on, e.g. application:12
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AssistedSession(Base):

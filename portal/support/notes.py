@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.clock import stored_moment, utcnow
+from portal.core import audit
 from portal.people.models import StaffUser
 from portal.support.models import AssistedSession, Callback, CallNote
-from portal.support.sessions import audit_call
+from portal.support.sessions import agent_actor, audit_call, borrower_actor
 
 # --- calls and their notes ----------------------------------------------------------------------------------
 
@@ -128,3 +129,18 @@ def own_callback(session: Session, agent_id: int, callback_id: int) -> Callback 
     return session.scalars(
         select(Callback).where(Callback.id == callback_id, Callback.agent_id == agent_id)
     ).first()
+
+
+def reveal_number(session: Session, agent: StaffUser, borrower, reason: str) -> str:
+    """The borrower's whole phone number for an agent to dial (a callback, or a request to be called back): lists
+    show it masked, and each reveal is on the audit trail."""
+    audit.record(
+        session,
+        actor=agent_actor(agent),
+        on_behalf_of=borrower_actor(borrower.id),
+        channel="phone",
+        action="phone.revealed",
+        subject=borrower_actor(borrower.id),
+        data={"for": reason},
+    )
+    return borrower.phone

@@ -14,8 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.clock import real_utcnow, utcnow
-from portal.core import audit
+from portal.clock import local_time, real_utcnow, utcnow
+from portal.core import audit, notices
 from portal.people.models import Borrower, StaffUser
 from portal.support.models import AssistedSession
 
@@ -49,9 +49,11 @@ def audit_call(
 
 
 def start_session(
-    session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str
+    session: Session, agent: StaffUser, borrower: Borrower, *, verified_by: str, help_phone: str | None = None
 ) -> AssistedSession:
-    """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time)."""
+    """Open a 30-minute assisted session; the agent's other open sessions end (one call at a time); the borrower
+    is told at once, with the number to call (`help_phone`) if it was not them. Only a history written after the
+    fact (the demo's, a test's arrangement) passes no number and tells nobody."""
     for other in open_sessions(session, agent.id):
         end_session(session, agent, other, how="replaced")
     assisted = AssistedSession(
@@ -67,6 +69,10 @@ def start_session(
     audit_call(
         session, agent, borrower.id, "assist.started", {"session": assisted.id, "verified_by": verified_by}
     )
+    if help_phone is not None:
+        notices.assisted_session_started(
+            session, borrower, f"{local_time(assisted.expires_at):%H:%M}", help_phone
+        )
     return assisted
 
 

@@ -20,6 +20,7 @@ from tests.helpers.agents import (
     audit_rows,
     borrower_client,
     borrower_id,
+    consent_rows,
     database,
     loan_number,
     messages,
@@ -133,13 +134,17 @@ def test_an_agent_applies_for_the_borrower_every_step_on_the_record_and_the_borr
     _fill(agent, reference)
     assert agent.submit(f"/applications/{reference}/hardship", HARDSHIP).status_code == 303  # saved again
 
-    sent = agent.submit(f"/applications/{reference}/check", {"consent_reference": "CALL-20261129-0042"})
+    sent = agent.submit(f"/applications/{reference}/check", {})
 
     assert sent.status_code == 303
     row = application(demo, reference)
+    issued = consent_rows(demo)
     assert row.status == "submitted" and row.channel == "phone"
     assert row.created_by == row.submitted_by and row.created_by.startswith("staff:")
-    assert row.submit_consent_reference == "CALL-20261129-0042"
+    assert [(c.action, c.subject, c.borrower_id) for c in issued] == [
+        ("submit", f"application:{row.id}", target)
+    ]
+    assert row.submit_consent_reference == issued[0].reference
     rows = audit_rows(demo, subject=f"application:{row.id}")
     assert [r.action for r in rows] == [
         "application.started",
@@ -152,11 +157,11 @@ def test_an_agent_applies_for_the_borrower_every_step_on_the_record_and_the_borr
     ]
     for r in rows:
         assert (r.actor, r.on_behalf_of, r.channel) == (row.created_by, f"borrower:{target}", "phone")
-    assert rows[-1].data["consent_reference"] == "CALL-20261129-0042"
+    assert rows[-1].data["consent_reference"] == issued[0].reference
     # One message per meaningful action (started, situation written down, sent), by SMS and in the portal.
     for channel in ("sms", "portal"):
         kinds = [m.kind for m in messages(demo, RURAL, channel)]
-        assert kinds == ["phone_started", "phone_hardship", "application_received"], channel
+        assert kinds == ["assist_started", "phone_started", "phone_hardship", "application_received"], channel
     [ack] = [m for m in messages(demo, RURAL) if m.kind == "application_received"]
     assert reference in ack.body and ack.locale == "zh_Hans"
 
@@ -165,7 +170,8 @@ def test_the_borrower_sees_the_application_as_sent_by_phone_by_the_agent(demo):
     agent = assisting(demo, RURAL)
     reference = _start(agent, demo, RURAL)
     _fill(agent, reference)
-    agent.submit(f"/applications/{reference}/check", {"consent_reference": "CALL-1234"})
+    agent.submit(f"/applications/{reference}/check", {})
+    [issued] = consent_rows(demo)
     with database(demo) as session:
         agent_name = session.scalar(select(StaffUser.name).where(StaffUser.username == "agent1"))
 
@@ -174,21 +180,25 @@ def test_the_borrower_sees_the_application_as_sent_by_phone_by_the_agent(demo):
     listing = borrower.get("/applications").get_data(as_text=True)
 
     assert agent_name in html  # "by phone: 孙晓燕 of our phone team, for you"
-    assert "CALL-1234" in html
+    assert issued.reference in html
     assert "tag-phone" in listing
     assert any(reference in m.body for m in messages(demo, RURAL, "portal"))
     assert reference in borrower.get("/").get_data(as_text=True)  # the message is on the dashboard
 
 
-def test_sending_needs_the_consent_reference(demo):
+def test_a_typed_consent_reference_is_ignored_the_portal_issues_its_own(demo):
+    """ASVS 4.0 1.x/8.x: a consent reference from another call cannot be replayed: what is posted is not used."""
     agent = assisting(demo, RURAL)
     reference = _start(agent, demo, RURAL)
     _fill(agent, reference)
 
-    response = agent.submit(f"/applications/{reference}/check", {"consent_reference": ""})
+    response = agent.submit(f"/applications/{reference}/check", {"consent_reference": "CALL-REPLAYED-0001"})
 
-    assert response.status_code == 200
-    assert application(demo, reference).status == "draft"
+    assert response.status_code == 303
+    row = application(demo, reference)
+    assert row.status == "submitted"
+    assert row.submit_consent_reference != "CALL-REPLAYED-0001"
+    assert row.submit_consent_reference.startswith("CR-")
 
 
 def _approved(app, reference):
@@ -208,28 +218,33 @@ def test_the_agent_accepts_an_offer_with_a_consent_reference_not_the_borrowers_p
     agent = assisting(demo, RURAL)
     reference = _start(agent, demo, RURAL)
     _fill(agent, reference)
-    agent.submit(f"/applications/{reference}/check", {"consent_reference": "CALL-1"})
+    agent.submit(f"/applications/{reference}/check", {})
     _approved(demo, reference)
     offer = agent.get(f"/applications/{reference}/offer").get_data(as_text=True)
-    assert 'name="password"' not in offer and 'name="consent_reference"' in offer
+    assert 'name="password"' not in offer and 'name="consent_reference"' not in offer
 
-    with_password = agent.submit(f"/applications/{reference}/accept", {"password": "Demo-pass-2026"})
     code = agent.submit(f"/applications/{reference}/offer/code", {}, page=f"/applications/{reference}/offer")
-    assert with_password.status_code == 200 and code.status_code == 404
+    assert code.status_code == 404
     assert application(demo, reference).status == "approved"
 
-    accepted = agent.submit(f"/applications/{reference}/accept", {"consent_reference": "CALL-20261129-0099"})
+    # A typed reference (or a password) is not what the acceptance rests on: the portal issues the reference.
+    accepted = agent.submit(
+        f"/applications/{reference}/accept", {"consent_reference": "CALL-20261129-0099", "password": "x"}
+    )
 
     assert accepted.status_code == 303
     row = application(demo, reference)
+    submitted, accepted_for = consent_rows(demo)
+    assert (accepted_for.action, accepted_for.subject) == ("accept", f"application:{row.id}")
+    assert accepted_for.reference != submitted.reference  # one reference per action
     assert row.status == "active"
-    assert row.agreement["consent_reference"] == "CALL-20261129-0099"
+    assert row.agreement["consent_reference"] == accepted_for.reference
     assert row.agreement["confirmation"] == "phone"
     [audit] = audit_rows(demo, action="application.accepted")
-    assert audit.data["consent_reference"] == "CALL-20261129-0099"
+    assert audit.data["consent_reference"] == accepted_for.reference
     assert audit.channel == "phone" and audit.on_behalf_of == f"borrower:{borrower_id(demo, RURAL)}"
     [told] = [m for m in messages(demo, RURAL) if m.kind == "plan_in_force"]
-    assert "CALL-20261129-0099" in told.body
+    assert accepted_for.reference in told.body
 
 
 def test_an_agent_never_decides_every_staff_decision_route_is_404(demo):
@@ -251,7 +266,7 @@ def test_an_agent_never_decides_every_staff_decision_route_is_404(demo):
     agent.submit(
         f"{base}/plan/installment_plan", {"months": "12", "pay_day": "10", "upfront": "", "action": "choose"}
     )
-    assert agent.submit(f"{base}/check", {"consent_reference": "CALL-2"}).status_code == 303
+    assert agent.submit(f"{base}/check", {}).status_code == 303
     token = agent.csrf_token("/agent/")
     before = application(demo, reference)
 
@@ -270,7 +285,7 @@ def test_no_one_decides_what_they_sent_for_a_borrower_even_after_a_change_of_rol
     agent = assisting(demo, RURAL)
     reference = _start(agent, demo, RURAL)
     _fill(agent, reference)
-    agent.submit(f"/applications/{reference}/check", {"consent_reference": "CALL-7"})
+    agent.submit(f"/applications/{reference}/check", {})
     with database(demo) as session:
         staff = session.scalar(select(StaffUser).where(StaffUser.username == "agent1"))
         staff.role = "senior_reviewer"  # promoted after the call

@@ -12,7 +12,6 @@ from portal import create_app
 from portal.people.models import Borrower
 from portal.support.models import SupportCode
 from tests.helpers.agents import (
-    OTHER,
     RURAL,
     URBAN,
     answers,
@@ -21,6 +20,7 @@ from tests.helpers.agents import (
     borrower_client,
     borrower_id,
     database,
+    find,
     loan_number,
     open_sessions,
     path_of,
@@ -42,7 +42,7 @@ def test_find_by_phone_shows_only_the_name_and_a_masked_phone_before_verificatio
     agent = staff_client(demo)
     b = _borrower(demo, RURAL)
 
-    html = agent.get(f"/agent/find?phone={RURAL}").get_data(as_text=True)
+    html = find(agent, phone=RURAL).get_data(as_text=True)
     page = agent.get(f"/agent/borrowers/{borrower_id(demo, RURAL)}/verify").get_data(as_text=True)
 
     for shown in (html, page):
@@ -59,10 +59,10 @@ def test_find_by_loan_number_and_by_name_with_birth_date(demo):
     agent = staff_client(demo)
     b = _borrower(demo, URBAN)
 
-    by_loan = agent.get(f"/agent/find?loan={loan_number(demo, URBAN)}").get_data(as_text=True)
-    by_name = agent.get(f"/agent/find?name={b['name']}&birth_date=1988-04-12").get_data(as_text=True)
-    wrong_birth = agent.get(f"/agent/find?name={b['name']}&birth_date=1988-04-13").get_data(as_text=True)
-    name_only = agent.get(f"/agent/find?name={b['name']}").get_data(as_text=True)
+    by_loan = find(agent, loan=loan_number(demo, URBAN)).get_data(as_text=True)
+    by_name = find(agent, name=b["name"], birth_date="1988-04-12").get_data(as_text=True)
+    wrong_birth = find(agent, name=b["name"], birth_date="1988-04-13").get_data(as_text=True)
+    name_only = find(agent, name=b["name"]).get_data(as_text=True)
 
     assert b["masked"] in by_loan and b["masked"] in by_name
     assert b["masked"] not in wrong_birth
@@ -73,7 +73,7 @@ def test_find_by_loan_number_and_by_name_with_birth_date(demo):
 def test_a_partial_phone_number_finds_nobody(demo):
     agent = staff_client(demo)
 
-    html = agent.get("/agent/find?phone=1380000000").get_data(as_text=True)
+    html = find(agent, phone="1380000000").get_data(as_text=True)
 
     assert _borrower(demo, URBAN)["masked"] not in html
 
@@ -199,8 +199,9 @@ def test_three_failures_lock_verification_for_30_minutes_even_with_the_right_ans
     assert len(audit_rows(demo, action="verification.locked")) == 2
 
 
-def test_the_lock_is_per_borrower_and_shared_by_every_agent_and_worker(demo, database_url):
-    """Two app instances (two workers) and two agents on one database: 3 failures in all, not 3 each."""
+def test_the_lock_is_per_agent_and_borrower_and_shared_by_every_worker(demo, database_url):
+    """ASVS 2.2.1: an agent's 3 failures lock that agent's questions for that borrower on every worker (counted in
+    the database); another agent, and the borrower's own support code, are not locked by them."""
     from tests.helpers.agents import add_agent
 
     add_agent(demo)
@@ -211,18 +212,22 @@ def test_the_lock_is_per_borrower_and_shared_by_every_agent_and_worker(demo, dat
     target = borrower_id(demo, URBAN)
     wrong = {**answers(demo, URBAN), "birth_date": "1990-01-01"}
     try:
-        assert verify_by_questions(staff_client(demo, "agent1"), target, wrong).status_code == 200
+        assert verify_by_questions(staff_client(demo, "agent2"), target, wrong).status_code == 200
         assert verify_by_questions(staff_client(second_worker, "agent2"), target, wrong).status_code == 200
         assert verify_by_questions(staff_client(demo, "agent2"), target, wrong).status_code == 429
 
-        locked = verify_by_questions(staff_client(second_worker, "agent1"), target, answers(demo, URBAN))
-        other = verify_by_questions(staff_client(demo), borrower_id(demo, OTHER), answers(demo, OTHER))
+        locked = verify_by_questions(staff_client(second_worker, "agent2"), target, answers(demo, URBAN))
+        by_code = verify_by_code(
+            staff_client(demo, "agent2"), target, support_code(borrower_client(demo, URBAN))
+        )
+        other_agent = verify_by_questions(staff_client(second_worker, "agent1"), target, answers(demo, URBAN))
     finally:
         second_worker.extensions["db_engine"].dispose()
 
     assert locked.status_code == 429
-    assert other.status_code == 303  # another borrower is not locked
-    assert [a.outcome for a in attempts(demo)] == ["failed", "failed", "failed", "ok"]
+    assert by_code.status_code == 303  # the borrower's own code still works, even for the locked agent
+    assert other_agent.status_code == 303  # another agent is not locked by this one's failures
+    assert [a.outcome for a in attempts(demo)] == ["failed", "failed", "failed", "ok", "ok"]
 
 
 def test_a_success_clears_the_count(demo):

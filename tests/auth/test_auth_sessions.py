@@ -187,9 +187,9 @@ def test_a_deactivated_staff_member_cannot_sign_in(demo, client):
 
 def test_a_deactivated_staff_member_loses_access_at_once(demo, client):
     client.submit("/staff/sign-in", {"username": "agent1", "password": PASSWORD})
-    assert client.get("/staff/borrowers").status_code == 200
+    assert client.get("/agent/").status_code == 200
     with database(demo) as session:
         session.scalars(select(StaffUser).where(StaffUser.username == "agent1")).one().active = False
         session.commit()
 
-    assert client.get("/staff/borrowers").status_code in (302, 404)
+    assert client.get("/agent/").status_code in (302, 404)

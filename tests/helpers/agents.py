@@ -15,7 +15,7 @@ from portal.core.models import AuditEvent, Notification, ViewRecord
 from portal.loans.models import Loan
 from portal.people.models import Borrower, StaffUser
 from portal.support import calls as support_calls
-from portal.support.models import AssistedSession, VerificationAttempt
+from portal.support.models import AssistedSession, ConsentReference, VerificationAttempt
 from tests.helpers.common import sign_in, staff_sign_in
 
 PASSWORD = "Demo-pass-2026"
@@ -99,8 +99,14 @@ def answers(app, phone: str) -> dict:
         return {
             "id_last4": borrower.id_number[-4:],
             "birth_date": borrower.birth_date.isoformat(),
-            "last_payment": str(support_calls.last_payment_amount(session, borrower)),
+            "last_payment": str(support_calls.last_payment_amount(session, borrower) or "0"),
         }
+
+
+def find(agent, **fields):
+    """Search for a caller as the agent (a posted search: counted and audited)."""
+    data = {"phone": "", "loan": "", "name": "", "birth_date": "", **fields}
+    return agent.submit("/agent/find", data, page="/agent/find")
 
 
 def verify_by_code(agent, borrower: int, code: str):
@@ -169,3 +175,8 @@ def open_sessions(app) -> list[AssistedSession]:
 def attempts(app) -> list[VerificationAttempt]:
     with database(app) as session:
         return list(session.scalars(select(VerificationAttempt).order_by(VerificationAttempt.id)))
+
+
+def consent_rows(app) -> list[ConsentReference]:
+    with database(app) as session:
+        return list(session.scalars(select(ConsentReference).order_by(ConsentReference.id)))

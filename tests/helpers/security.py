@@ -235,7 +235,12 @@ def arrange_ids(app) -> dict:
         },
         # Agents: a real caller to find and verify; callbacks and sessions of nobody (their owners' own tests are in
         # tests/agents/test_agents_access.py).
-        "agents": {"borrower_id": case_row.borrower_id, "callback_id": 999999, "session_id": 999999},
+        "agents": {
+            "borrower_id": case_row.borrower_id,
+            "callback_id": 999999,
+            "session_id": 999999,
+            "request_id": 999999,
+        },
     }
 
 

@@ -348,7 +348,7 @@ def test_only_the_web_layer_speaks_http(name):
 # Persistence code takes a session and returns rows; app state (current_app) is the web layer's and the command
 # line's to read. These still read it, and no other module of a feature package may start to: audit's own
 # transaction (the unit-of-work work owns it), the support-code key (SECRET_KEY) and the SMS sender setting.
-APP_STATE_READERS = frozenset({"portal.core.audit", "portal.support.calls", "portal.core.outbox"})
+APP_STATE_READERS = frozenset({"portal.core.audit", "portal.support.codes", "portal.core.outbox"})
 
 
 def test_persistence_reads_no_app_state():

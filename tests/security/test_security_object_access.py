@@ -74,6 +74,8 @@ KNOWN_ID_ROUTES = {
     "agents.add_callback": "agent_borrower",
     "agents.callback_done": "agent_own",
     "agents.end_session": "agent_own",
+    "agents.reveal_callback_number": "agent_own",
+    "agents.reveal_request_number": "agent_own",
     "staff.change_variant": "staff_case",
     # "staff_borrower": any borrower's record, for reviewers, senior reviewers and admins (tested below).
     "staff.change_borrower_variant": "staff_borrower",

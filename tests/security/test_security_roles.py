@@ -71,13 +71,15 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "agents.add_callback": AGENT,
     "agents.callback_done": AGENT,
     "agents.end_session": AGENT,
+    "agents.reveal_callback_number": AGENT,
+    "agents.reveal_request_number": AGENT,
     "staff.help_requests": ALL_STAFF,
     "staff.change_password": ALL_STAFF,  # one's own password, whatever one's role
     "staff.help_request_done": HELPERS,
     "staff.change_variant": CASE_READERS,
     "staff.change_borrower_variant": CASE_READERS,
     "staff.home": ALL_STAFF,
-    "staff.borrowers": ALL_STAFF,
+    "staff.borrowers": CASE_READERS,  # not agents: they find one caller at a time (tests/agents)
     "staff.queue": CASE_READERS,
     "staff.outcomes": CASE_READERS,
     "staff.case": CASE_READERS,

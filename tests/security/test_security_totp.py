@@ -85,7 +85,7 @@ def test_an_agent_signs_in_with_the_password_alone(demo, client):
     response = _password(client, "agent1")
 
     assert location_path(response) == "/staff/"
-    assert client.get("/staff/borrowers").status_code == 200
+    assert client.get("/agent/").status_code == 200
 
 
 def test_the_right_code_signs_in_on_a_new_session_and_is_on_the_record(demo, client):
