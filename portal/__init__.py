@@ -7,6 +7,8 @@ import uuid
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as config_module
@@ -19,6 +21,7 @@ from portal.i18n import gettext as _
 from portal.web import page_cache
 
 csrf = CSRFProtect()
+RETRY_AFTER_SECONDS = 5  # a PostgreSQL restart or failover takes a few seconds
 log = logging.getLogger("portal")
 
 CSP = (
@@ -187,8 +190,41 @@ def _error_pages(app: Flask) -> None:
     def _too_large(_e):
         return page(413, _("The file is too large"), _("Each file can be at most 10 MB."))
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error):
+        return _unavailable(error)
+
+    def _unavailable(error):
+        # The database is restarting, unreachable or busy: nothing of this request was kept (the unit of work
+        # rolls back on the error status), and the same request will work again shortly, so say "try again" with
+        # Retry-After rather than "something went wrong". The page must not need the database itself.
+        log.warning("database unavailable: %s", type(error).__name__)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            log.warning("rollback failed: the connection is gone")
+        if "_login_user" not in g:
+            g._login_user = app.login_manager.anonymous_user()  # loading the user needs the database
+        body, status = page(
+            503,
+            _("The service is busy for a moment"),
+            _(
+                "Nothing was saved. Please wait a few seconds and try again. If it keeps happening, call us "
+                "and give this reference."
+            ),
+        )
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
     @app.errorhandler(500)
-    def _server_error(_e):
+    def _server_error(e):
+        # A commit that fails at the request's end arrives here wrapped, not at the handlers above.
+        original = getattr(e, "original_exception", None)
+        if isinstance(original, OperationalError | InterfaceError | PoolTimeout) or (
+            isinstance(original, DBAPIError) and original.connection_invalidated
+        ):
+            return _unavailable(original)
         db.session.rollback()
         return page(
             500,

@@ -45,12 +45,19 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=10)
+    # A database that does not answer (restarting, unreachable) fails a new connection within seconds, so the
+    # request gets its retryable 503 well before the proxy's and the worker's timeouts instead of hanging. A
+    # connection found broken mid-request invalidates the whole pool (SQLAlchemy's disconnect handling), so after
+    # a restart one request per worker at most sees the old connections fail.
+    engine = create_engine(
+        url, pool_size=5, max_overflow=10, connect_args={"connect_timeout": CONNECT_TIMEOUT}
+    )
     _ping_when_idle(engine)
     return engine
 
 
 IDLE_PING_SECONDS = 30
+CONNECT_TIMEOUT = 5  # seconds (libpq's connect_timeout)
 
 
 def _ping_when_idle(engine: Engine) -> None:
