@@ -205,8 +205,9 @@ def _error_pages(app: Flask) -> None:
             db.session.rollback()
         except DBAPIError:
             log.warning("rollback failed: the connection is gone")
-        if "_login_user" not in g:
-            g._login_user = app.login_manager.anonymous_user()  # loading the user needs the database
+        # Render as nobody: loading the user needs the database, and a user already loaded was expired by the
+        # rollback above, so reading any of their attributes would ask the database again.
+        g._login_user = app.login_manager.anonymous_user()
         body, status = page(
             503,
             _("The service is busy for a moment"),

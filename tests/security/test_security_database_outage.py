@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import exc, select
+from sqlalchemy import event, exc, select
 from sqlalchemy.orm import Session
 
 from portal.applications.models import Application
@@ -99,5 +99,33 @@ def test_a_commit_that_loses_the_connection_gets_503_and_keeps_nothing(demo, ser
     response = _start(client, number, new_key())
     monkeypatch.undo()
 
+    _retry_page(served, response)
+    assert _applications(served) == before
+
+
+def test_the_database_lost_after_the_user_was_loaded_still_gets_503(demo, served, monkeypatch):
+    """ASVS 7.4.1: PostgreSQL restarting in the middle of a signed-in borrower's request (the user already loaded,
+    then every statement failing) still gives the retryable 503 page, not a 500 from the error page reading the
+    user the rollback expired (`make resilience` met this)."""
+    client = served.test_client()
+    sign_in(client, PHONE)
+    number = loan_number(served, PHONE)
+    token = client.csrf_token(f"/loans/{number}")
+    before = _applications(served)
+    engine = served.extensions["db_engine"]
+    lost = {"yet": False}
+
+    def restart_midway(_conn, _cursor, statement, *_args):
+        lost["yet"] = lost["yet"] or "applications" in statement
+        if lost["yet"]:
+            raise _lost(statement)
+
+    event.listen(engine, "before_cursor_execute", restart_midway)
+    try:
+        response = client.post(f"/loans/{number}/help", data={"key": new_key(), "csrf_token": token})
+    finally:
+        event.remove(engine, "before_cursor_execute", restart_midway)
+
+    assert lost["yet"]
     _retry_page(served, response)
     assert _applications(served) == before
