@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 export PORTAL_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install translations run test test-browser test-sqlite test-postgres test-shifted faketime lint browsers clean-db bench
+.PHONY: install translations run test test-browser test-sqlite test-postgres test-shifted faketime lint browsers clean-db bench resilience
 
 install: $(VENV)/.installed
 
@@ -104,6 +104,18 @@ faketime:
 bench: install browsers translations
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	BENCH_SCALE=$(or $(BENCH_SCALE),1) $(BIN)/python tests/bench/run.py
+
+# Faults under load (not part of `make test`): two app servers in network namespaces behind haproxy, one killed,
+# PostgreSQL restarted; see README "Resilience". Needs root and the local PostgreSQL (which it restarts once).
+resilience:
+	@test -x $(BIN)/python || $(MAKE) --no-print-directory install
+	@command -v haproxy >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq haproxy || (apt-get update -qq && apt-get install -y -qq haproxy)) >/dev/null; \
+	  else echo "haproxy is needed for resilience: apt-get install haproxy" >&2; exit 1; fi; }
+	@$(BIN)/python -c "import requests" 2>/dev/null || $(BIN)/python -m pip install --quiet requests
+	PORTAL_ENV=development $(FLASK) i18n compile
+	$(BIN)/python tests/resilience/run.py
 
 clean-db:
 	rm -f instance/portal.sqlite3 instance/portal.sqlite3-wal instance/portal.sqlite3-shm instance/audit-checkpoints.jsonl
