@@ -212,7 +212,10 @@ def main() -> int:
     if missing or os.geteuid() != 0:
         raise SystemExit(f"make resilience needs root and {', '.join(missing) or 'nothing else'}")
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in [*OUT.glob("*.log"), *OUT.glob("*.jsonl")]:  # the database is made anew: so are its checkpoints
+    for old in [
+        *OUT.glob("*.log"),
+        *OUT.glob("*.jsonl"),
+    ]:  # the database is made anew: so are its checkpoints
         old.unlink()
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
     began = time.monotonic()
