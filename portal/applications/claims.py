@@ -8,7 +8,7 @@ when the case is read, so no scheduled job has to clear claims: the queue, the c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, or_, select, tuple_
@@ -19,6 +19,7 @@ from portal.applications.deciding import check_version, is_appeal, is_reviewer, 
 from portal.applications.models import Application
 from portal.clock import institution_zone, local_time, now, utcnow
 from portal.core import audit
+from portal.core.models import AuditEvent
 from portal.domain import workhours
 from portal.domain.lifecycle import BEING_DECIDED
 from portal.domain.policy import Policy
@@ -214,3 +215,42 @@ def candidates(session: Session, application: Application) -> list[StaffUser]:
 def staff_member(session: Session, staff_id: int) -> StaffUser | None:
     """A member of staff by id (None when there is none)."""
     return session.get(StaffUser, staff_id)
+
+
+# How far back the queue tells a reviewer about cases a senior took from them, and how many it lists.
+TAKEN_NOTICE_DAYS = 7
+TAKEN_NOTICE_MOST = 10
+
+
+def taken_from(session: Session, member: StaffUser) -> list[dict]:
+    """The cases a senior released or gave to someone else while `member` held them, in the last
+    TAKEN_NOTICE_DAYS, newest first: how the holder is told (the queue lists them). Two statements: the audit
+    rows (narrowed in Python to this holder: the data column is JSON) and their cases' references and names."""
+    since = utcnow() - timedelta(days=TAKEN_NOTICE_DAYS)
+    rows = session.execute(
+        select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, AuditEvent.subject, AuditEvent.data)
+        .where(AuditEvent.action.in_(("case.released", "case.reassigned")), AuditEvent.at >= since)
+        .order_by(AuditEvent.id.desc())
+        .limit(500)
+    ).all()
+    mine = [r for r in rows if (r.data or {}).get("previous") == f"staff:{member.id}"][:TAKEN_NOTICE_MOST]
+    if not mine:
+        return []
+    ids = {int(r.subject.split(":", 1)[1]) for r in mine}
+    staff_ids = {int(r.actor.split(":", 1)[1]) for r in mine}
+    staff_ids |= {int(r.data["holder"].split(":", 1)[1]) for r in mine if r.data.get("holder")}
+    references = dict(
+        session.execute(select(Application.id, Application.reference).where(Application.id.in_(ids))).all()
+    )
+    names = dict(
+        session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(staff_ids))).all()
+    )
+    return [
+        {
+            "at": r.at,
+            "reference": references[int(r.subject.split(":", 1)[1])],
+            "by": names[int(r.actor.split(":", 1)[1])],
+            "to": names[int(r.data["holder"].split(":", 1)[1])] if r.data.get("holder") else None,
+        }
+        for r in mine
+    ]

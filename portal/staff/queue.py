@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db
+from portal.applications import claims
 from portal.applications import queue as queue_query
 from portal.applications.decisions import REVIEWERS
 from portal.auth import password_change
@@ -56,4 +57,6 @@ def queue():
         kinds=(*OPTION_KINDS, PROPOSAL),  # a borrower's own offer can be found like any plan
         # Every row links to its case: the path is built once for the page, not by the router 25 times.
         case_path=url_for("staff.case", reference="-")[:-1],
+        taken=claims.taken_from(db.session, current_user.row),
+        taken_days=claims.TAKEN_NOTICE_DAYS,
     )

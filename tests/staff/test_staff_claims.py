@@ -12,6 +12,7 @@ from portal.domain import workhours
 from portal.i18n import labels
 from tests.helpers.common import CSRF_RE
 from tests.helpers.staff import (
+    RURAL,
     URBAN,
     audit_rows,
     borrower_client,
@@ -174,3 +175,30 @@ def test_a_reassignment_without_the_form_token_is_refused(demo):
 
     assert response.status_code == 400
     assert row(demo, reference).claimed_by_id == staff_id(demo, "reviewer1")
+
+
+def test_the_previous_holder_is_told_on_their_queue_who_took_the_case_and_where_it_went(demo):
+    """ASVS 7.1.3: a case moved by a senior is told to the reviewer who held it (on their queue, for a week), and
+    to nobody else."""
+    given, released = submitted(demo, URBAN), submitted(demo, RURAL)
+    reviewer1 = staff_client(demo, "reviewer1")
+    claim(reviewer1, given)
+    claim(reviewer1, released)
+    senior1 = staff_client(demo, "senior1")
+    _reassign(senior1, given, str(staff_id(demo, "reviewer2")))
+    _reassign(senior1, released, "")
+
+    queue = reviewer1.get("/staff/queue").get_data(as_text=True)
+    others = staff_client(demo, "reviewer2").get("/staff/queue").get_data(as_text=True)
+
+    told = queue.split('data-testid="taken-from-you"', 1)[1].split("</section>", 1)[0]
+    senior, holder = staff_name(demo, "senior1"), staff_name(demo, "reviewer2")
+    assert (
+        given in told
+        and text(demo, "%(senior)s gave this case to %(holder)s.", senior=senior, holder=holder) in told
+    )
+    assert (
+        released in told and text(demo, "%(senior)s put this case back in the queue.", senior=senior) in told
+    )
+    assert told.index(released) < told.index(given)  # newest first
+    assert 'data-testid="taken-from-you"' not in others
