@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from portal import policies
+from portal.applications import queries
 from portal.applications.deciding import check_version, is_appeal, is_reviewer, staff_move
 from portal.applications.models import Application
 from portal.clock import institution_zone, local_time, now, utcnow
@@ -236,21 +237,20 @@ def taken_from(session: Session, member: StaffUser) -> list[dict]:
     mine = [r for r in rows if (r.data or {}).get("previous") == f"staff:{member.id}"][:TAKEN_NOTICE_MOST]
     if not mine:
         return []
-    ids = {int(r.subject.split(":", 1)[1]) for r in mine}
-    staff_ids = {int(r.actor.split(":", 1)[1]) for r in mine}
-    staff_ids |= {int(r.data["holder"].split(":", 1)[1]) for r in mine if r.data.get("holder")}
     references = dict(
-        session.execute(select(Application.id, Application.reference).where(Application.id.in_(ids))).all()
+        session.execute(
+            select(Application.id, Application.reference).where(
+                Application.id.in_({int(r.subject.partition(":")[2]) for r in mine})
+            )
+        ).all()
     )
-    names = dict(
-        session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(staff_ids))).all()
-    )
+    names = queries.staff_names(session, [*(r.actor for r in mine), *(r.data.get("holder") for r in mine)])
     return [
         {
             "at": r.at,
-            "reference": references[int(r.subject.split(":", 1)[1])],
-            "by": names[int(r.actor.split(":", 1)[1])],
-            "to": names[int(r.data["holder"].split(":", 1)[1])] if r.data.get("holder") else None,
+            "reference": references[int(r.subject.partition(":")[2])],
+            "by": names[r.actor],
+            "to": names[r.data["holder"]] if r.data.get("holder") else None,
         }
         for r in mine
     ]

@@ -56,16 +56,21 @@ def history(session: Session, application: Application) -> History:
     actors |= {
         (e.data or {}).get(k) for e in rows if e.action.startswith("case.") for k in ("previous", "holder")
     }
+    rows.names = staff_names(session, actors)
+    return rows
+
+
+def staff_names(session: Session, actors) -> dict[str, str]:
+    """The names of the staff among audit actors ("staff:<id>"; others and None ignored), in one statement."""
     ids = set()
     for actor in actors:
         kind, _, ident = (actor or "").partition(":")
         if kind == "staff" and ident.isdigit():
             ids.add(int(ident))
-    rows.names = {}
-    if ids:
-        found = session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(sorted(ids))))
-        rows.names = {f"staff:{ident}": name for ident, name in found}
-    return rows
+    if not ids:
+        return {}
+    found = session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(sorted(ids))))
+    return {f"staff:{ident}": name for ident, name in found}
 
 
 # Reminder contact pauses while an application is decided or a plan is in force.
